@@ -1,0 +1,160 @@
+/**
+ * Every error syft-ts throws on purpose is a `SyftError` with a stable `code`.
+ *
+ * Errors cross thread boundaries (a failing op in bob's thread must surface in
+ * the main thread), and `instanceof` does not survive structured clone, so each
+ * error is branded with a `Symbol.for` key and can be serialized to plain data
+ * and rebuilt on the other side with `deserializeError`.
+ */
+
+const BRAND = Symbol.for('syft-ts.error');
+
+export type ErrorCode =
+  | 'TENSORS_NOT_COLLOCATED'
+  | 'POINTER_DISPOSED'
+  | 'UNKNOWN_OP'
+  | 'INVALID_ARGUMENT'
+  | 'DUPLICATE_WORKER'
+  | 'REMOTE_ERROR'
+  | 'OBJECT_NOT_FOUND'
+  | 'WORKER_CRASHED'
+  | 'RUNTIME_SHUT_DOWN'
+  | 'BACKEND_UNAVAILABLE'
+  | 'UNSUPPORTED_DTYPE'
+  | 'LEAKED_OBJECTS';
+
+export class SyftError extends Error {
+  readonly code: ErrorCode;
+  readonly [BRAND] = true;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** True for any syft-ts error, also one built in another realm or thread. */
+export function isSyftError(value: unknown): value is SyftError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** A tensor and a pointer, or two pointers at different workers, met in one op. */
+export class TensorsNotCollocatedError extends SyftError {
+  constructor(message: string) {
+    super('TENSORS_NOT_COLLOCATED', message);
+  }
+}
+
+export class PointerDisposedError extends SyftError {
+  constructor(pointer: string, how: 'disposed' | 'fetched') {
+    super(
+      'POINTER_DISPOSED',
+      how === 'fetched'
+        ? `${pointer} was already fetched with get(): the worker no longer holds its object. ` +
+            `Use the tensor get() returned, or send it again.`
+        : `${pointer} was disposed: its remote object is deleted. Keep the pointer alive (do not dispose it, ` +
+            `or return it from sy.tidy) while you still use it.`,
+    );
+  }
+}
+
+export class UnknownOpError extends SyftError {
+  readonly op: string;
+  constructor(op: string, suggestions: readonly string[]) {
+    super(
+      'UNKNOWN_OP',
+      `Unknown op '${op}': workers run only registered ops.` +
+        (suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `'${s}'`).join(', ')}?` : '') +
+        ` The registered ops are listed by sy.opNames().`,
+    );
+    this.op = op;
+  }
+}
+
+export class InvalidArgumentError extends SyftError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+export class DuplicateWorkerError extends SyftError {
+  constructor(id: string) {
+    super(
+      'DUPLICATE_WORKER',
+      `A virtual worker with id '${id}' already exists on this hook. ` +
+        `Use hook.worker('${id}') to get it, or choose another id.`,
+    );
+  }
+}
+
+/** An op that failed inside a worker, reported at the first await that depends on it. */
+export class RemoteError extends SyftError {
+  readonly worker: string;
+  readonly op: string;
+  readonly causeCode: string | undefined;
+  constructor(worker: string, op: string, causeMessage: string, causeCode?: string) {
+    super('REMOTE_ERROR', `Remote op '${op}' failed on worker '${worker}': ${causeMessage}`);
+    this.worker = worker;
+    this.op = op;
+    this.causeCode = causeCode;
+  }
+}
+
+export class ObjectNotFoundError extends SyftError {
+  constructor(worker: string, id: number) {
+    super(
+      'OBJECT_NOT_FOUND',
+      `Worker '${worker}' holds no object with id ${id}: it was deleted, fetched, or never stored.`,
+    );
+  }
+}
+
+export class WorkerCrashedError extends SyftError {
+  constructor(thread: string, reason: string) {
+    super(
+      'WORKER_CRASHED',
+      `The thread hosting ${thread} stopped (${reason}); every pending call on it is rejected and its objects are lost. ` +
+        `Create new virtual workers to continue.`,
+    );
+  }
+}
+
+export class RuntimeShutDownError extends SyftError {
+  constructor(what: string) {
+    super('RUNTIME_SHUT_DOWN', `${what}: the hook was shut down. Call sy.hook(tf) again to start a new runtime.`);
+  }
+}
+
+export class BackendUnavailableError extends SyftError {
+  constructor(backend: string, reason: string) {
+    super(
+      'BACKEND_UNAVAILABLE',
+      `The tfjs backend '${backend}' could not be loaded (${reason}). ` +
+        `Unset SYFT_BACKEND to pick the best available backend, or set it to one of: tensorflow, wasm, cpu.`,
+    );
+  }
+}
+
+export class UnsupportedDtypeError extends SyftError {
+  constructor(dtype: string) {
+    super(
+      'UNSUPPORTED_DTYPE',
+      `Tensors of dtype '${dtype}' cannot be sent to a worker; use float32, int32 or bool (cast with tf.cast).`,
+    );
+  }
+}
+
+/** Plain-data form of an error, safe for structured clone. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly code: string | undefined;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    return { name: error.name, message: error.message, code: isSyftError(error) ? error.code : undefined };
+  }
+  return { name: 'Error', message: String(error), code: undefined };
+}

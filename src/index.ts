@@ -1,0 +1,36 @@
+/**
+ * syft-ts public API. `import * as sy from 'syft-ts'`; see README and GUIDE for
+ * the PySyft 0.2 correspondence.
+ */
+import { functionalOps } from './tensor/op-methods.js';
+
+export { hook, Hook, type HookOptions, type TfNamespace, type VirtualWorkersOptions } from './runtime/hook.js';
+export { VirtualWorker } from './runtime/virtual-worker.js';
+export { LocalWorker } from './runtime/local-worker.js';
+export type { LifecycleEvent, LifecycleEventType } from './runtime/event-bus.js';
+export type { BackendName } from './runtime/backend.js';
+export { PointerTensor, type LocalTensor } from './pointers/pointer-tensor.js';
+export { tidy } from './pointers/tidy.js';
+export { SyftTensor, tensor, type TensorOptions } from './tensor/syft-tensor.js';
+export { op } from './tensor/op-methods.js';
+export { opNames, OPS, type OpName, type OpSpec } from './tensor/op-registry.js';
+export type { ObjectSummary, TensorSummary, PointerSummary } from './transport/protocol.js';
+export * from './errors.js';
+export * as testing from './testing/index.js';
+
+/**
+ * Functional forms of every registered op: `sy.add(x, y)`. ES modules need
+ * static export names, so they are listed here; a test checks this list against
+ * the registry.
+ */
+export const {
+  abs, acos, acosh, asin, asinh, atan, atanh, ceil, clone, cos, cosh, elu, erf, exp, expm1, floor, log, log1p,
+  logSigmoid, neg, reciprocal, relu, relu6, round, rsqrt, selu, sigmoid, sign, sin, sinh, softplus, sqrt, square,
+  tan, tanh, step, leakyRelu, clipByValue, cast, softmax, logSoftmax, onesLike, zerosLike, isFinite, isInf, isNaN,
+  logicalNot, add, sub, mul, div, divNoNan, floorDiv, mod, pow, maximum, minimum, squaredDifference, atan2, prelu,
+  equal, notEqual, less, lessEqual, greater, greaterEqual, logicalAnd, logicalOr, logicalXor, where, matMul, dot,
+  outerProduct, sum, mean, max, min, prod, logSumExp, all, any, argMax, argMin, norm, cumsum, cumprod, moments, topk,
+  reshape, transpose, expandDims, squeeze, slice, stridedSlice, tile, pad, mirrorPad, reverse, broadcastTo, gather,
+  gatherND, unsortedSegmentSum, oneHot, depthToSpace, concat, stack, addN, split, conv1d, conv2d, depthwiseConv2d,
+  maxPool, avgPool, batchNorm, localResponseNormalization, dropout,
+} = functionalOps;

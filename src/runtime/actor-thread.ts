@@ -1,0 +1,253 @@
+/**
+ * The main thread's handle on one actor thread: it queues commands for the
+ * actors on that thread and flushes them as one comlink `execute` call per
+ * microtask (or at once when someone awaits a reply). Commands for one actor run
+ * in issue order; different threads run concurrently.
+ *
+ * A thread that dies rejects every call in flight and every later call: nothing
+ * ever waits for an answer that cannot come.
+ */
+import * as Comlink from 'comlink';
+import { nodeEndpoint } from '../transport/endpoint.js';
+import { Worker } from 'node:worker_threads';
+import { RemoteError, RuntimeShutDownError, SyftError, WorkerCrashedError } from '../errors.js';
+import {
+  type ActorBatch,
+  type ActorBatchResult,
+  type ActorHostApi,
+  type Command,
+  CommandType,
+  type DeletedReply,
+  type ReplyOf,
+} from '../transport/protocol.js';
+import type { EventBus } from './event-bus.js';
+import { threadEntry } from './thread-entry.js';
+
+interface Queued {
+  readonly actor: string;
+  readonly command: Command;
+  readonly reply: ((outcome: { ok: true; value: unknown } | { ok: false; error: Error }) => void) | undefined;
+}
+
+export class ActorThread {
+  readonly name: string;
+  readonly #worker: Worker;
+  readonly #host: Comlink.Remote<ActorHostApi>;
+  readonly #bus: EventBus;
+  #queue: Queued[] = [];
+  #transfer: ArrayBuffer[] = [];
+  /** Deletes are appended after everything queued: a deleted id can never be named again. */
+  #deletes = new Map<string, number[]>();
+  #flushScheduled = false;
+  #inFlight = 0;
+  #dead: SyftError | undefined;
+  readonly #died: Promise<never>;
+  #die!: (error: SyftError) => void;
+
+  private constructor(name: string, bus: EventBus) {
+    this.name = name;
+    this.#bus = bus;
+    this.#died = new Promise<never>((_, reject) => {
+      this.#die = reject;
+    });
+    this.#died.catch(() => undefined);
+    const entry = threadEntry();
+    this.#worker = new Worker(entry.filename, { workerData: entry.workerData, name });
+    this.#worker.on('error', (error) => this.#markDead(new WorkerCrashedError(this.name, error.message)));
+    this.#worker.on('exit', (code) => this.#markDead(new WorkerCrashedError(this.name, `exit code ${code}`)));
+    this.#host = Comlink.wrap<ActorHostApi>(nodeEndpoint(this.#worker));
+    // A script that forgets shutdown() must still exit: the thread only keeps the
+    // process alive while a call is in flight.
+    this.#worker.unref();
+  }
+
+  static async start(name: string, backend: string, bus: EventBus): Promise<ActorThread> {
+    const thread = new ActorThread(name, bus);
+    await thread.#call(() => thread.#host.init({ backend }));
+    return thread;
+  }
+
+  get isAlive(): boolean {
+    return this.#dead === undefined;
+  }
+
+  async spawn(actor: string): Promise<void> {
+    this.#assertAlive(`spawning '${actor}'`);
+    await this.#call(() => this.#host.spawn(actor));
+  }
+
+  /** Queues a command whose result nobody awaits (ops, sends). */
+  enqueue(actor: string, command: Command, transfer?: readonly ArrayBuffer[]): void {
+    this.#assertAlive(`worker '${actor}'`);
+    this.#queue.push({ actor, command, reply: undefined });
+    if (transfer !== undefined) this.#transfer.push(...transfer);
+    this.#scheduleFlush();
+  }
+
+  /** Queues a command and flushes at once; resolves with its reply, or rejects with RemoteError. */
+  request<C extends Command>(actor: string, command: C): Promise<ReplyOf[C['type']]> {
+    this.#assertAlive(`worker '${actor}'`);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({
+        actor,
+        command,
+        reply: (outcome) => (outcome.ok ? resolve(outcome.value as ReplyOf[C['type']]) : reject(outcome.error)),
+      });
+      this.flush();
+    });
+  }
+
+  /** Deletes are batched: many collected pointers cost one command per flush. */
+  scheduleDelete(actor: string, id: number): void {
+    if (this.#dead !== undefined) return;
+    let ids = this.#deletes.get(actor);
+    if (ids === undefined) this.#deletes.set(actor, (ids = []));
+    ids.push(id);
+    this.#scheduleFlush();
+  }
+
+  flush(): void {
+    this.#flushScheduled = false;
+    for (const [actor, ids] of this.#deletes) {
+      this.#queue.push({ actor, command: { type: CommandType.Delete, ids }, reply: undefined });
+    }
+    this.#deletes.clear();
+    if (this.#queue.length === 0) return;
+    const queued = this.#queue;
+    const transfer = this.#transfer;
+    this.#queue = [];
+    this.#transfer = [];
+    const { batches, owners } = groupByActor(queued);
+    this.#call(() => this.#host.execute(Comlink.transfer(batches, transfer))).then(
+      (results) => this.#settle(owners, results),
+      (error: Error) => {
+        for (const q of queued) this.#fail(q, error);
+      },
+    );
+  }
+
+  async terminate(): Promise<void> {
+    if (this.#dead === undefined) this.#markDead(new RuntimeShutDownError(`the thread ${this.name}`));
+    await this.#worker.terminate();
+  }
+
+  /** Test hook: kill the thread as a crash would. */
+  async crashForTesting(): Promise<void> {
+    await this.#worker.terminate();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      if (this.#flushScheduled) this.flush();
+    });
+  }
+
+  async #call<T>(fn: () => Promise<T> | T): Promise<T> {
+    if (this.#dead !== undefined) throw this.#dead;
+    if (this.#inFlight++ === 0) this.#worker.ref();
+    try {
+      return await Promise.race([fn(), this.#died]);
+    } finally {
+      if (--this.#inFlight === 0 && this.#dead === undefined) this.#worker.unref();
+    }
+  }
+
+  #settle(owners: readonly (readonly Queued[])[], results: readonly ActorBatchResult[]): void {
+    results.forEach((result, b) => {
+      const batch = owners[b]!;
+      const failed = new Map(result.failures.map(([i, error, op]) => [i, { error, op }]));
+      const replies = new Map(result.replies);
+      batch.forEach((q, i) => {
+        const failure = failed.get(i);
+        if (failure !== undefined) {
+          const error = new RemoteError(q.actor, failure.op, failure.error.message, failure.error.code);
+          this.#bus.emit({ type: 'error', worker: q.actor, op: failure.op, message: error.message, code: failure.error.code });
+          q.reply?.({ ok: false, error });
+          return;
+        }
+        const reply = replies.get(i);
+        this.#emitSuccess(q, reply);
+        q.reply?.({ ok: true, value: reply });
+      });
+    });
+  }
+
+  #emitSuccess(q: Queued, reply: unknown): void {
+    const worker = q.actor;
+    const c = q.command;
+    switch (c.type) {
+      case CommandType.Store:
+        this.#bus.emit({ type: 'stored', worker, id: c.id, op: 'send' });
+        break;
+      case CommandType.Op:
+        for (const id of c.out) this.#bus.emit({ type: 'stored', worker, id, op: c.op });
+        break;
+      case CommandType.Delete:
+      case CommandType.Clear:
+        for (const id of (reply as DeletedReply).deleted) this.#bus.emit({ type: 'deleted', worker, id });
+        break;
+      case CommandType.Fetch:
+        if (!c.keep) this.#bus.emit({ type: 'fetched', worker, id: c.id });
+        break;
+      case CommandType.Objects:
+        break;
+    }
+  }
+
+  #fail(q: Queued, error: Error): void {
+    this.#bus.emit({
+      type: 'error',
+      worker: q.actor,
+      op: q.command.type === CommandType.Op ? q.command.op : q.command.type,
+      message: error.message,
+      code: error instanceof SyftError ? error.code : undefined,
+    });
+    q.reply?.({ ok: false, error });
+  }
+
+  #assertAlive(what: string): void {
+    if (this.#dead !== undefined) {
+      throw this.#dead instanceof WorkerCrashedError ? new WorkerCrashedError(what, 'its thread is dead') : new RuntimeShutDownError(what);
+    }
+  }
+
+  #markDead(error: SyftError): void {
+    if (this.#dead !== undefined) return;
+    this.#dead = error;
+    this.#die(error);
+    // Commands queued but not yet flushed are rejected too.
+    const queued = this.#queue;
+    this.#queue = [];
+    this.#deletes.clear();
+    for (const q of queued) this.#fail(q, error);
+  }
+}
+
+/** Splits the queue into runs of consecutive commands for the same actor. */
+function groupByActor(queued: readonly Queued[]): { batches: ActorBatch[]; owners: Queued[][] } {
+  const batches: ActorBatch[] = [];
+  const owners: Queued[][] = [];
+  let commands: Command[] = [];
+  let owner: Queued[] = [];
+  let actor: string | undefined;
+  for (const q of queued) {
+    if (q.actor !== actor) {
+      if (actor !== undefined) {
+        batches.push({ actor, commands });
+        owners.push(owner);
+      }
+      actor = q.actor;
+      commands = [];
+      owner = [];
+    }
+    commands.push(q.command);
+    owner.push(q);
+  }
+  if (actor !== undefined) {
+    batches.push({ actor, commands });
+    owners.push(owner);
+  }
+  return { batches, owners };
+}

@@ -1,0 +1,42 @@
+/**
+ * Lifecycle events of remote objects, as one discriminated union on an RxJS
+ * stream (`hook.events$`). Events report what a worker confirmed, not what was
+ * asked: `stored` arrives when the worker acknowledged the object, so a test can
+ * rebuild every worker's store from the stream and check that nothing leaked.
+ */
+import { Observable, Subject } from 'rxjs';
+
+export type LifecycleEvent =
+  /** A local tensor left for a worker (emitted at send time). */
+  | { readonly type: 'sent'; readonly worker: string; readonly id: number }
+  /** A worker now holds an object under `id` (a sent tensor or an op result). */
+  | { readonly type: 'stored'; readonly worker: string; readonly id: number; readonly op: string }
+  /** A worker deleted the object (dispose, tidy, collection or clearObjects). */
+  | { readonly type: 'deleted'; readonly worker: string; readonly id: number }
+  /** The object moved home with get(): the worker no longer holds it. */
+  | { readonly type: 'fetched'; readonly worker: string; readonly id: number }
+  /** The pointer became unreachable; its remote object is scheduled for deletion. */
+  | { readonly type: 'collected'; readonly worker: string; readonly id: number; readonly pointer: number }
+  /** A command failed at the worker (or its thread died). */
+  | {
+      readonly type: 'error';
+      readonly worker: string;
+      readonly op: string;
+      readonly message: string;
+      readonly code: string | undefined;
+    };
+
+export type LifecycleEventType = LifecycleEvent['type'];
+
+export class EventBus {
+  readonly #subject = new Subject<LifecycleEvent>();
+  readonly events$: Observable<LifecycleEvent> = this.#subject.asObservable();
+
+  emit(event: LifecycleEvent): void {
+    if (this.#subject.observed) this.#subject.next(event);
+  }
+
+  complete(): void {
+    this.#subject.complete();
+  }
+}

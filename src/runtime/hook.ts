@@ -1,0 +1,177 @@
+/**
+ * `sy.hook(tf)` starts the runtime (PySyft's `sy.TorchHook(torch)`): it picks
+ * the tfjs backend, adds `.send()` to `tf.Tensor`, and from then on makes
+ * virtual workers, each an actor with its own store on a worker thread.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Rank } from '@tensorflow/tfjs-core';
+import { availableParallelism } from 'node:os';
+import type { Observable } from 'rxjs';
+import { DuplicateWorkerError, InvalidArgumentError, RuntimeShutDownError } from '../errors.js';
+import type { PointerTensor } from '../pointers/pointer-tensor.js';
+import { sendTensor, type SendTarget } from '../pointers/send.js';
+import { ActorThread } from './actor-thread.js';
+import { type BackendName, isBackendName, selectBackend, useBackend } from './backend.js';
+import { EventBus, type LifecycleEvent } from './event-bus.js';
+import { LocalWorker } from './local-worker.js';
+import { VirtualWorker } from './virtual-worker.js';
+
+declare module '@tensorflow/tfjs-core/dist/tensor.js' {
+  interface Tensor<R extends Rank = Rank> {
+    /** Sends a copy of this tensor to a virtual worker and returns a pointer to it (added by sy.hook). */
+    send(...workers: SendTarget[]): PointerTensor<Tensor>;
+  }
+}
+
+export interface HookOptions {
+  /** Force a backend; otherwise SYFT_BACKEND, otherwise the best that loads. */
+  readonly backend?: BackendName;
+}
+
+export interface VirtualWorkersOptions {
+  /** How many threads host the actors (round-robin). Default: one per core. */
+  readonly threads?: number;
+}
+
+/** The tf namespace a user passes in: `@tensorflow/tfjs`, `-core` or `-node`. */
+export interface TfNamespace {
+  readonly Tensor: abstract new (...args: never[]) => unknown;
+}
+
+export async function hook(tfNamespace?: TfNamespace, options: HookOptions = {}): Promise<Hook> {
+  if (tfNamespace !== undefined && typeof tfNamespace?.Tensor !== 'function') {
+    throw new InvalidArgumentError('sy.hook(tf) expects the tfjs namespace: import * as tf from "@tensorflow/tfjs".');
+  }
+  if (options.backend !== undefined && !isBackendName(options.backend)) {
+    throw new InvalidArgumentError(`sy.hook: unknown backend '${options.backend}'; use 'tensorflow', 'wasm' or 'cpu'.`);
+  }
+  const backend = options.backend !== undefined ? await useBackend(options.backend) : await selectBackend();
+  addSendToTensors([tf.Tensor.prototype, tfNamespace?.Tensor.prototype]);
+  return new Hook(backend);
+}
+
+function addSendToTensors(prototypes: readonly unknown[]): void {
+  for (const proto of new Set(prototypes)) {
+    if (typeof proto !== 'object' || proto === null) continue;
+    Object.defineProperty(proto, 'send', {
+      value: function send(this: tf.Tensor, ...workers: unknown[]) {
+        return sendTensor(this, 'tf', ...workers);
+      },
+      enumerable: false,
+      configurable: true,
+      writable: true,
+    });
+  }
+}
+
+export class Hook {
+  /** The tfjs backend in use on the main thread and in every actor thread. */
+  readonly backend: BackendName;
+  /** The local worker, 'me': owner of every pointer. */
+  readonly localWorker = new LocalWorker();
+  readonly #bus = new EventBus();
+  readonly #workers = new Map<string, VirtualWorker>();
+  /** Ids being created right now, so two concurrent creations of 'bob' cannot both succeed. */
+  readonly #reserved = new Set<string>();
+  readonly #threads: ActorThread[] = [];
+  #shutDown = false;
+
+  /** @internal Use sy.hook(tf). */
+  constructor(backend: BackendName) {
+    this.backend = backend;
+  }
+
+  /** Every lifecycle event of every remote object (stored, deleted, sent, fetched, collected, error). */
+  get events$(): Observable<LifecycleEvent> {
+    return this.#bus.events$;
+  }
+
+  get workers(): ReadonlyMap<string, VirtualWorker> {
+    return this.#workers;
+  }
+
+  /** A virtual worker on a thread of its own. */
+  async virtualWorker(id: string): Promise<VirtualWorker> {
+    const [worker] = await this.virtualWorkers([id], { threads: 1 });
+    return worker!;
+  }
+
+  /**
+   * Many virtual workers placed round-robin on `threads` new threads (default:
+   * one per core). Each keeps its own store; a thread costs ~20 MB and ~100 ms,
+   * an actor almost nothing, so hundreds of workers should share threads.
+   */
+  async virtualWorkers(ids: readonly string[], options: VirtualWorkersOptions = {}): Promise<VirtualWorker[]> {
+    this.#assertRunning('virtualWorkers');
+    const threads = options.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new InvalidArgumentError(`virtualWorkers: options.threads must be a positive integer, got ${String(threads)}.`);
+    }
+    if (!Array.isArray(ids) || ids.length === 0) {
+      throw new InvalidArgumentError('virtualWorkers expects a non-empty array of worker ids, e.g. ["bob", "alice"].');
+    }
+    ids.forEach((id) => this.#checkNewId(id, ids));
+    for (const id of ids) this.#reserved.add(id);
+    try {
+      const started = await Promise.all(
+        Array.from({ length: Math.min(threads, ids.length) }, () =>
+          ActorThread.start(`syft-thread-${this.#threads.length + 1}`, this.backend, this.#bus).then((t) => {
+            this.#threads.push(t);
+            return t;
+          }),
+        ),
+      );
+      const workers = await Promise.all(
+        ids.map(async (id, i) => {
+          const thread = started[i % started.length]!;
+          await thread.spawn(id);
+          return new VirtualWorker(id, thread, this.localWorker, this.#bus);
+        }),
+      );
+      this.#assertRunning('virtualWorkers');
+      for (const w of workers) this.#workers.set(w.id, w);
+      return workers;
+    } finally {
+      for (const id of ids) this.#reserved.delete(id);
+    }
+  }
+
+  /** The virtual worker with this id. */
+  worker(id: string): VirtualWorker {
+    const w = this.#workers.get(id);
+    if (w === undefined) {
+      throw new InvalidArgumentError(
+        `No virtual worker '${id}' on this hook; known: ${[...this.#workers.keys()].join(', ') || 'none'}.`,
+      );
+    }
+    return w;
+  }
+
+  /** Stops every actor thread. Pending and later calls reject with RuntimeShutDownError. */
+  async shutdown(): Promise<void> {
+    if (this.#shutDown) return;
+    this.#shutDown = true;
+    await Promise.all(this.#threads.map((t) => t.terminate()));
+    this.#bus.complete();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  #checkNewId(id: unknown, all: readonly unknown[]): void {
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new InvalidArgumentError(`A worker id must be a non-empty string, got ${JSON.stringify(id) ?? String(id)}.`);
+    }
+    if (id === this.localWorker.id) {
+      throw new InvalidArgumentError(`'${id}' is the local worker's id (hook.localWorker); choose another id.`);
+    }
+    if (this.#workers.has(id) || this.#reserved.has(id) || all.indexOf(id) !== all.lastIndexOf(id)) {
+      throw new DuplicateWorkerError(id);
+    }
+  }
+
+  #assertRunning(what: string): void {
+    if (this.#shutDown) throw new RuntimeShutDownError(what);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The main thread's handle on a virtual worker (PySyft's VirtualWorker). The
+ * worker itself is an actor in a worker thread; this handle turns pointer
+ * operations into commands for it.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { inspect } from 'node:util';
+import type { OpTarget } from '../tensor/op-dispatch.js';
+import type { OpName } from '../tensor/op-registry.js';
+import { SyftTensor } from '../tensor/syft-tensor.js';
+import { CommandType, type ObjectSummary, type WireArg } from '../transport/protocol.js';
+import { payloadToTensor, tensorToPayload, transferablesOf } from '../transport/tensor-payload.js';
+import { PointerTensor, type LocalTensor, type TensorKind } from '../pointers/pointer-tensor.js';
+import type { SendTarget } from '../pointers/send.js';
+import type { ActorThread } from './actor-thread.js';
+import type { EventBus } from './event-bus.js';
+import type { LocalWorker } from './local-worker.js';
+
+export class VirtualWorker implements OpTarget, SendTarget {
+  readonly #id: string;
+  readonly #thread: ActorThread;
+  readonly #owner: LocalWorker;
+  readonly #bus: EventBus;
+
+  /** @internal Made by hook.virtualWorker(). */
+  constructor(id: string, thread: ActorThread, owner: LocalWorker, bus: EventBus) {
+    this.#id = id;
+    this.#thread = thread;
+    this.#owner = owner;
+    this.#bus = bus;
+  }
+
+  get id(): string {
+    return this.#id;
+  }
+
+  get owner(): LocalWorker {
+    return this.#owner;
+  }
+
+  /** @internal The thread this actor lives on. */
+  get thread(): ActorThread {
+    return this.#thread;
+  }
+
+  /** What the worker holds, by id (PySyft's `bob._objects`). */
+  async objects(): Promise<Map<number, ObjectSummary>> {
+    const summaries = await this.#thread.request(this.#id, { type: CommandType.Objects });
+    return new Map(summaries.map((s) => [s.id, s]));
+  }
+
+  /** Deletes everything the worker holds; pointers to those objects dangle. */
+  async clearObjects(): Promise<void> {
+    await this.#thread.request(this.#id, { type: CommandType.Clear });
+  }
+
+  /** @internal */
+  storeTensor(tensor: tf.Tensor, kind: TensorKind): PointerTensor {
+    const payload = tensorToPayload(tensor);
+    const id = this.#owner.nextId();
+    this.#thread.enqueue(this.#id, { type: CommandType.Store, id, tensor: payload }, transferablesOf(payload));
+    this.#bus.emit({ type: 'sent', worker: this.#id, id });
+    return new PointerTensor(this, id, kind);
+  }
+
+  /** @internal */
+  runOp(op: OpName, args: readonly WireArg[], outputs: number, kind: TensorKind): PointerTensor[] {
+    const out = Array.from({ length: outputs }, () => this.#owner.nextId());
+    this.#thread.enqueue(this.#id, { type: CommandType.Op, op, args, out });
+    return out.map((id) => new PointerTensor(this, id, kind));
+  }
+
+  /** @internal */
+  async fetch(idAtLocation: number, kind: TensorKind): Promise<LocalTensor> {
+    const payload = await this.#thread.request(this.#id, { type: CommandType.Fetch, id: idAtLocation, keep: false });
+    const t = payloadToTensor(payload);
+    return kind === 'syft' ? new SyftTensor(t) : t;
+  }
+
+  /** @internal */
+  release(idAtLocation: number): void {
+    this.#thread.scheduleDelete(this.#id, idAtLocation);
+  }
+
+  /** @internal Called by the FinalizationRegistry when a pointer became unreachable. */
+  collect(idAtLocation: number, pointerId: number): void {
+    this.#owner.forget(pointerId);
+    this.#bus.emit({ type: 'collected', worker: this.#id, id: idAtLocation, pointer: pointerId });
+    this.release(idAtLocation);
+  }
+
+  toString(): string {
+    return `<VirtualWorker id:${this.#id}>`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}

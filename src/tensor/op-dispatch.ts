@@ -1,0 +1,165 @@
+/**
+ * Runs an op where its tensors are: remotely when the arguments hold pointers
+ * (all at one worker), locally on tfjs otherwise. Local mistakes (a pointer with
+ * a local tensor, pointers at two workers, a disposed pointer, too many
+ * arguments, an argument that cannot be cloned) throw here, at once; whatever
+ * fails at the worker comes back later as a RemoteError.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { InvalidArgumentError, TensorsNotCollocatedError, UnknownOpError } from '../errors.js';
+import { PointerTensor, type PointerLocation } from '../pointers/pointer-tensor.js';
+import type { WireArg } from '../transport/protocol.js';
+import { isOpName, nearOpNames, OPS, outputCount, signatureOf, type OpName, type OpSpec } from './op-registry.js';
+import { SyftTensor } from './syft-tensor.js';
+
+/** A worker that can run ops for pointers (implemented by VirtualWorker). */
+export interface OpTarget extends PointerLocation {
+  runOp(op: OpName, args: readonly WireArg[], outputs: number, kind: PointerTensor['kind']): PointerTensor[];
+}
+
+type TfOp = (...args: unknown[]) => unknown;
+const tfOps = tf as unknown as Record<OpName, TfOp>;
+
+export function assertOpName(name: unknown): asserts name is OpName {
+  if (typeof name !== 'string' || !isOpName(name)) throw new UnknownOpError(String(name), nearOpNames(String(name)));
+}
+
+export function callOpByName(name: string, args: unknown[]): unknown {
+  assertOpName(name);
+  return callOp(name, args);
+}
+
+export function callOp(name: OpName, args: unknown[]): unknown {
+  const spec = OPS[name];
+  checkArity(name, spec, args);
+  const found = scan(name, args);
+  if (found.pointer !== undefined) return callRemote(name, spec, args, found.pointer);
+  return callLocal(name, args, found.syft);
+}
+
+function checkArity(name: OpName, spec: OpSpec, args: readonly unknown[]): void {
+  const max = (spec.inputs === 'list' ? 1 : spec.inputs) + spec.attrs.length;
+  if (args.length > max || args.length === 0) {
+    throw new InvalidArgumentError(`${signatureOf(name)} takes 1 to ${max} arguments, got ${args.length}.`);
+  }
+}
+
+interface Scan {
+  pointer: PointerTensor | undefined;
+  local: unknown;
+  syft: boolean;
+}
+
+/** Finds where the op must run; throws if its tensors are not in one place. */
+function scan(name: OpName, args: readonly unknown[]): Scan {
+  const found: Scan = { pointer: undefined, local: undefined, syft: false };
+  const visit = (arg: unknown): void => {
+    if (arg instanceof PointerTensor) {
+      arg.assertLive();
+      if (found.pointer === undefined) found.pointer = arg;
+      else if (found.pointer.location !== arg.location) throw notCollocatedRemote(name, found.pointer, arg);
+    } else if (arg instanceof SyftTensor || arg instanceof tf.Tensor) {
+      found.local ??= arg;
+      if (arg instanceof SyftTensor) found.syft = true;
+    } else if (Array.isArray(arg)) {
+      for (const a of arg) visit(a);
+    }
+  };
+  for (const a of args) visit(a);
+  if (found.pointer !== undefined && found.local !== undefined) throw notCollocatedLocal(name, found.pointer, found.local);
+  return found;
+}
+
+function callRemote(name: OpName, spec: OpSpec, args: readonly unknown[], first: PointerTensor): unknown {
+  const wire = args.map((a, i) => encodeArg(a, name, i));
+  const attrs = args.slice(spec.inputs === 'list' ? 1 : spec.inputs);
+  const count = outputCount(spec, attrs);
+  if (!Number.isInteger(count) || count < 1) {
+    throw new InvalidArgumentError(`${signatureOf(name)}: cannot tell how many outputs it makes from ${JSON.stringify(attrs)}.`);
+  }
+  const location = first.location as OpTarget;
+  const outputs = location.runOp(name, wire, count, first.kind);
+  return shapeOutputs(spec, outputs);
+}
+
+function callLocal(name: OpName, args: readonly unknown[], syft: boolean): unknown {
+  const result = tfOps[name](...args.map(unwrap));
+  if (!syft) return result;
+  return shapeOutputs(OPS[name], flatOutputs(OPS[name], result).map((t) => new SyftTensor(t)));
+}
+
+function unwrap(arg: unknown): unknown {
+  if (arg instanceof SyftTensor) return arg.tensor;
+  if (Array.isArray(arg) && arg.some((a) => a instanceof SyftTensor)) return arg.map(unwrap);
+  return arg;
+}
+
+function flatOutputs(spec: OpSpec, result: unknown): tf.Tensor[] {
+  switch (spec.outputs.kind) {
+    case 'tensor':
+      return [result as tf.Tensor];
+    case 'list':
+      return result as tf.Tensor[];
+    case 'record': {
+      const record = result as Record<string, tf.Tensor>;
+      return spec.outputs.keys.map((k) => record[k]!);
+    }
+  }
+}
+
+function shapeOutputs<R>(spec: OpSpec, outputs: R[]): R | R[] | Record<string, R> {
+  switch (spec.outputs.kind) {
+    case 'tensor':
+      return outputs[0]!;
+    case 'list':
+      return outputs;
+    case 'record':
+      return Object.fromEntries(spec.outputs.keys.map((k, i) => [k, outputs[i]!]));
+  }
+}
+
+function encodeArg(arg: unknown, op: OpName, position: number): WireArg {
+  if (arg instanceof PointerTensor) return { ref: arg.idAtLocation };
+  if (Array.isArray(arg) && arg.some((a) => a instanceof PointerTensor)) {
+    return { list: arg.map((a) => encodeArg(a, op, position)) };
+  }
+  assertCloneable(arg, op, position);
+  return { value: arg };
+}
+
+/** Attributes travel by structured clone; refuse what cannot, before it is queued. */
+function assertCloneable(value: unknown, op: OpName, position: number): void {
+  const t = typeof value;
+  if (value === null || t === 'undefined' || t === 'number' || t === 'string' || t === 'boolean') return;
+  if (Array.isArray(value)) {
+    for (const v of value) assertCloneable(v, op, position);
+    return;
+  }
+  if (ArrayBuffer.isView(value)) return;
+  throw new InvalidArgumentError(
+    `${signatureOf(op)}: argument ${position + 1} is ${t === 'object' ? 'an object' : `a ${t}`}; ` +
+      `op attributes must be numbers, strings, booleans or arrays of them.`,
+  );
+}
+
+function describeLocal(t: unknown): string {
+  const shape = t instanceof SyftTensor ? t.shape : (t as tf.Tensor).shape;
+  return `local tensor of shape [${shape.join(', ')}]`;
+}
+
+function notCollocatedLocal(op: OpName, pointer: PointerTensor, local: unknown): TensorsNotCollocatedError {
+  return new TensorsNotCollocatedError(
+    `You tried to call '${op}' on two tensors where one is located on another machine (a PointerTensor). ` +
+      `Call .get() on the PointerTensor or .send(${pointer.location.id}) on the other tensor.\n` +
+      `Tensor A: ${String(pointer)}\nTensor B: ${describeLocal(local)}`,
+  );
+}
+
+function notCollocatedRemote(op: OpName, a: PointerTensor, b: PointerTensor): TensorsNotCollocatedError {
+  return new TensorsNotCollocatedError(
+    `You tried to call '${op}' on two tensors which are not on the same machine! One tensor is on ` +
+      `${String(a.location)} while the other is on ${String(b.location)}. Use a combination of ` +
+      `.move(), .get(), and/or .send() to co-locate them to the same machine.\n` +
+      `Tensor A: ${String(a)}\nTensor B: ${String(b)}`,
+  );
+}

@@ -1,0 +1,1 @@
+export { assertNoLeaks, collectGarbage, EventLedger, findLeaks, LeakError, type Leak } from './leaks.js';
