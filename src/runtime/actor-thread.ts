@@ -36,8 +36,8 @@ export class ActorThread {
   readonly #bus: EventBus;
   #queue: Queued[] = [];
   #transfer: ArrayBuffer[] = [];
-  /** Deletes are appended after everything queued: a deleted id can never be named again. */
-  #deletes = new Map<string, number[]>();
+  /** The delete command at the tail of the queue, which further deletes for its actor join. */
+  #tailDelete: { actor: string; ids: number[] } | undefined;
   #flushScheduled = false;
   #inFlight = 0;
   #dead: SyftError | undefined;
@@ -52,7 +52,7 @@ export class ActorThread {
     });
     this.#died.catch(() => undefined);
     const entry = threadEntry();
-    this.#worker = new Worker(entry.filename, { workerData: entry.workerData, name });
+    this.#worker = new Worker(entry.filename, { workerData: entry.workerData, name, execArgv: threadExecArgv() });
     this.#worker.on('error', (error) => this.#markDead(new WorkerCrashedError(this.name, error.message)));
     this.#worker.on('exit', (code) => this.#markDead(new WorkerCrashedError(this.name, `exit code ${code}`)));
     this.#host = Comlink.wrap<ActorHostApi>(nodeEndpoint(this.#worker));
@@ -79,7 +79,7 @@ export class ActorThread {
   /** Queues a command whose result nobody awaits (ops, sends). */
   enqueue(actor: string, command: Command, transfer?: readonly ArrayBuffer[]): void {
     this.#assertAlive(`worker '${actor}'`);
-    this.#queue.push({ actor, command, reply: undefined });
+    this.#push({ actor, command, reply: undefined });
     if (transfer !== undefined) this.#transfer.push(...transfer);
     this.#scheduleFlush();
   }
@@ -88,7 +88,7 @@ export class ActorThread {
   request<C extends Command>(actor: string, command: C): Promise<ReplyOf[C['type']]> {
     this.#assertAlive(`worker '${actor}'`);
     return new Promise((resolve, reject) => {
-      this.#queue.push({
+      this.#push({
         actor,
         command,
         reply: (outcome) => (outcome.ok ? resolve(outcome.value as ReplyOf[C['type']]) : reject(outcome.error)),
@@ -97,21 +97,27 @@ export class ActorThread {
     });
   }
 
-  /** Deletes are batched: many collected pointers cost one command per flush. */
+  /**
+   * Deletes keep their place in the queue (a later objects() must not see the
+   * object) but consecutive ones share one command: a thousand collected
+   * pointers cost one delete.
+   */
   scheduleDelete(actor: string, id: number): void {
     if (this.#dead !== undefined) return;
-    let ids = this.#deletes.get(actor);
-    if (ids === undefined) this.#deletes.set(actor, (ids = []));
-    ids.push(id);
+    const tail = this.#tailDelete;
+    if (tail !== undefined && tail.actor === actor) {
+      tail.ids.push(id);
+    } else {
+      const ids = [id];
+      this.#push({ actor, command: { type: CommandType.Delete, ids }, reply: undefined });
+      this.#tailDelete = { actor, ids };
+    }
     this.#scheduleFlush();
   }
 
   flush(): void {
     this.#flushScheduled = false;
-    for (const [actor, ids] of this.#deletes) {
-      this.#queue.push({ actor, command: { type: CommandType.Delete, ids }, reply: undefined });
-    }
-    this.#deletes.clear();
+    this.#tailDelete = undefined;
     if (this.#queue.length === 0) return;
     const queued = this.#queue;
     const transfer = this.#transfer;
@@ -134,6 +140,11 @@ export class ActorThread {
   /** Test hook: kill the thread as a crash would. */
   async crashForTesting(): Promise<void> {
     await this.#worker.terminate();
+  }
+
+  #push(q: Queued): void {
+    this.#queue.push(q);
+    this.#tailDelete = undefined;
   }
 
   #scheduleFlush(): void {
@@ -220,9 +231,19 @@ export class ActorThread {
     // Commands queued but not yet flushed are rejected too.
     const queued = this.#queue;
     this.#queue = [];
-    this.#deletes.clear();
+    this.#tailDelete = undefined;
     for (const q of queued) this.#fail(q, error);
   }
+}
+
+/**
+ * Threads inherit the process's flags (--expose-gc, loaders) by default. An
+ * `node --input-type=module -e ...` one-liner is the exception: that flag would
+ * stop every actor thread from starting, and an explicit list cannot carry the
+ * V8 flags, so such a script's threads start with none.
+ */
+function threadExecArgv(): string[] | undefined {
+  return process.execArgv.some((arg) => arg.startsWith('--input-type')) ? [] : undefined;
 }
 
 /** Splits the queue into runs of consecutive commands for the same actor. */

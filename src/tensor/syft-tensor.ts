@@ -67,7 +67,7 @@ export class SyftTensor {
   }
 
   toString(): string {
-    return this.tensor.isDisposed ? 'SyftTensor (disposed)' : `SyftTensor ${this.tensor.toString().replace(/^Tensor\n?/, '')}`;
+    return this.tensor.isDisposed ? 'SyftTensor (disposed)' : this.tensor.toString().replace(/^Tensor/, 'SyftTensor');
   }
 
   [inspect.custom](): string {

@@ -1,1 +1,1 @@
-export { assertNoLeaks, collectGarbage, EventLedger, findLeaks, LeakError, type Leak } from './leaks.js';
+export { assertNoLeaks, collectGarbage, EventLedger, findLeaks, LeakError, type Leak, type LeakCheckOptions } from './leaks.js';

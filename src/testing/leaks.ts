@@ -8,6 +8,7 @@ import type { Observable, Subscription } from 'rxjs';
 import { SyftError } from '../errors.js';
 import type { LifecycleEvent } from '../runtime/event-bus.js';
 import type { Hook } from '../runtime/hook.js';
+import type { VirtualWorker } from '../runtime/virtual-worker.js';
 
 export interface Leak {
   readonly worker: string;
@@ -40,7 +41,12 @@ export async function collectGarbage(): Promise<void> {
   }
 }
 
-export async function findLeaks(hook: Hook): Promise<Leak[]> {
+export interface LeakCheckOptions {
+  /** Check only these workers (default: every worker of the hook). */
+  readonly workers?: readonly VirtualWorker[];
+}
+
+export async function findLeaks(hook: Hook, options: LeakCheckOptions = {}): Promise<Leak[]> {
   await nextTask(); // finalizers already scheduled run before we look
   const live = new Map<string, Set<number>>();
   for (const p of hook.localWorker.livePointers()) {
@@ -49,7 +55,7 @@ export async function findLeaks(hook: Hook): Promise<Leak[]> {
     ids.add(p.idAtLocation);
   }
   const leaks: Leak[] = [];
-  for (const worker of hook.workers.values()) {
+  for (const worker of options.workers ?? [...hook.workers.values()]) {
     const held = await worker.objects();
     const expected = live.get(worker.id) ?? new Set<number>();
     for (const id of held.keys()) if (!expected.has(id)) leaks.push({ worker: worker.id, id, kind: 'orphan' });
@@ -59,8 +65,8 @@ export async function findLeaks(hook: Hook): Promise<Leak[]> {
 }
 
 /** Throws LeakError listing every orphan and dangling object. */
-export async function assertNoLeaks(hook: Hook): Promise<void> {
-  const leaks = await findLeaks(hook);
+export async function assertNoLeaks(hook: Hook, options: LeakCheckOptions = {}): Promise<void> {
+  const leaks = await findLeaks(hook, options);
   if (leaks.length > 0) throw new LeakError(leaks);
 }
 
