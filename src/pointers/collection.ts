@@ -8,15 +8,20 @@ export interface CollectTarget {
   collect(idAtLocation: number, pointerId: number): void;
 }
 
-interface Held {
-  readonly target: CollectTarget;
-  readonly idAtLocation: number;
+/**
+ * What is known of a pointer without the pointer itself. One record per pointer
+ * serves both as the FinalizationRegistry's held value and as the local
+ * worker's entry for it, so creating a pointer allocates it once.
+ */
+export interface PointerRecord {
   readonly pointerId: number;
+  readonly location: CollectTarget & { readonly id: string };
+  readonly idAtLocation: number;
 }
 
-const registry = new FinalizationRegistry<Held>((held) => held.target.collect(held.idAtLocation, held.pointerId));
+const registry = new FinalizationRegistry<PointerRecord>((r) => r.location.collect(r.idAtLocation, r.pointerId));
 
-export function watchForCollection(pointer: object, held: Held): void {
+export function watchForCollection(pointer: object, held: PointerRecord): void {
   registry.register(pointer, held, pointer);
 }
 

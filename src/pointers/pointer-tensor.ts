@@ -14,8 +14,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { PointerDisposedError } from '../errors.js';
 import type { OpMethods } from '../tensor/op-methods-type.js';
 import type { SyftTensor } from '../tensor/syft-tensor.js';
-import type { PointerSummary } from '../transport/protocol.js';
-import { stopWatching, watchForCollection } from './collection.js';
+import { type PointerRecord, stopWatching, watchForCollection } from './collection.js';
 import { trackInScope } from './tidy.js';
 
 /** What get() returns: the kind of tensor that was sent. */
@@ -36,7 +35,7 @@ export interface PointerLocation {
 export interface PointerOwner {
   readonly id: string;
   nextId(): number;
-  register(pointer: PointerTensor): void;
+  register(record: PointerRecord): void;
   forget(pointerId: number): void;
 }
 
@@ -58,8 +57,9 @@ export class PointerTensor<L extends LocalTensor = LocalTensor> {
     this.#idAtLocation = idAtLocation;
     this.#kind = kind;
     this.#id = location.owner.nextId();
-    location.owner.register(this);
-    watchForCollection(this, { target: location, idAtLocation, pointerId: this.#id });
+    const record: PointerRecord = { pointerId: this.#id, location, idAtLocation };
+    location.owner.register(record);
+    watchForCollection(this, record);
     trackInScope(this);
   }
 
@@ -116,11 +116,6 @@ export class PointerTensor<L extends LocalTensor = LocalTensor> {
 
   [Symbol.dispose](): void {
     this.dispose();
-  }
-
-  /** @internal The entry the local worker lists for this pointer. */
-  summary(): PointerSummary {
-    return { id: this.#id, kind: 'pointer', location: this.#location.id, idAtLocation: this.#idAtLocation };
   }
 
   toString(): string {

@@ -18,10 +18,19 @@ import {
   type Command,
   CommandType,
   type DeletedReply,
+  type DeleteReply,
   type ReplyOf,
 } from '../transport/protocol.js';
 import type { EventBus } from './event-bus.js';
 import { threadEntry } from './thread-entry.js';
+
+/**
+ * A batch is also sent once it holds this many commands, not only at the end of
+ * the microtask: a synchronous loop issuing 20,000 ops would otherwise post
+ * nothing until it ends, and the actor thread would sit idle while the main
+ * thread works, then the other way round.
+ */
+const MAX_BATCH = 256;
 
 interface Queued {
   readonly actor: string;
@@ -109,8 +118,7 @@ export class ActorThread {
       tail.ids.push(id);
     } else {
       const ids = [id];
-      this.#push({ actor, command: { type: CommandType.Delete, ids }, reply: undefined });
-      this.#tailDelete = { actor, ids };
+      this.#push({ actor, command: { type: CommandType.Delete, ids }, reply: undefined }, { actor, ids });
     }
     this.#scheduleFlush();
   }
@@ -142,9 +150,12 @@ export class ActorThread {
     await this.#worker.terminate();
   }
 
-  #push(q: Queued): void {
+  /** Queues a command; `tailDelete` is set when it is a delete that later deletes may join. */
+  #push(q: Queued, tailDelete?: { actor: string; ids: number[] }): void {
     this.#queue.push(q);
-    this.#tailDelete = undefined;
+    this.#tailDelete = tailDelete;
+    // flush() forgets the tail delete: once sent, a command must not change.
+    if (this.#queue.length >= MAX_BATCH) this.flush();
   }
 
   #scheduleFlush(): void {
@@ -166,6 +177,7 @@ export class ActorThread {
   }
 
   #settle(owners: readonly (readonly Queued[])[], results: readonly ActorBatchResult[]): void {
+    const observed = this.#bus.observed;
     results.forEach((result, b) => {
       const batch = owners[b]!;
       const failed = new Map(result.failures.map(([i, error, op]) => [i, { error, op }]));
@@ -179,7 +191,7 @@ export class ActorThread {
           return;
         }
         const reply = replies.get(i);
-        this.#emitSuccess(q, reply);
+        if (observed) this.#emitSuccess(q, reply);
         q.reply?.({ ok: true, value: reply });
       });
     });
@@ -195,7 +207,11 @@ export class ActorThread {
       case CommandType.Op:
         for (const id of c.out) this.#bus.emit({ type: 'stored', worker, id, op: c.op });
         break;
-      case CommandType.Delete:
+      case CommandType.Delete: {
+        const missing = new Set((reply as DeleteReply)?.missing);
+        for (const id of c.ids) if (!missing.has(id)) this.#bus.emit({ type: 'deleted', worker, id });
+        break;
+      }
       case CommandType.Clear:
         for (const id of (reply as DeletedReply).deleted) this.#bus.emit({ type: 'deleted', worker, id });
         break;

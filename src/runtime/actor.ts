@@ -56,8 +56,12 @@ export class Actor {
         outputs.forEach((t, k) => this.store.set(command.out[k]!, t));
         return undefined;
       }
-      case CommandType.Delete:
-        return { deleted: this.store.delete(command.ids) };
+      case CommandType.Delete: {
+        const deleted = this.store.delete(command.ids);
+        if (deleted.length === command.ids.length) return undefined;
+        const gone = new Set(deleted);
+        return { missing: command.ids.filter((id) => !gone.has(id)) };
+      }
       case CommandType.Fetch: {
         const tensor = command.keep ? this.store.get(command.id) : this.store.take(command.id);
         const payload = tensorToPayload(tensor);

@@ -32,6 +32,11 @@ export class EventBus {
   readonly #subject = new Subject<LifecycleEvent>();
   readonly events$: Observable<LifecycleEvent> = this.#subject.asObservable();
 
+  /** Whether anyone listens: callers skip building events nobody would see. */
+  get observed(): boolean {
+    return this.#subject.observed;
+  }
+
   emit(event: LifecycleEvent): void {
     if (this.#subject.observed) this.#subject.next(event);
   }

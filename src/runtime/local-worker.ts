@@ -1,23 +1,25 @@
 /**
  * The local worker, 'me' (PySyft's `hook.local_worker`): it owns every pointer
- * the program creates and knows which are still alive. It holds them weakly, so
- * knowing about a pointer never keeps it from being collected.
+ * the program creates and knows which are still alive. It keeps each pointer's
+ * record, never the pointer, so knowing about a pointer does not keep it from
+ * being collected.
  */
-import type { PointerOwner, PointerTensor } from '../pointers/pointer-tensor.js';
+import type { PointerRecord } from '../pointers/collection.js';
+import type { PointerOwner } from '../pointers/pointer-tensor.js';
 import { IdGenerator } from '../pointers/ids.js';
-import type { ObjectSummary } from '../transport/protocol.js';
+import type { ObjectSummary, PointerSummary } from '../transport/protocol.js';
 
 export class LocalWorker implements PointerOwner {
   readonly id = 'me';
   readonly #ids = new IdGenerator();
-  readonly #pointers = new Map<number, WeakRef<PointerTensor>>();
+  readonly #pointers = new Map<number, PointerRecord>();
 
   nextId(): number {
     return this.#ids.next();
   }
 
-  register(pointer: PointerTensor): void {
-    this.#pointers.set(pointer.id, new WeakRef(pointer));
+  register(record: PointerRecord): void {
+    this.#pointers.set(record.pointerId, record);
   }
 
   forget(pointerId: number): void {
@@ -25,18 +27,18 @@ export class LocalWorker implements PointerOwner {
   }
 
   /** Pointers not yet disposed, fetched or collected. */
-  livePointers(): PointerTensor[] {
-    const live: PointerTensor[] = [];
-    for (const ref of this.#pointers.values()) {
-      const p = ref.deref();
-      if (p !== undefined && !p.isDisposed) live.push(p);
-    }
-    return live;
+  livePointers(): PointerSummary[] {
+    return [...this.#pointers.values()].map((r) => ({
+      id: r.pointerId,
+      kind: 'pointer',
+      location: r.location.id,
+      idAtLocation: r.idAtLocation,
+    }));
   }
 
   /** The local worker's objects: one pointer entry per live pointer. */
   async objects(): Promise<Map<number, ObjectSummary>> {
-    return new Map(this.livePointers().map((p) => [p.id, p.summary()]));
+    return new Map(this.livePointers().map((p) => [p.id, p]));
   }
 
   toString(): string {

@@ -65,9 +65,12 @@ export class VirtualWorker implements OpTarget, SendTarget {
 
   /** @internal */
   runOp(op: OpName, args: readonly WireArg[], outputs: number, kind: TensorKind): PointerTensor[] {
-    const out = Array.from({ length: outputs }, () => this.#owner.nextId());
+    const out: number[] = new Array(outputs);
+    for (let i = 0; i < outputs; i++) out[i] = this.#owner.nextId();
     this.#thread.enqueue(this.#id, { type: CommandType.Op, op, args, out });
-    return out.map((id) => new PointerTensor(this, id, kind));
+    const pointers: PointerTensor[] = new Array(outputs);
+    for (let i = 0; i < outputs; i++) pointers[i] = new PointerTensor(this, out[i]!, kind);
+    return pointers;
   }
 
   /** @internal */

@@ -53,25 +53,27 @@ interface Scan {
 /** Finds where the op must run; throws if its tensors are not in one place. */
 function scan(name: OpName, args: readonly unknown[]): Scan {
   const found: Scan = { pointer: undefined, local: undefined, syft: false };
-  const visit = (arg: unknown): void => {
-    if (arg instanceof PointerTensor) {
-      arg.assertLive();
-      if (found.pointer === undefined) found.pointer = arg;
-      else if (found.pointer.location !== arg.location) throw notCollocatedRemote(name, found.pointer, arg);
-    } else if (arg instanceof SyftTensor || arg instanceof tf.Tensor) {
-      found.local ??= arg;
-      if (arg instanceof SyftTensor) found.syft = true;
-    } else if (Array.isArray(arg)) {
-      for (const a of arg) visit(a);
-    }
-  };
-  for (const a of args) visit(a);
+  for (let i = 0; i < args.length; i++) visit(name, args[i], found);
   if (found.pointer !== undefined && found.local !== undefined) throw notCollocatedLocal(name, found.pointer, found.local);
   return found;
 }
 
+function visit(name: OpName, arg: unknown, found: Scan): void {
+  if (arg instanceof PointerTensor) {
+    arg.assertLive();
+    if (found.pointer === undefined) found.pointer = arg;
+    else if (found.pointer.location !== arg.location) throw notCollocatedRemote(name, found.pointer, arg);
+  } else if (arg instanceof SyftTensor || arg instanceof tf.Tensor) {
+    found.local ??= arg;
+    if (arg instanceof SyftTensor) found.syft = true;
+  } else if (Array.isArray(arg)) {
+    for (const a of arg) visit(name, a, found);
+  }
+}
+
 function callRemote(name: OpName, spec: OpSpec, args: readonly unknown[], first: PointerTensor): unknown {
-  const wire = args.map((a, i) => encodeArg(a, name, i));
+  const wire: WireArg[] = new Array(args.length);
+  for (let i = 0; i < args.length; i++) wire[i] = encodeArg(args[i], name, i);
   const attrs = args.slice(spec.inputs === 'list' ? 1 : spec.inputs);
   const count = outputCount(spec, attrs);
   if (!Number.isInteger(count) || count < 1) {
@@ -119,7 +121,7 @@ function shapeOutputs<R>(spec: OpSpec, outputs: R[]): R | R[] | Record<string, R
 }
 
 function encodeArg(arg: unknown, op: OpName, position: number): WireArg {
-  if (arg instanceof PointerTensor) return { ref: arg.idAtLocation };
+  if (arg instanceof PointerTensor) return arg.idAtLocation;
   if (Array.isArray(arg) && arg.some((a) => a instanceof PointerTensor)) {
     return { list: arg.map((a) => encodeArg(a, op, position)) };
   }

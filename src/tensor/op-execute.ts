@@ -14,7 +14,7 @@ type TfOp = (...args: unknown[]) => tf.Tensor | tf.Tensor[] | Record<string, tf.
 const tfOps = tf as unknown as Record<OpName, TfOp>;
 
 function resolveArg(arg: WireArg, store: ObjectStore): unknown {
-  if ('ref' in arg) return store.get(arg.ref);
+  if (typeof arg === 'number') return store.get(arg);
   if ('list' in arg) return arg.list.map((a) => resolveArg(a, store));
   return arg.value;
 }

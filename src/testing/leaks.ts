@@ -50,8 +50,8 @@ export async function findLeaks(hook: Hook, options: LeakCheckOptions = {}): Pro
   await nextTask(); // finalizers already scheduled run before we look
   const live = new Map<string, Set<number>>();
   for (const p of hook.localWorker.livePointers()) {
-    let ids = live.get(p.location.id);
-    if (ids === undefined) live.set(p.location.id, (ids = new Set()));
+    let ids = live.get(p.location);
+    if (ids === undefined) live.set(p.location, (ids = new Set()));
     ids.add(p.idAtLocation);
   }
   const leaks: Leak[] = [];

@@ -20,11 +20,11 @@ export interface TensorPayload {
   readonly values: WireValues;
 }
 
-/** An op argument: a reference to an object in the actor's store, a list, or a plain value. */
-export type WireArg =
-  | { readonly ref: number }
-  | { readonly list: readonly WireArg[] }
-  | { readonly value: unknown };
+/**
+ * An op argument: a bare number is the id of an object in the actor's store
+ * (the common case, kept cheap to clone); lists and plain values are wrapped.
+ */
+export type WireArg = number | { readonly list: readonly WireArg[] } | { readonly value: unknown };
 
 export enum CommandType {
   Store = 'store',
@@ -79,10 +79,16 @@ export interface ActorBatch {
   readonly commands: readonly Command[];
 }
 
-/** What a delete or clear removed, so the caller can report exactly that. */
+/** What a clear removed, so the caller can report exactly that. */
 export interface DeletedReply {
   readonly deleted: readonly number[];
 }
+
+/**
+ * A delete answers only when some ids held nothing (already gone): the usual
+ * delete, one per disposed pointer, then costs no reply at all.
+ */
+export type DeleteReply = { readonly missing: readonly number[] } | undefined;
 
 export interface TensorSummary {
   readonly id: number;
@@ -107,7 +113,7 @@ export type ObjectSummary = TensorSummary | PointerSummary;
 export interface ReplyOf {
   [CommandType.Store]: undefined;
   [CommandType.Op]: undefined;
-  [CommandType.Delete]: DeletedReply;
+  [CommandType.Delete]: DeleteReply;
   [CommandType.Fetch]: TensorPayload;
   [CommandType.Objects]: readonly TensorSummary[];
   [CommandType.Clear]: DeletedReply;

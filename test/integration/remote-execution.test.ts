@@ -224,6 +224,20 @@ describe('collection', () => {
     expect((await bob.objects()).size).toBe(0);
   });
 
+  test('deletes are never lost at a batch boundary', async () => {
+    const frank = await hook.virtualWorker('frank');
+    const base = sy.tensor([1]).send(frank);
+    // Batches are also sent every 256 commands; walk k across that boundary so a
+    // delete lands as the last command of a full batch and more deletes follow it.
+    for (let k = 250; k <= 262; k++) {
+      await frank.objects(); // an empty queue: the k ops below are commands 1..k
+      const made = Array.from({ length: k }, (_, i) => base.add(i));
+      for (const p of made) p.dispose();
+      expect((await frank.objects()).size).toBe(1);
+    }
+    base.dispose();
+  });
+
   test('the GC lesson: rebinding one variable to 1000 sends leaves one object at the worker', async () => {
     const carol = await hook.virtualWorker('carol');
     const sent: number[] = [];
