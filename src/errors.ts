@@ -46,16 +46,16 @@ export class TensorsNotCollocatedError extends SyftError {
   }
 }
 
+const ADVICE = {
+  fetched: 'was already fetched with get(): the worker no longer holds its object. Use what get() returned, or send it again.',
+  disposed:
+    'was disposed: its remote object is deleted. Keep the pointer alive (do not dispose it, or return it from sy.tidy) while you still use it.',
+  sent: 'was sent on to another worker, which owns the object now. Use the pointer send() returned.',
+} as const;
+
 export class PointerDisposedError extends SyftError {
-  constructor(pointer: string, how: 'disposed' | 'fetched') {
-    super(
-      'POINTER_DISPOSED',
-      how === 'fetched'
-        ? `${pointer} was already fetched with get(): the worker no longer holds its object. ` +
-            `Use the tensor get() returned, or send it again.`
-        : `${pointer} was disposed: its remote object is deleted. Keep the pointer alive (do not dispose it, ` +
-            `or return it from sy.tidy) while you still use it.`,
-    );
+  constructor(pointer: string, how: 'disposed' | 'fetched' | 'sent') {
+    super('POINTER_DISPOSED', `${pointer} ${ADVICE[how]}`);
   }
 }
 

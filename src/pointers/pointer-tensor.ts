@@ -6,18 +6,24 @@
  * installed on the prototype by src/tensor/op-methods.ts and return new pointers
  * at once; the work is pipelined to the worker.
  *
+ * A pointer may point to a pointer: after `x.send(bob).send(alice)` the data is
+ * at bob and alice holds a link to it. The pointer's route lists the workers
+ * from its location (alice) to the data (bob); the main thread only ever talks
+ * to the head, which forwards along the chain.
+ *
  * All state is in #private fields: tf.tidy walks the enumerable fields of what a
  * scope returns, and must not wander from a pointer into the whole runtime.
  */
 import { inspect } from 'node:util';
 import type * as tf from '@tensorflow/tfjs-core';
-import { PointerDisposedError } from '../errors.js';
+import { InvalidArgumentError, PointerDisposedError } from '../errors.js';
 import type { OpMethods } from '../tensor/op-methods-type.js';
 import type { SyftTensor } from '../tensor/syft-tensor.js';
+import type { ActorAddress, LinkReply } from '../transport/protocol.js';
 import { type PointerRecord, stopWatching, watchForCollection } from './collection.js';
 import { trackInScope } from './tidy.js';
 
-/** What get() returns: the kind of tensor that was sent. */
+/** What get() returns at the end of a chain: the kind of tensor that was sent. */
 export type LocalTensor = tf.Tensor | SyftTensor;
 export type TensorKind = 'tf' | 'syft';
 
@@ -25,9 +31,15 @@ export type TensorKind = 'tf' | 'syft';
 export interface PointerLocation {
   readonly id: string;
   readonly owner: PointerOwner;
-  collect(idAtLocation: number, pointerId: number): void;
-  release(idAtLocation: number): void;
-  fetch(idAtLocation: number, kind: TensorKind): Promise<LocalTensor>;
+  /** @internal */ readonly address: ActorAddress;
+  /** @internal */ collect(idAtLocation: number, pointerId: number): void;
+  /** @internal */ release(idAtLocation: number): void;
+  /** @internal */ fetch(idAtLocation: number, kind: TensorKind): Promise<LocalTensor>;
+  /** @internal */ expect(id: number): void;
+  /** @internal */ sendPointer(idAtLocation: number, to: PointerLocation, as: number): void;
+  /** @internal */ moveObject(idAtLocation: number, to: PointerLocation, as: number): void;
+  /** @internal */ remoteGet(idAtLocation: number): void;
+  /** @internal */ unwrap(idAtLocation: number): Promise<LinkReply>;
   toString(): string;
 }
 
@@ -39,27 +51,26 @@ export interface PointerOwner {
   forget(pointerId: number): void;
 }
 
-type State = 'live' | 'disposed' | 'fetched';
+type State = 'live' | 'disposed' | 'fetched' | 'sent';
 
-export interface PointerTensor<L extends LocalTensor = LocalTensor> extends OpMethods<PointerTensor<L>> {}
+export interface PointerTensor<L = LocalTensor> extends OpMethods<PointerTensor<L>> {}
 
 // The interface above merges the registry's op methods into the class type.
-export class PointerTensor<L extends LocalTensor = LocalTensor> {
+export class PointerTensor<L = LocalTensor> {
   readonly #id: number;
-  readonly #idAtLocation: number;
-  readonly #location: PointerLocation;
+  #idAtLocation: number;
+  /** From this pointer's location to the worker that holds the data. */
+  #route: readonly PointerLocation[];
   readonly #kind: TensorKind;
   #state: State = 'live';
 
   /** @internal Pointers are made by send() and by ops, never by users. */
-  constructor(location: PointerLocation, idAtLocation: number, kind: TensorKind) {
-    this.#location = location;
+  constructor(location: PointerLocation, idAtLocation: number, kind: TensorKind, route: readonly PointerLocation[] = [location]) {
+    this.#route = route;
     this.#idAtLocation = idAtLocation;
     this.#kind = kind;
     this.#id = location.owner.nextId();
-    const record: PointerRecord = { pointerId: this.#id, location, idAtLocation };
-    location.owner.register(record);
-    watchForCollection(this, record);
+    this.#watch();
     trackInScope(this);
   }
 
@@ -73,21 +84,31 @@ export class PointerTensor<L extends LocalTensor = LocalTensor> {
     return this.#idAtLocation;
   }
 
-  /** The virtual worker that holds the object. */
+  /** The virtual worker this pointer points to (the head of a chain). */
   get location(): PointerLocation {
-    return this.#location;
+    return this.#route[0]!;
+  }
+
+  /** The virtual worker that holds the data (the end of a chain; the location itself otherwise). */
+  get dataLocation(): PointerLocation {
+    return this.#route[this.#route.length - 1]!;
+  }
+
+  /** @internal The workers from location to data. */
+  get route(): readonly PointerLocation[] {
+    return this.#route;
   }
 
   /** The worker that owns this pointer: the local worker, 'me'. */
   get owner(): PointerOwner {
-    return this.#location.owner;
+    return this.location.owner;
   }
 
   get isDisposed(): boolean {
     return this.#state !== 'live';
   }
 
-  /** @internal Whether get() gives back a tf.Tensor or a SyftTensor. */
+  /** @internal Whether get() at the end of the chain gives back a tf.Tensor or a SyftTensor. */
   get kind(): TensorKind {
     return this.#kind;
   }
@@ -98,20 +119,75 @@ export class PointerTensor<L extends LocalTensor = LocalTensor> {
   }
 
   /**
-   * Brings the object home; the worker no longer holds it and this pointer is
-   * spent. Rejects with RemoteError if the op that made it failed.
+   * Brings the object one hop closer: the tensor itself for a pointer to data
+   * (the worker no longer holds it), or, on a chain, the pointer the head held
+   * (the head's link is removed). This pointer is spent. Rejects with
+   * RemoteError if the op that made the object failed.
    */
   get(): Promise<L> {
-    this.assertLive();
+    this.assertLive(); // a local mistake throws at once, not in a promise
+    const [head, ...rest] = this.#route;
+    const id = this.#idAtLocation;
     this.#retire('fetched');
-    return this.#location.fetch(this.#idAtLocation, this.#kind) as Promise<L>;
+    if (rest.length === 0) return head!.fetch(id, this.#kind) as Promise<L>;
+    return head!.unwrap(id).then((link) => new PointerTensor(rest[0]!, link.idAtLocation, this.#kind, rest) as L);
   }
 
-  /** Deletes the remote object. Disposing twice is harmless. */
+  /**
+   * Sends this pointer on: `x.send(bob).send(alice)` leaves the data at bob and
+   * gives alice a pointer to it; the result points to alice's pointer. This
+   * pointer is spent (the chain owns bob's object now).
+   */
+  send(...workers: PointerLocation[]): PointerTensor<PointerTensor<L>> {
+    this.assertLive();
+    const target = this.#target(workers, 'send');
+    if (target === this.location) {
+      throw new InvalidArgumentError(`${String(this)} already points to ${String(target)}: send it to another worker.`);
+    }
+    const as = this.owner.nextId();
+    target.expect(as);
+    this.location.sendPointer(this.#idAtLocation, target, as);
+    this.#retire('sent');
+    return new PointerTensor(target, as, this.#kind, [target, ...this.#route]);
+  }
+
+  /**
+   * Moves the data to `worker`, worker to worker, and updates this pointer to
+   * point there directly (PySyft's x.move(alice)). Returns this pointer.
+   */
+  move(...workers: PointerLocation[]): this {
+    this.assertLive();
+    const target = this.#target(workers, 'move');
+    if (this.#route.length === 1 && target === this.location) return this;
+    const as = this.owner.nextId();
+    target.expect(as);
+    this.location.moveObject(this.#idAtLocation, target, as);
+    this.#rebind([target], as);
+    return this;
+  }
+
+  /**
+   * On a chain, pulls the data to the chain's head (PySyft's remote_get): after
+   * `x.send(bob).send(alice).remoteGet()` alice holds the tensor and bob nothing.
+   * Returns this pointer, which now points to data.
+   */
+  remoteGet(): this {
+    this.assertLive();
+    if (this.#route.length === 1) {
+      throw new InvalidArgumentError(
+        `${String(this)} points to data already; remoteGet() pulls a chain's data to its head. Use get() to bring it home.`,
+      );
+    }
+    this.location.remoteGet(this.#idAtLocation);
+    this.#rebind([this.location], this.#idAtLocation);
+    return this;
+  }
+
+  /** Deletes the remote object (down the whole chain). Disposing twice is harmless. */
   dispose(): void {
     if (this.#state !== 'live') return;
     this.#retire('disposed');
-    this.#location.release(this.#idAtLocation);
+    this.location.release(this.#idAtLocation);
   }
 
   [Symbol.dispose](): void {
@@ -119,11 +195,36 @@ export class PointerTensor<L extends LocalTensor = LocalTensor> {
   }
 
   toString(): string {
-    return `(Wrapper)>[PointerTensor | ${this.owner.id}:${this.#id} -> ${this.#location.id}:${this.#idAtLocation}]`;
+    return `(Wrapper)>[PointerTensor | ${this.owner.id}:${this.#id} -> ${this.location.id}:${this.#idAtLocation}]`;
   }
 
   [inspect.custom](): string {
-    return this.toString() + (this.#state === 'live' ? '' : ` (${this.#state})`);
+    const via = this.#route.length > 1 ? ` (data at ${this.dataLocation.id} via ${this.#route.slice(0, -1).map((w) => w.id).join(' -> ')})` : '';
+    return this.toString() + via + (this.#state === 'live' ? '' : ` (${this.#state})`);
+  }
+
+  #target(workers: readonly unknown[], verb: string): PointerLocation {
+    if (workers.length !== 1) {
+      throw new InvalidArgumentError(`${verb}() on a pointer takes exactly one worker, got ${workers.length}.`);
+    }
+    const target = workers[0] as PointerLocation;
+    if (typeof target !== 'object' || target === null || target.owner !== this.owner || typeof target.expect !== 'function') {
+      throw new InvalidArgumentError(`${verb}() expects a virtual worker of the same hook (from hook.virtualWorker(id)).`);
+    }
+    return target;
+  }
+
+  #watch(): void {
+    const record: PointerRecord = { pointerId: this.#id, location: this.location, idAtLocation: this.#idAtLocation };
+    this.owner.register(record);
+    watchForCollection(this, record);
+  }
+
+  #rebind(route: readonly PointerLocation[], idAtLocation: number): void {
+    stopWatching(this);
+    this.#route = route;
+    this.#idAtLocation = idAtLocation;
+    this.#watch();
   }
 
   #retire(state: Exclude<State, 'live'>): void {

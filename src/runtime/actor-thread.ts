@@ -9,7 +9,7 @@
  */
 import * as Comlink from 'comlink';
 import { nodeEndpoint } from '../transport/endpoint.js';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { RemoteError, RuntimeShutDownError, SyftError, WorkerCrashedError } from '../errors.js';
 import {
   type ActorBatch,
@@ -19,7 +19,9 @@ import {
   CommandType,
   type DeletedReply,
   type DeleteReply,
+  type MoveReply,
   type ReplyOf,
+  type TensorPayload,
 } from '../transport/protocol.js';
 import type { EventBus } from './event-bus.js';
 import { threadEntry } from './thread-entry.js';
@@ -31,6 +33,14 @@ import { threadEntry } from './thread-entry.js';
  * thread works, then the other way round.
  */
 const MAX_BATCH = 256;
+
+export interface TransportStats {
+  /** execute calls posted to the thread (one per flush). */
+  messages: number;
+  /** Tensor bytes sent from the main thread (send) and received by it (get). */
+  tensorBytesOut: number;
+  tensorBytesIn: number;
+}
 
 interface Queued {
   readonly actor: string;
@@ -48,6 +58,7 @@ export class ActorThread {
   /** The delete command at the tail of the queue, which further deletes for its actor join. */
   #tailDelete: { actor: string; ids: number[] } | undefined;
   #flushScheduled = false;
+  readonly #stats: TransportStats = { messages: 0, tensorBytesOut: 0, tensorBytesIn: 0 };
   #inFlight = 0;
   #dead: SyftError | undefined;
   readonly #died: Promise<never>;
@@ -72,8 +83,29 @@ export class ActorThread {
 
   static async start(name: string, backend: string, bus: EventBus): Promise<ActorThread> {
     const thread = new ActorThread(name, bus);
-    await thread.#call(() => thread.#host.init({ backend }));
+    await thread.#call(() => thread.#host.init({ backend, thread: name }));
     return thread;
+  }
+
+  /**
+   * Gives this thread and `other` a direct channel each way, so their actors
+   * exchange data without the main thread. Each side serves the other on the
+   * port it accepts and calls it on the port it connects.
+   */
+  async connect(other: ActorThread): Promise<void> {
+    const there = new MessageChannel();
+    const back = new MessageChannel();
+    await Promise.all([
+      this.#call(() => this.#host.connectPeer(other.name, Comlink.transfer(there.port1, [there.port1]))),
+      other.#call(() => other.#host.acceptPeer(this.name, Comlink.transfer(there.port2, [there.port2]))),
+      other.#call(() => other.#host.connectPeer(this.name, Comlink.transfer(back.port1, [back.port1]))),
+      this.#call(() => this.#host.acceptPeer(other.name, Comlink.transfer(back.port2, [back.port2]))),
+    ]);
+  }
+
+  /** Messages and tensor bytes that went between the main thread and this thread. */
+  get stats(): TransportStats {
+    return { ...this.#stats };
   }
 
   get isAlive(): boolean {
@@ -89,6 +121,7 @@ export class ActorThread {
   enqueue(actor: string, command: Command, transfer?: readonly ArrayBuffer[]): void {
     this.#assertAlive(`worker '${actor}'`);
     this.#push({ actor, command, reply: undefined });
+    if (command.type === CommandType.Store) this.#stats.tensorBytesOut += command.tensor.values.byteLength;
     if (transfer !== undefined) this.#transfer.push(...transfer);
     this.#scheduleFlush();
   }
@@ -132,6 +165,7 @@ export class ActorThread {
     this.#queue = [];
     this.#transfer = [];
     const { batches, owners } = groupByActor(queued);
+    this.#stats.messages++;
     this.#call(() => this.#host.execute(Comlink.transfer(batches, transfer))).then(
       (results) => this.#settle(owners, results),
       (error: Error) => {
@@ -191,6 +225,7 @@ export class ActorThread {
           return;
         }
         const reply = replies.get(i);
+        if (q.command.type === CommandType.Fetch) this.#stats.tensorBytesIn += (reply as TensorPayload).values.byteLength;
         if (observed) this.#emitSuccess(q, reply);
         q.reply?.({ ok: true, value: reply });
       });
@@ -218,7 +253,14 @@ export class ActorThread {
       case CommandType.Fetch:
         if (!c.keep) this.#bus.emit({ type: 'fetched', worker, id: c.id });
         break;
+      case CommandType.Move:
+        this.#bus.emit({ type: 'moved', worker, id: c.id, to: c.to.actor, as: c.as, bytes: (reply as MoveReply).bytes });
+        break;
       case CommandType.Objects:
+      case CommandType.Expect:
+      case CommandType.SendPointer:
+      case CommandType.RemoteGet:
+      case CommandType.Unwrap:
         break;
     }
   }

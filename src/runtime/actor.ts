@@ -1,30 +1,132 @@
 /**
- * One virtual worker, thread side: an id and the store it owns. It runs the
- * commands of a batch in order; a command that fails is recorded and the rest
- * of the batch still runs, so one bad op never harms the worker's other objects.
+ * One virtual worker, thread side: an id and the store it owns.
+ *
+ * It runs the commands of each batch in order. A command that fails is recorded
+ * and the rest still run, so one bad op never harms the worker's other objects.
+ *
+ * Ops, deletes and moves on chain links are forwarded to where the data is, with
+ * the same ids (every id is chosen by the main thread, so none can collide);
+ * tensors travel worker to worker. Three rules keep this consistent without
+ * ever letting two workers wait for each other:
+ * 1. A command that reads an object still on its way (announced by `expect`)
+ *    waits for it; later commands wait behind it, so order is kept. The object
+ *    was sent by a command the main thread issued earlier, so this wait always ends.
+ * 2. A batch forwarded by another worker is acknowledged only when the work it
+ *    caused here (further forwards, deliveries) has settled too.
+ * 3. A reply to the main thread (fetch, objects, unwrap, clear, sync) is taken
+ *    at once but sent only when everything this worker forwarded before it has
+ *    settled. Once the main thread has the reply it may talk to those workers
+ *    directly, and can never overtake what this worker asked of them.
  */
 import { serializeError, SyftError } from '../errors.js';
-import { FailedInputError, ObjectStore } from '../store/object-store.js';
-import { executeOp } from '../tensor/op-execute.js';
+import { type Entry, FailedInputError, ObjectStore, type StoredFailure } from '../store/object-store.js';
+import { executeOp, mapRefs, refsOf } from '../tensor/op-execute.js';
 import { payloadToTensor, tensorToPayload, transferablesOf } from '../transport/tensor-payload.js';
-import { type ActorBatchResult, type Command, CommandType } from '../transport/protocol.js';
+import {
+  type ActorAddress,
+  type ActorBatchResult,
+  type Command,
+  CommandType,
+  type DeliveredItem,
+  type OpCommand,
+} from '../transport/protocol.js';
+
+/** What an actor needs from the thread that hosts it: a way to reach other actors. */
+export interface ActorContext {
+  readonly thread: string;
+  /** Runs commands at another actor (same thread or not); resolves once they ran. */
+  forward(to: ActorAddress, commands: Command[]): Promise<ActorBatchResult>;
+  /** Hands an object to another actor; resolves once it was received. */
+  deliver(to: ActorAddress, id: number, item: DeliveredItem, transfer: ArrayBuffer[]): Promise<void>;
+}
+
+interface BatchRun {
+  readonly failures: [number, ReturnType<typeof serializeError>, string][];
+  readonly replies: [number, unknown][];
+  /** Work this batch started at other workers (rule 2). */
+  readonly caused: Promise<unknown>[];
+  /** Earlier work a reply in this batch must not overtake (rule 3). */
+  readonly before: Promise<unknown>[];
+}
+
+/** Commands whose reply reaches the main thread; they wait for this worker's forwards. */
+const READS: ReadonlySet<CommandType> = new Set([
+  CommandType.Fetch,
+  CommandType.Objects,
+  CommandType.Unwrap,
+  CommandType.Clear,
+  CommandType.Sync,
+]);
 
 export class Actor {
   readonly store: ObjectStore;
+  readonly address: ActorAddress;
+  /** Settles when every batch accepted so far has run; undefined when none is waiting. */
+  #tail: Promise<void> | undefined;
+  /** Forwards and deliveries not yet acknowledged by their receiver. */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
-  constructor(readonly id: string) {
+  constructor(
+    readonly id: string,
+    private readonly context: ActorContext,
+  ) {
     this.store = new ObjectStore(id);
+    this.address = { actor: id, thread: context.thread };
   }
 
-  /** Runs a batch; buffers of fetched tensors are appended to `transfer`. */
-  run(commands: readonly Command[], transfer: ArrayBuffer[]): ActorBatchResult {
-    const failures: [number, ReturnType<typeof serializeError>, string][] = [];
-    const replies: [number, unknown][] = [];
-    for (let i = 0; i < commands.length; i++) {
+  /**
+   * Runs a batch; buffers of fetched tensors are appended to `transfer`.
+   * `forwarded` batches (from another worker) also wait for what they caused.
+   */
+  run(commands: readonly Command[], transfer: ArrayBuffer[], forwarded = false): ActorBatchResult | Promise<ActorBatchResult> {
+    const run: BatchRun = { failures: [], replies: [], caused: [], before: [] };
+    let done: BatchRun | Promise<BatchRun>;
+    if (this.#tail === undefined) {
+      done = this.#runFrom(commands, transfer, 0, run);
+      if (done instanceof Promise) this.#queue(done);
+    } else {
+      done = this.#queue(this.#tail.then(() => this.#runFrom(commands, transfer, 0, run)));
+    }
+    return done instanceof Promise ? done.then((r) => settle(r, forwarded)) : settle(done, forwarded);
+  }
+
+  /** An object arriving from another worker. */
+  receive(id: number, item: DeliveredItem): void {
+    switch (item.kind) {
+      case 'tensor':
+        this.store.setTensor(id, payloadToTensor(item.tensor));
+        break;
+      case 'pointer':
+        this.store.set(id, { kind: 'pointer', location: item.location, idAtLocation: item.idAtLocation });
+        break;
+      case 'failure':
+        this.store.fail([id], item);
+        break;
+    }
+  }
+
+  #queue<T>(done: Promise<T>): Promise<T> {
+    const tail = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#tail = tail;
+    void tail.then(() => {
+      if (this.#tail === tail) this.#tail = undefined;
+    });
+    return done;
+  }
+
+  /** Runs commands from `start` on; switches to async at the first command that must wait. */
+  #runFrom(commands: readonly Command[], transfer: ArrayBuffer[], start: number, run: BatchRun): BatchRun | Promise<BatchRun> {
+    for (let i = start; i < commands.length; i++) {
       const command = commands[i]!;
+      const wait = this.#blocker(command);
+      if (wait !== undefined) return wait.then(() => this.#runFrom(commands, transfer, i, run));
+      if (this.#inFlight.size > 0 && READS.has(command.type)) run.before.push(...this.#inFlight);
       try {
-        const reply = this.#runOne(command, transfer);
-        if (reply !== undefined) replies.push([i, reply]);
+        const reply = this.#runOne(command, transfer, run);
+        if (reply !== undefined) run.replies.push([i, reply]);
       } catch (error) {
         // A command that read a failed result reports the op that failed first and
         // its cause: the user must learn "matMul: shapes do not match", not "fetch failed".
@@ -33,37 +135,43 @@ export class Actor {
             ? error.failure
             : { op: command.type === CommandType.Op ? command.op : command.type, ...serializeError(error) };
         if (command.type === CommandType.Op) this.store.fail(command.out, failure);
-        failures.push([i, { name: 'RemoteError', message: failure.message, code: failure.code }, failure.op]);
+        run.failures.push([i, { name: 'RemoteError', message: failure.message, code: failure.code }, failure.op]);
       }
     }
-    return { failures, replies };
+    return run;
   }
 
-  #runOne(command: Command, transfer: ArrayBuffer[]): unknown {
+  /** What `command` must wait for before it can run, if anything. */
+  #blocker(command: Command): Promise<unknown> | undefined {
+    if (!this.store.hasPending) return undefined;
+    const waits: Promise<void>[] = [];
+    for (const id of referencedIds(command)) {
+      const arrived = this.store.whenArrived(id);
+      if (arrived !== undefined) waits.push(arrived);
+    }
+    return waits.length === 0 ? undefined : Promise.all(waits);
+  }
+
+  #runOne(command: Command, transfer: ArrayBuffer[], run: BatchRun): unknown {
+    const track = (work: Promise<unknown>): void => this.#track(work, run);
     switch (command.type) {
+      case CommandType.Sync:
+        return undefined;
       case CommandType.Store:
-        this.store.set(command.id, payloadToTensor(command.tensor));
+        this.store.setTensor(command.id, payloadToTensor(command.tensor));
         return undefined;
-      case CommandType.Op: {
-        const outputs = executeOp(command.op, command.args, this.store);
-        if (outputs.length !== command.out.length) {
-          for (const t of outputs) t.dispose();
-          throw new SyftError(
-            'INVALID_ARGUMENT',
-            `'${command.op}' produced ${outputs.length} outputs where the caller expected ${command.out.length}`,
-          );
-        }
-        outputs.forEach((t, k) => this.store.set(command.out[k]!, t));
+      case CommandType.Op:
+        this.#runOp(command, track);
         return undefined;
-      }
       case CommandType.Delete: {
-        const deleted = this.store.delete(command.ids);
+        const deleted = this.#delete(command.ids, track);
         if (deleted.length === command.ids.length) return undefined;
         const gone = new Set(deleted);
         return { missing: command.ids.filter((id) => !gone.has(id)) };
       }
       case CommandType.Fetch: {
-        const tensor = command.keep ? this.store.get(command.id) : this.store.take(command.id);
+        const tensor = this.store.tensor(command.id);
+        if (!command.keep) this.store.take(command.id);
         const payload = tensorToPayload(tensor);
         if (!command.keep) tensor.dispose();
         transfer.push(...transferablesOf(payload));
@@ -71,12 +179,168 @@ export class Actor {
       }
       case CommandType.Objects:
         return this.store.summaries();
-      case CommandType.Clear:
-        return { deleted: this.store.clear() };
+      case CommandType.Clear: {
+        const removed = this.store.clear();
+        this.#forwardDeletes(removed, track);
+        return { deleted: removed.map(([id]) => id) };
+      }
+      case CommandType.Expect:
+        this.store.expect(command.id);
+        return undefined;
+      case CommandType.Move:
+        return { bytes: this.#move(command.id, command.to, command.as, track) };
+      case CommandType.SendPointer: {
+        const failure = this.#failureOrMissing(command.id);
+        const item: DeliveredItem = failure ?? { kind: 'pointer', location: this.address, idAtLocation: command.id };
+        track(this.context.deliver(command.to, command.as, item, []));
+        return undefined;
+      }
+      case CommandType.RemoteGet: {
+        const link = this.#link(command.id);
+        this.store.take(command.id);
+        this.store.expect(command.id);
+        track(this.context.forward(link.location, [{ type: CommandType.Move, id: link.idAtLocation, to: this.address, as: command.id }]));
+        return undefined;
+      }
+      case CommandType.Unwrap: {
+        const link = this.#link(command.id);
+        this.store.take(command.id);
+        return { location: link.location.actor, idAtLocation: link.idAtLocation };
+      }
       default: {
         const unknown: never = command;
         throw new SyftError('INVALID_ARGUMENT', `unknown command ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  /** Runs an op here, or forwards it along the chain when its inputs are links. */
+  #runOp(command: OpCommand, track: (work: Promise<unknown>) => void): void {
+    const refs = refsOf(command.args);
+    const entries = refs.map((id) => this.store.get(id));
+    const links = entries.filter((e) => e.kind === 'pointer');
+    if (links.length === 0) {
+      // The common case: the data is here.
+      const outputs = executeOp(command.op, command.args, this.store);
+      if (outputs.length !== command.out.length) {
+        for (const t of outputs) t.dispose();
+        throw new SyftError(
+          'INVALID_ARGUMENT',
+          `'${command.op}' produced ${outputs.length} outputs where the caller expected ${command.out.length}`,
+        );
+      }
+      outputs.forEach((t, k) => this.store.setTensor(command.out[k]!, t));
+      return;
+    }
+    const location = links[0]!.location;
+    if (links.length !== entries.length || links.some((l) => l.location.actor !== location.actor)) {
+      throw new SyftError(
+        'TENSORS_NOT_COLLOCATED',
+        `'${command.op}' at '${this.id}' mixes objects held here with pointers to other workers`,
+      );
+    }
+    const at = new Map(refs.map((id, k) => [id, (entries[k] as Extract<Entry, { kind: 'pointer' }>).idAtLocation]));
+    const forwarded: OpCommand = { ...command, args: mapRefs(command.args, (id) => at.get(id)!) };
+    for (const id of command.out) this.store.set(id, { kind: 'pointer', location, idAtLocation: id });
+    track(this.context.forward(location, [forwarded]));
+  }
+
+  /** Deletes here and, for chain links, at the workers they point to. */
+  #delete(ids: readonly number[], track: (work: Promise<unknown>) => void): number[] {
+    const removed = this.store.delete(ids);
+    this.#forwardDeletes(removed, track);
+    return removed.map(([id]) => id);
+  }
+
+  #forwardDeletes(removed: ReadonlyArray<readonly [number, Entry]>, track: (work: Promise<unknown>) => void): void {
+    const byLocation = new Map<string, { to: ActorAddress; ids: number[] }>();
+    for (const [, entry] of removed) {
+      if (entry.kind !== 'pointer') continue;
+      let group = byLocation.get(entry.location.actor);
+      if (group === undefined) byLocation.set(entry.location.actor, (group = { to: entry.location, ids: [] }));
+      group.ids.push(entry.idAtLocation);
+    }
+    for (const { to, ids } of byLocation.values()) track(this.context.forward(to, [{ type: CommandType.Delete, ids }]));
+  }
+
+  /**
+   * Sends the object to `to` (or, for a chain link, asks the next worker to);
+   * returns the tensor bytes this worker sent. A failed or missing object is
+   * delivered as a failure, so the receiver never waits for nothing.
+   */
+  #move(id: number, to: ActorAddress, as: number, track: (work: Promise<unknown>) => void): number {
+    const failure = this.#failureOrMissing(id);
+    if (failure !== undefined) {
+      track(this.context.deliver(to, as, failure, []));
+      return 0;
+    }
+    const entry = this.store.take(id);
+    if (entry.kind === 'pointer') {
+      track(this.context.forward(entry.location, [{ type: CommandType.Move, id: entry.idAtLocation, to, as }]));
+      return 0;
+    }
+    const payload = tensorToPayload(entry.tensor);
+    entry.tensor.dispose();
+    track(this.context.deliver(to, as, { kind: 'tensor', tensor: payload }, transferablesOf(payload)));
+    return payload.values.byteLength;
+  }
+
+  #link(id: number): Extract<Entry, { kind: 'pointer' }> {
+    const entry = this.store.get(id);
+    if (entry.kind !== 'pointer') {
+      throw new SyftError('INVALID_ARGUMENT', `object ${id} at '${this.id}' holds the data itself, not a pointer to it`);
+    }
+    return entry;
+  }
+
+  #failureOrMissing(id: number): Extract<DeliveredItem, { kind: 'failure' }> | undefined {
+    try {
+      this.store.get(id);
+      return undefined;
+    } catch (error) {
+      const failure: StoredFailure =
+        error instanceof FailedInputError ? error.failure : { op: 'move', ...serializeError(error) };
+      return { kind: 'failure', op: failure.op, message: failure.message, code: failure.code };
+    }
+  }
+
+  /** Remembers work started at another worker, for rules 2 and 3. Its failure is the receiver's to report. */
+  #track(work: Promise<unknown>, run: BatchRun): void {
+    const tracked = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inFlight.add(tracked);
+    run.caused.push(tracked);
+    void tracked.then(() => this.#inFlight.delete(tracked));
+  }
+}
+
+/** The batch's result, once the work it must not overtake has settled. */
+function settle(run: BatchRun, forwarded: boolean): ActorBatchResult | Promise<ActorBatchResult> {
+  const result: ActorBatchResult = { failures: run.failures, replies: run.replies };
+  const waits = forwarded ? [...run.before, ...run.caused] : run.before;
+  return waits.length === 0 ? result : Promise.all(waits).then(() => result);
+}
+
+/** The ids a command reads, which must have arrived before it runs. */
+function referencedIds(command: Command): readonly number[] {
+  switch (command.type) {
+    case CommandType.Op:
+      return refsOf(command.args);
+    case CommandType.Delete:
+      return command.ids;
+    case CommandType.Fetch:
+    case CommandType.Move:
+    case CommandType.SendPointer:
+    case CommandType.RemoteGet:
+    case CommandType.Unwrap:
+      return [command.id];
+    case CommandType.Store:
+    case CommandType.Objects:
+    case CommandType.Clear:
+    case CommandType.Expect:
+    case CommandType.Sync:
+      return [];
   }
 }

@@ -15,6 +15,15 @@ export type LifecycleEvent =
   | { readonly type: 'deleted'; readonly worker: string; readonly id: number }
   /** The object moved home with get(): the worker no longer holds it. */
   | { readonly type: 'fetched'; readonly worker: string; readonly id: number }
+  /** The object went from `worker` (id) to `to` (as), worker to worker; `bytes` of tensor data travelled. */
+  | {
+      readonly type: 'moved';
+      readonly worker: string;
+      readonly id: number;
+      readonly to: string;
+      readonly as: number;
+      readonly bytes: number;
+    }
   /** The pointer became unreachable; its remote object is scheduled for deletion. */
   | { readonly type: 'collected'; readonly worker: string; readonly id: number; readonly pointer: number }
   /** A command failed at the worker (or its thread died). */

@@ -10,7 +10,7 @@ import type { Observable } from 'rxjs';
 import { DuplicateWorkerError, InvalidArgumentError, RuntimeShutDownError } from '../errors.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
 import { sendTensor, type SendTarget } from '../pointers/send.js';
-import { ActorThread } from './actor-thread.js';
+import { ActorThread, type TransportStats } from './actor-thread.js';
 import { type BackendName, isBackendName, selectBackend, useBackend } from './backend.js';
 import { EventBus, type LifecycleEvent } from './event-bus.js';
 import { LocalWorker } from './local-worker.js';
@@ -74,6 +74,8 @@ export class Hook {
   /** Ids being created right now, so two concurrent creations of 'bob' cannot both succeed. */
   readonly #reserved = new Set<string>();
   readonly #threads: ActorThread[] = [];
+  #threadCount = 0;
+  #creating: Promise<void> = Promise.resolve();
   #shutDown = false;
 
   /** @internal Use sy.hook(tf). */
@@ -112,20 +114,39 @@ export class Hook {
     }
     ids.forEach((id) => this.#checkNewId(id, ids));
     for (const id of ids) this.#reserved.add(id);
+    // One creation at a time: each new thread must be linked to every thread
+    // that exists, including those another call is starting right now.
+    const turn = this.#creating.then(() => this.#createWorkers(ids, threads));
+    this.#creating = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
+  async #createWorkers(ids: readonly string[], threads: number): Promise<VirtualWorker[]> {
     try {
+      const existing = this.#threads.filter((t) => t.isAlive);
       const started = await Promise.all(
-        Array.from({ length: Math.min(threads, ids.length) }, () =>
-          ActorThread.start(`syft-thread-${this.#threads.length + 1}`, this.backend, this.#bus).then((t) => {
+        Array.from({ length: Math.min(threads, ids.length) }, () => {
+          const name = `syft-thread-${++this.#threadCount}`;
+          return ActorThread.start(name, this.backend, this.#bus).then((t) => {
             this.#threads.push(t);
             return t;
-          }),
-        ),
+          });
+        }),
       );
+      // Every pair of threads gets a direct channel, so workers move data between
+      // themselves without the main thread.
+      await Promise.all(
+        started.flatMap((t, i) => [...existing, ...started.slice(0, i)].map((other) => t.connect(other))),
+      );
+      this.#assertRunning('virtualWorkers');
       const workers = await Promise.all(
         ids.map(async (id, i) => {
           const thread = started[i % started.length]!;
           await thread.spawn(id);
-          return new VirtualWorker(id, thread, this.localWorker, this.#bus);
+          return new VirtualWorker(id, thread, this.localWorker, this.#bus, () => this.settle());
         }),
       );
       this.#assertRunning('virtualWorkers');
@@ -145,6 +166,29 @@ export class Hook {
       );
     }
     return w;
+  }
+
+  /**
+   * Resolves once every command issued so far has taken effect everywhere,
+   * including the work workers forward to each other (chains, moves).
+   */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.#workers.values()].filter((w) => w.thread.isAlive).map((w) => w.sync()));
+  }
+
+  /**
+   * Messages and tensor bytes that crossed between the main thread and the actor
+   * threads. Moves between workers do not appear here: they go thread to thread.
+   */
+  transportStats(): TransportStats {
+    const total: TransportStats = { messages: 0, tensorBytesOut: 0, tensorBytesIn: 0 };
+    for (const t of this.#threads) {
+      const s = t.stats;
+      total.messages += s.messages;
+      total.tensorBytesOut += s.tensorBytesOut;
+      total.tensorBytesIn += s.tensorBytesIn;
+    }
+    return total;
   }
 
   /** Stops every actor thread. Pending and later calls reject with RuntimeShutDownError. */

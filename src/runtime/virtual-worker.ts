@@ -8,9 +8,9 @@ import { inspect } from 'node:util';
 import type { OpTarget } from '../tensor/op-dispatch.js';
 import type { OpName } from '../tensor/op-registry.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
-import { CommandType, type ObjectSummary, type WireArg } from '../transport/protocol.js';
+import { type ActorAddress, CommandType, type LinkReply, type ObjectSummary, type WireArg } from '../transport/protocol.js';
 import { payloadToTensor, tensorToPayload, transferablesOf } from '../transport/tensor-payload.js';
-import { PointerTensor, type LocalTensor, type TensorKind } from '../pointers/pointer-tensor.js';
+import { PointerTensor, type LocalTensor, type PointerLocation, type TensorKind } from '../pointers/pointer-tensor.js';
 import type { SendTarget } from '../pointers/send.js';
 import type { ActorThread } from './actor-thread.js';
 import type { EventBus } from './event-bus.js';
@@ -18,13 +18,17 @@ import type { LocalWorker } from './local-worker.js';
 
 export class VirtualWorker implements OpTarget, SendTarget {
   readonly #id: string;
+  readonly #address: ActorAddress;
   readonly #thread: ActorThread;
   readonly #owner: LocalWorker;
   readonly #bus: EventBus;
+  readonly #settleAll: () => Promise<void>;
 
   /** @internal Made by hook.virtualWorker(). */
-  constructor(id: string, thread: ActorThread, owner: LocalWorker, bus: EventBus) {
+  constructor(id: string, thread: ActorThread, owner: LocalWorker, bus: EventBus, settleAll: () => Promise<void>) {
+    this.#settleAll = settleAll;
     this.#id = id;
+    this.#address = { actor: id, thread: thread.name };
     this.#thread = thread;
     this.#owner = owner;
     this.#bus = bus;
@@ -38,15 +42,30 @@ export class VirtualWorker implements OpTarget, SendTarget {
     return this.#owner;
   }
 
+  /** @internal Where other workers reach this one. */
+  get address(): ActorAddress {
+    return this.#address;
+  }
+
   /** @internal The thread this actor lives on. */
   get thread(): ActorThread {
     return this.#thread;
   }
 
-  /** What the worker holds, by id (PySyft's `bob._objects`). */
+  /**
+   * What the worker holds, by id (PySyft's `bob._objects`), once every command
+   * issued before this call has taken effect, also those other workers forward
+   * here (a move to bob issued at alice's chain, say).
+   */
   async objects(): Promise<Map<number, ObjectSummary>> {
+    await this.#settleAll();
     const summaries = await this.#thread.request(this.#id, { type: CommandType.Objects });
     return new Map(summaries.map((s) => [s.id, s]));
+  }
+
+  /** @internal Resolves when everything this worker forwarded to others has settled. */
+  async sync(): Promise<void> {
+    await this.#thread.request(this.#id, { type: CommandType.Sync });
   }
 
   /** Deletes everything the worker holds; pointers to those objects dangle. */
@@ -64,12 +83,12 @@ export class VirtualWorker implements OpTarget, SendTarget {
   }
 
   /** @internal */
-  runOp(op: OpName, args: readonly WireArg[], outputs: number, kind: TensorKind): PointerTensor[] {
+  runOp(op: OpName, args: readonly WireArg[], outputs: number, kind: TensorKind, route: readonly PointerLocation[]): PointerTensor[] {
     const out: number[] = new Array(outputs);
     for (let i = 0; i < outputs; i++) out[i] = this.#owner.nextId();
     this.#thread.enqueue(this.#id, { type: CommandType.Op, op, args, out });
     const pointers: PointerTensor[] = new Array(outputs);
-    for (let i = 0; i < outputs; i++) pointers[i] = new PointerTensor(this, out[i]!, kind);
+    for (let i = 0; i < outputs; i++) pointers[i] = new PointerTensor(this, out[i]!, kind, route);
     return pointers;
   }
 
@@ -78,6 +97,31 @@ export class VirtualWorker implements OpTarget, SendTarget {
     const payload = await this.#thread.request(this.#id, { type: CommandType.Fetch, id: idAtLocation, keep: false });
     const t = payloadToTensor(payload);
     return kind === 'syft' ? new SyftTensor(t) : t;
+  }
+
+  /** @internal */
+  expect(id: number): void {
+    this.#thread.enqueue(this.#id, { type: CommandType.Expect, id });
+  }
+
+  /** @internal */
+  sendPointer(idAtLocation: number, to: PointerLocation, as: number): void {
+    this.#thread.enqueue(this.#id, { type: CommandType.SendPointer, id: idAtLocation, to: to.address, as });
+  }
+
+  /** @internal */
+  moveObject(idAtLocation: number, to: PointerLocation, as: number): void {
+    this.#thread.enqueue(this.#id, { type: CommandType.Move, id: idAtLocation, to: to.address, as });
+  }
+
+  /** @internal */
+  remoteGet(idAtLocation: number): void {
+    this.#thread.enqueue(this.#id, { type: CommandType.RemoteGet, id: idAtLocation });
+  }
+
+  /** @internal */
+  unwrap(idAtLocation: number): Promise<LinkReply> {
+    return this.#thread.request(this.#id, { type: CommandType.Unwrap, id: idAtLocation });
   }
 
   /** @internal */

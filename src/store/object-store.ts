@@ -2,13 +2,21 @@
  * One actor's objects. Each virtual worker owns exactly one store; no store is
  * ever shared between actors, even when they share a thread.
  *
- * Besides tensors, the store remembers the ids of results whose op failed: with
- * pipelining the caller already holds a pointer to such a result, and whatever
- * reads it later must fail with the original cause, not "object not found".
+ * An entry is a tensor or a chain link (a pointer to an object at another
+ * worker, as alice holds after `x.send(bob).send(alice)`). Two more kinds of
+ * id are remembered:
+ * - failed: the op that should have produced it failed. With pipelining the
+ *   caller already holds a pointer to it, and whatever reads it later must fail
+ *   with the original cause, not "object not found".
+ * - pending: it is on its way from another worker. Readers wait for it.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { SyftError } from '../errors.js';
-import type { TensorSummary } from '../transport/protocol.js';
+import type { ActorAddress, PointerSummary, TensorSummary } from '../transport/protocol.js';
+
+export type Entry =
+  | { readonly kind: 'tensor'; readonly tensor: tf.Tensor }
+  | { readonly kind: 'pointer'; readonly location: ActorAddress; readonly idAtLocation: number };
 
 /** Why an id has no object: the op that should have produced it failed. */
 export interface StoredFailure {
@@ -26,34 +34,42 @@ export class FailedInputError extends SyftError {
   }
 }
 
+interface Pending {
+  readonly arrived: Promise<void>;
+  readonly resolve: () => void;
+}
+
 const PREVIEW_VALUES = 6;
 
 export class ObjectStore {
-  readonly #tensors = new Map<number, tf.Tensor>();
+  readonly #entries = new Map<number, Entry>();
   readonly #failures = new Map<number, StoredFailure>();
+  readonly #pending = new Map<number, Pending>();
 
   constructor(private readonly owner: string) {}
 
   get size(): number {
-    return this.#tensors.size;
+    return this.#entries.size;
   }
 
-  has(id: number): boolean {
-    return this.#tensors.has(id);
-  }
-
-  /** Stores a tensor; an id already in use is a caller bug and is refused. */
-  set(id: number, tensor: tf.Tensor): void {
-    if (this.#tensors.has(id)) {
+  /** Stores an entry; an id already in use is a caller bug and is refused. */
+  set(id: number, entry: Entry): void {
+    if (this.#entries.has(id)) {
       throw new SyftError('INVALID_ARGUMENT', `worker '${this.owner}' already holds an object with id ${id}`);
     }
     this.#failures.delete(id);
-    this.#tensors.set(id, tensor);
+    this.#entries.set(id, entry);
+    this.#arrive(id);
   }
 
-  get(id: number): tf.Tensor {
-    const t = this.#tensors.get(id);
-    if (t !== undefined) return t;
+  setTensor(id: number, tensor: tf.Tensor): void {
+    this.set(id, { kind: 'tensor', tensor });
+  }
+
+  /** The entry under `id`; throws the stored failure or "not found". Never call it for a pending id. */
+  get(id: number): Entry {
+    const entry = this.#entries.get(id);
+    if (entry !== undefined) return entry;
     const failure = this.#failures.get(id);
     if (failure !== undefined) throw new FailedInputError(id, failure);
     throw new SyftError(
@@ -62,47 +78,85 @@ export class ObjectStore {
     );
   }
 
-  /** Removes an object without disposing it (it is leaving the worker). */
-  take(id: number): tf.Tensor {
-    const t = this.get(id);
-    this.#tensors.delete(id);
-    return t;
+  /** The tensor under `id`; a chain link here is a caller bug (ops on links are forwarded). */
+  tensor(id: number): tf.Tensor {
+    const entry = this.get(id);
+    if (entry.kind !== 'tensor') {
+      throw new SyftError('INVALID_ARGUMENT', `object ${id} at '${this.owner}' is a pointer, not a tensor`);
+    }
+    return entry.tensor;
+  }
+
+  /** Removes an entry without disposing it (it is leaving the worker). */
+  take(id: number): Entry {
+    const entry = this.get(id);
+    this.#entries.delete(id);
+    return entry;
   }
 
   fail(ids: readonly number[], failure: StoredFailure): void {
-    for (const id of ids) this.#failures.set(id, failure);
+    for (const id of ids) {
+      this.#failures.set(id, failure);
+      this.#arrive(id);
+    }
   }
 
-  /** Deletes and disposes; returns the ids that held an object. */
-  delete(ids: readonly number[]): number[] {
-    const deleted: number[] = [];
+  failureOf(id: number): StoredFailure | undefined {
+    return this.#failures.get(id);
+  }
+
+  /** Marks `id` as on its way, unless it already arrived. */
+  expect(id: number): void {
+    if (this.#entries.has(id) || this.#failures.has(id) || this.#pending.has(id)) return;
+    let resolve!: () => void;
+    const arrived = new Promise<void>((r) => (resolve = r));
+    this.#pending.set(id, { arrived, resolve });
+  }
+
+  /** Whether any object is on its way (lets the common case skip all waiting checks). */
+  get hasPending(): boolean {
+    return this.#pending.size > 0;
+  }
+
+  /** Resolves when `id` arrived (or failed); undefined when it is not pending. */
+  whenArrived(id: number): Promise<void> | undefined {
+    return this.#pending.get(id)?.arrived;
+  }
+
+  /** Deletes (disposing tensors); returns the entries that were removed, chain links included. */
+  delete(ids: readonly number[]): Array<readonly [number, Entry]> {
+    const deleted: Array<readonly [number, Entry]> = [];
     for (const id of ids) {
-      const t = this.#tensors.get(id);
-      if (t !== undefined) {
-        t.dispose();
-        this.#tensors.delete(id);
-        deleted.push(id);
+      const entry = this.#entries.get(id);
+      if (entry !== undefined) {
+        if (entry.kind === 'tensor') entry.tensor.dispose();
+        this.#entries.delete(id);
+        deleted.push([id, entry]);
       }
       this.#failures.delete(id);
     }
     return deleted;
   }
 
-  clear(): number[] {
-    const ids = [...this.#tensors.keys()];
-    this.delete(ids);
+  clear(): Array<readonly [number, Entry]> {
+    const removed = this.delete([...this.#entries.keys()]);
     this.#failures.clear();
-    return ids;
+    return removed;
   }
 
-  summaries(): TensorSummary[] {
-    return [...this.#tensors].map(([id, t]) => ({
-      id,
-      kind: 'tensor' as const,
-      shape: t.shape.slice(),
-      dtype: t.dtype,
-      preview: previewOf(t),
-    }));
+  summaries(): Array<TensorSummary | PointerSummary> {
+    return [...this.#entries].map(([id, e]) =>
+      e.kind === 'tensor'
+        ? { id, kind: 'tensor' as const, shape: e.tensor.shape.slice(), dtype: e.tensor.dtype, preview: previewOf(e.tensor) }
+        : { id, kind: 'pointer' as const, location: e.location.actor, idAtLocation: e.idAtLocation },
+    );
+  }
+
+  #arrive(id: number): void {
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return;
+    this.#pending.delete(id);
+    pending.resolve();
   }
 }
 

@@ -14,7 +14,13 @@ import { SyftTensor } from './syft-tensor.js';
 
 /** A worker that can run ops for pointers (implemented by VirtualWorker). */
 export interface OpTarget extends PointerLocation {
-  runOp(op: OpName, args: readonly WireArg[], outputs: number, kind: PointerTensor['kind']): PointerTensor[];
+  runOp(
+    op: OpName,
+    args: readonly WireArg[],
+    outputs: number,
+    kind: PointerTensor['kind'],
+    route: readonly PointerLocation[],
+  ): PointerTensor[];
 }
 
 type TfOp = (...args: unknown[]) => unknown;
@@ -62,7 +68,9 @@ function visit(name: OpName, arg: unknown, found: Scan): void {
   if (arg instanceof PointerTensor) {
     arg.assertLive();
     if (found.pointer === undefined) found.pointer = arg;
-    else if (found.pointer.location !== arg.location) throw notCollocatedRemote(name, found.pointer, arg);
+    else if (found.pointer.location !== arg.location || found.pointer.dataLocation !== arg.dataLocation) {
+      throw notCollocatedRemote(name, found.pointer, arg);
+    }
   } else if (arg instanceof SyftTensor || arg instanceof tf.Tensor) {
     found.local ??= arg;
     if (arg instanceof SyftTensor) found.syft = true;
@@ -80,7 +88,7 @@ function callRemote(name: OpName, spec: OpSpec, args: readonly unknown[], first:
     throw new InvalidArgumentError(`${signatureOf(name)}: cannot tell how many outputs it makes from ${JSON.stringify(attrs)}.`);
   }
   const location = first.location as OpTarget;
-  const outputs = location.runOp(name, wire, count, first.kind);
+  const outputs = location.runOp(name, wire, count, first.kind, first.route);
   return shapeOutputs(spec, outputs);
 }
 
@@ -157,10 +165,16 @@ function notCollocatedLocal(op: OpName, pointer: PointerTensor, local: unknown):
   );
 }
 
+/** Where a pointer's data is, as a user reads it: "<VirtualWorker id:bob>" or "… id:bob> (via alice)". */
+function whereIs(p: PointerTensor): string {
+  const hops = p.route.slice(0, -1).map((w) => w.id);
+  return `${String(p.dataLocation)}${hops.length > 0 ? ` (via ${hops.join(' -> ')})` : ''}`;
+}
+
 function notCollocatedRemote(op: OpName, a: PointerTensor, b: PointerTensor): TensorsNotCollocatedError {
   return new TensorsNotCollocatedError(
     `You tried to call '${op}' on two tensors which are not on the same machine! One tensor is on ` +
-      `${String(a.location)} while the other is on ${String(b.location)}. Use a combination of ` +
+      `${whereIs(a)} while the other is on ${whereIs(b)}. Use a combination of ` +
       `.move(), .get(), and/or .send() to co-locate them to the same machine.\n` +
       `Tensor A: ${String(a)}\nTensor B: ${String(b)}`,
   );

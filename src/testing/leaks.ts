@@ -1,6 +1,7 @@
 /**
- * Leak checks for tests: every object a worker holds must have a live pointer,
- * and every live pointer must have its object. Pointers that became unreachable
+ * Leak checks for tests: every object a worker holds must be reachable from a
+ * live pointer (directly or along a chain of links), and every live pointer and
+ * link must have its object. Pointers that became unreachable
  * count as released only once collection ran; `collectGarbage()` forces that
  * when node runs with --expose-gc.
  */
@@ -13,7 +14,10 @@ import type { VirtualWorker } from '../runtime/virtual-worker.js';
 export interface Leak {
   readonly worker: string;
   readonly id: number;
-  /** orphan: held by the worker with no live pointer; dangling: a live pointer whose object is gone. */
+  /**
+   * orphan: held by the worker with no live pointer or chain link reaching it;
+   * dangling: a live pointer or link whose object is gone.
+   */
   readonly kind: 'orphan' | 'dangling';
 }
 
@@ -48,20 +52,25 @@ export interface LeakCheckOptions {
 
 export async function findLeaks(hook: Hook, options: LeakCheckOptions = {}): Promise<Leak[]> {
   await nextTask(); // finalizers already scheduled run before we look
-  const live = new Map<string, Set<number>>();
-  for (const p of hook.localWorker.livePointers()) {
-    let ids = live.get(p.location);
-    if (ids === undefined) live.set(p.location, (ids = new Set()));
-    ids.add(p.idAtLocation);
-  }
+  // Read every worker: a chain link at one worker keeps an object at another alive.
+  const all = [...hook.workers.values()];
+  const held = new Map(await Promise.all(all.map(async (w) => [w.id, await w.objects()] as const)));
+  const reachable = new Map<string, Set<number>>(all.map((w) => [w.id, new Set<number>()]));
   const leaks: Leak[] = [];
-  for (const worker of options.workers ?? [...hook.workers.values()]) {
-    const held = await worker.objects();
-    const expected = live.get(worker.id) ?? new Set<number>();
-    for (const id of held.keys()) if (!expected.has(id)) leaks.push({ worker: worker.id, id, kind: 'orphan' });
-    for (const id of expected) if (!held.has(id)) leaks.push({ worker: worker.id, id, kind: 'dangling' });
+  const mark = (worker: string, id: number): void => {
+    const seen = reachable.get(worker);
+    if (seen === undefined || seen.has(id)) return;
+    seen.add(id);
+    const entry = held.get(worker)?.get(id);
+    if (entry === undefined) leaks.push({ worker, id, kind: 'dangling' });
+    else if (entry.kind === 'pointer') mark(entry.location, entry.idAtLocation);
+  };
+  for (const p of hook.localWorker.livePointers()) mark(p.location, p.idAtLocation);
+  for (const [worker, objects] of held) {
+    for (const id of objects.keys()) if (!reachable.get(worker)!.has(id)) leaks.push({ worker, id, kind: 'orphan' });
   }
-  return leaks;
+  const only = options.workers === undefined ? undefined : new Set(options.workers.map((w) => w.id));
+  return only === undefined ? leaks : leaks.filter((l) => only.has(l.worker));
 }
 
 /** Throws LeakError listing every orphan and dangling object. */

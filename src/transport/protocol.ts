@@ -33,6 +33,18 @@ export enum CommandType {
   Fetch = 'fetch',
   Objects = 'objects',
   Clear = 'clear',
+  Expect = 'expect',
+  Move = 'move',
+  SendPointer = 'send-pointer',
+  RemoteGet = 'remote-get',
+  Unwrap = 'unwrap',
+  Sync = 'sync',
+}
+
+/** Where an actor lives: its id and the thread that hosts it. */
+export interface ActorAddress {
+  readonly actor: string;
+  readonly thread: string;
 }
 
 /** Put a tensor sent from the caller into the store under `id`. */
@@ -71,7 +83,65 @@ export interface ClearCommand {
   readonly type: CommandType.Clear;
 }
 
-export type Command = StoreCommand | OpCommand | DeleteCommand | FetchCommand | ObjectsCommand | ClearCommand;
+/**
+ * An object with this id is on its way from another worker (a move, a chain
+ * link): commands that read it wait for it instead of failing.
+ */
+export interface ExpectCommand {
+  readonly type: CommandType.Expect;
+  readonly id: number;
+}
+
+/**
+ * Hand the object to `to` under id `as`, worker to worker (never through the
+ * main thread). A tensor travels; a chain link forwards the move to where the
+ * data is, so the chain shrinks to nothing. The object leaves this worker.
+ */
+export interface MoveCommand {
+  readonly type: CommandType.Move;
+  readonly id: number;
+  readonly to: ActorAddress;
+  readonly as: number;
+}
+
+/** Give `to` a pointer, under id `as`, to this worker's object `id` (x.send(bob).send(alice)). */
+export interface SendPointerCommand {
+  readonly type: CommandType.SendPointer;
+  readonly id: number;
+  readonly to: ActorAddress;
+  readonly as: number;
+}
+
+/** The object at `id` is a chain link: pull the data it points to here, under the same id. */
+export interface RemoteGetCommand {
+  readonly type: CommandType.RemoteGet;
+  readonly id: number;
+}
+
+/** Remove the chain link at `id` and reply with where it pointed (get() on a chain). */
+export interface UnwrapCommand {
+  readonly type: CommandType.Unwrap;
+  readonly id: number;
+}
+
+/** Does nothing, but answers only once everything this worker forwarded has settled (see Actor). */
+export interface SyncCommand {
+  readonly type: CommandType.Sync;
+}
+
+export type Command =
+  | SyncCommand
+  | StoreCommand
+  | OpCommand
+  | DeleteCommand
+  | FetchCommand
+  | ObjectsCommand
+  | ClearCommand
+  | ExpectCommand
+  | MoveCommand
+  | SendPointerCommand
+  | RemoteGetCommand
+  | UnwrapCommand;
 
 /** The commands for one actor inside one flush, in issue order. */
 export interface ActorBatch {
@@ -109,15 +179,38 @@ export interface PointerSummary {
 
 export type ObjectSummary = TensorSummary | PointerSummary;
 
+/** Where a chain link pointed. */
+export interface LinkReply {
+  readonly location: string;
+  readonly idAtLocation: number;
+}
+
+/** A move reports how many tensor bytes went worker to worker. */
+export interface MoveReply {
+  readonly bytes: number;
+}
+
 /** The reply type of each command, keyed by its `type`. */
 export interface ReplyOf {
   [CommandType.Store]: undefined;
   [CommandType.Op]: undefined;
   [CommandType.Delete]: DeleteReply;
   [CommandType.Fetch]: TensorPayload;
-  [CommandType.Objects]: readonly TensorSummary[];
+  [CommandType.Objects]: readonly (TensorSummary | PointerSummary)[];
   [CommandType.Clear]: DeletedReply;
+  [CommandType.Expect]: undefined;
+  [CommandType.Move]: MoveReply;
+  [CommandType.SendPointer]: undefined;
+  [CommandType.RemoteGet]: undefined;
+  [CommandType.Unwrap]: LinkReply;
+  [CommandType.Sync]: undefined;
 }
+
+/** What arrives at a worker from another one: a tensor, a chain link, or the failure that replaced it. */
+export type DeliveredItem =
+  | { readonly kind: 'tensor'; readonly tensor: TensorPayload }
+  | { readonly kind: 'pointer'; readonly location: ActorAddress; readonly idAtLocation: number }
+  | { readonly kind: 'failure'; readonly op: string; readonly message: string; readonly code: string | undefined };
 
 /**
  * The outcome of one actor batch. Only commands that failed or that reply with
@@ -132,11 +225,26 @@ export interface ActorBatchResult {
 export interface HostInitOptions {
   /** The backend the main thread chose; the host loads the same one. */
   readonly backend: string;
+  /** This thread's name, as other threads address it. */
+  readonly thread: string;
 }
 
-/** The API an actor thread exposes over comlink. */
-export interface ActorHostApi {
+/** What one actor thread offers another over their direct channel. */
+export interface PeerApi {
+  /** Commands forwarded along a chain; resolves once they ran and what they caused settled. */
+  forward(batches: readonly ActorBatch[]): ActorBatchResult[] | Promise<ActorBatchResult[]>;
+  /** An object arriving for one of this thread's actors. */
+  deliver(actor: string, id: number, item: DeliveredItem): void;
+}
+
+/** The API an actor thread exposes to the main thread over comlink. */
+export interface ActorHostApi extends PeerApi {
   init(options: HostInitOptions): Promise<string>;
   spawn(actor: string): void;
-  execute(batches: readonly ActorBatch[]): ActorBatchResult[];
+  /** Commands from the main thread, in issue order. */
+  execute(batches: readonly ActorBatch[]): ActorBatchResult[] | Promise<ActorBatchResult[]>;
+  /** The receiving end of a direct channel from thread `from` (this thread serves `from` on it). */
+  acceptPeer(from: string, port: unknown): void;
+  /** The sending end of a direct channel to thread `to`. */
+  connectPeer(to: string, port: unknown): void;
 }
