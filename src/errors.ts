@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'RUNTIME_SHUT_DOWN'
   | 'BACKEND_UNAVAILABLE'
   | 'UNSUPPORTED_DTYPE'
-  | 'LEAKED_OBJECTS';
+  | 'LEAKED_OBJECTS'
+  | 'MODEL_MISMATCH';
 
 export class SyftError extends Error {
   readonly code: ErrorCode;

@@ -1,6 +1,7 @@
 /** The one path by which a local tensor leaves for a worker. */
 import type * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../errors.js';
+import { MultiPointerTensor } from './multi-pointer-tensor.js';
 import type { PointerTensor, TensorKind } from './pointer-tensor.js';
 
 /** Anything a tensor can be sent to (a virtual worker). */
@@ -18,22 +19,20 @@ function isSendTarget(value: unknown): value is SendTarget {
   );
 }
 
-export function sendTensor(tensor: tf.Tensor, kind: TensorKind, ...workers: unknown[]): PointerTensor {
-  if (workers.length !== 1) {
-    throw new InvalidArgumentError(
-      workers.length === 0
-        ? 'send() needs a worker: x.send(bob), with bob = await hook.virtualWorker("bob").'
-        : 'send() to several workers at once (a MultiPointerTensor) is not supported yet: send to one worker.',
-    );
+/** One worker: a pointer. Several: a MultiPointerTensor with a copy at each. */
+export function sendTensor(tensor: tf.Tensor, kind: TensorKind, ...workers: unknown[]): PointerTensor | MultiPointerTensor {
+  if (workers.length === 0) {
+    throw new InvalidArgumentError('send() needs a worker: x.send(bob), with bob = await hook.virtualWorker("bob").');
   }
-  const worker = workers[0];
-  if (!isSendTarget(worker)) {
-    throw new InvalidArgumentError(
-      `send() expects a virtual worker (from hook.virtualWorker(id)), got ${describe(worker)}.`,
-    );
+  for (const worker of workers) {
+    if (!isSendTarget(worker)) {
+      throw new InvalidArgumentError(`send() expects virtual workers (from hook.virtualWorker(id)), got ${describe(worker)}.`);
+    }
   }
+  if (new Set(workers).size !== workers.length) throw new InvalidArgumentError('send(): the same worker is named twice.');
   if (tensor.isDisposed) throw new InvalidArgumentError('send(): the tensor is disposed; create it again before sending.');
-  return worker.storeTensor(tensor, kind);
+  const pointers = (workers as SendTarget[]).map((w) => w.storeTensor(tensor, kind));
+  return pointers.length === 1 ? pointers[0]! : new MultiPointerTensor(pointers);
 }
 
 function describe(value: unknown): string {

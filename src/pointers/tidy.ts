@@ -12,6 +12,13 @@ export interface ScopedResource {
   dispose(): void;
 }
 
+/** Objects that own pointers (a MultiPointerTensor) say which, so keeping them keeps those. */
+export const OWNED_RESOURCES = Symbol.for('syft-ts.ownedResources');
+
+interface Owner {
+  [OWNED_RESOURCES](): readonly unknown[];
+}
+
 const scopes: Set<ScopedResource>[] = [];
 
 /** Every pointer calls this when it is created. */
@@ -54,7 +61,8 @@ function resourcesIn(value: unknown, scope: ReadonlySet<ScopedResource>): Set<Sc
       found.add(v as ScopedResource);
       return;
     }
-    if (Array.isArray(v) || v instanceof Set) for (const x of v) visit(x);
+    if (OWNED_RESOURCES in v) for (const x of (v as Owner)[OWNED_RESOURCES]()) visit(x);
+    else if (Array.isArray(v) || v instanceof Set) for (const x of v) visit(x);
     else if (v instanceof Map) for (const x of v.values()) visit(x);
     else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) visit(x);
   };

@@ -281,8 +281,9 @@ export class Actor {
     }
     const payload = tensorToPayload(entry.tensor);
     entry.tensor.dispose();
+    const bytes = payload.values.byteLength; // read before the transfer detaches the buffer
     track(this.context.deliver(to, as, { kind: 'tensor', tensor: payload }, transferablesOf(payload)));
-    return payload.values.byteLength;
+    return bytes;
   }
 
   #link(id: number): Extract<Entry, { kind: 'pointer' }> {

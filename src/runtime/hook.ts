@@ -8,6 +8,7 @@ import type { Rank } from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
 import type { Observable } from 'rxjs';
 import { DuplicateWorkerError, InvalidArgumentError, RuntimeShutDownError } from '../errors.js';
+import type { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
 import { sendTensor, type SendTarget } from '../pointers/send.js';
 import { ActorThread, type TransportStats } from './actor-thread.js';
@@ -19,7 +20,9 @@ import { VirtualWorker } from './virtual-worker.js';
 declare module '@tensorflow/tfjs-core/dist/tensor.js' {
   interface Tensor<R extends Rank = Rank> {
     /** Sends a copy of this tensor to a virtual worker and returns a pointer to it (added by sy.hook). */
-    send(...workers: SendTarget[]): PointerTensor<Tensor>;
+    send(worker: SendTarget): PointerTensor<Tensor>;
+    /** To several workers: a MultiPointerTensor with a copy at each. */
+    send(first: SendTarget, second: SendTarget, ...more: SendTarget[]): MultiPointerTensor<Tensor>;
   }
 }
 
@@ -103,7 +106,10 @@ export class Hook {
    * one per core). Each keeps its own store; a thread costs ~20 MB and ~100 ms,
    * an actor almost nothing, so hundreds of workers should share threads.
    */
-  async virtualWorkers(ids: readonly string[], options: VirtualWorkersOptions = {}): Promise<VirtualWorker[]> {
+  async virtualWorkers<const Ids extends readonly string[]>(
+    ids: Ids,
+    options: VirtualWorkersOptions = {},
+  ): Promise<{ -readonly [K in keyof Ids]: VirtualWorker }> {
     this.#assertRunning('virtualWorkers');
     const threads = options.threads ?? availableParallelism();
     if (!Number.isInteger(threads) || threads < 1) {
@@ -121,7 +127,7 @@ export class Hook {
       () => undefined,
       () => undefined,
     );
-    return turn;
+    return turn as Promise<{ -readonly [K in keyof Ids]: VirtualWorker }>;
   }
 
   async #createWorkers(ids: readonly string[], threads: number): Promise<VirtualWorker[]> {

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, TensorsNotCollocatedError, UnknownOpError } from '../errors.js';
+import { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
 import { PointerTensor, type PointerLocation } from '../pointers/pointer-tensor.js';
 import type { WireArg } from '../transport/protocol.js';
 import { isOpName, nearOpNames, OPS, outputCount, signatureOf, type OpName, type OpSpec } from './op-registry.js';
@@ -38,6 +39,8 @@ export function callOpByName(name: string, args: unknown[]): unknown {
 export function callOp(name: OpName, args: unknown[]): unknown {
   const spec = OPS[name];
   checkArity(name, spec, args);
+  const multi = firstMulti(args);
+  if (multi !== undefined) return callOnBranches(name, spec, args, multi);
   const found = scan(name, args);
   if (found.pointer !== undefined) return callRemote(name, spec, args, found.pointer);
   return callLocal(name, args, found.syft);
@@ -77,6 +80,35 @@ function visit(name: OpName, arg: unknown, found: Scan): void {
   } else if (Array.isArray(arg)) {
     for (const a of arg) visit(name, a, found);
   }
+}
+
+function firstMulti(args: readonly unknown[]): MultiPointerTensor | undefined {
+  for (const a of args) {
+    if (a instanceof MultiPointerTensor) return a;
+    if (Array.isArray(a)) for (const b of a) if (b instanceof MultiPointerTensor) return b;
+  }
+  return undefined;
+}
+
+/** An op on MultiPointerTensors runs on every branch, each at its own worker. */
+function callOnBranches(name: OpName, spec: OpSpec, args: readonly unknown[], multi: MultiPointerTensor): MultiPointerTensor {
+  if (spec.outputs.kind !== 'tensor') {
+    throw new InvalidArgumentError(`${signatureOf(name)} has several outputs; call it on each branch of the MultiPointerTensor.`);
+  }
+  const branchArg = (arg: unknown, worker: string): unknown => {
+    if (arg instanceof MultiPointerTensor) {
+      const child = arg.child(worker);
+      if (child === undefined) {
+        throw new TensorsNotCollocatedError(
+          `You tried to call '${name}' on MultiPointerTensors over different workers: one has a branch at '${worker}', ` +
+            `the other at ${arg.workers.map((w) => `'${w}'`).join(', ')}. Use the same workers for both.`,
+        );
+      }
+      return child;
+    }
+    return Array.isArray(arg) ? arg.map((a) => branchArg(a, worker)) : arg;
+  };
+  return new MultiPointerTensor(multi.workers.map((w) => callOp(name, args.map((a) => branchArg(a, w))) as PointerTensor));
 }
 
 function callRemote(name: OpName, spec: OpSpec, args: readonly unknown[], first: PointerTensor): unknown {

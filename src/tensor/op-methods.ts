@@ -2,6 +2,7 @@
  * Derives methods and functional forms from the registry, so adding an op is one
  * registry entry: `x.add(y)` on pointers and syft tensors, and `sy.add(x, y)`.
  */
+import { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
 import { PointerTensor } from '../pointers/pointer-tensor.js';
 import type * as tf from '@tensorflow/tfjs-core';
 import { assertOpName, callOp, callOpByName } from './op-dispatch.js';
@@ -40,16 +41,19 @@ function installOn(proto: object): void {
 
 installOn(PointerTensor.prototype);
 installOn(SyftTensor.prototype);
+installOn(MultiPointerTensor.prototype);
 
 /** The argument types, one level of lists flattened (concat([a, b]) has its tensors in a list). */
 type ArgTypes<A extends readonly unknown[]> = A[number] | (A[number] extends readonly (infer E)[] ? E : never);
 
-/** An op's result runs where its tensors are: pointers beat syft tensors beat tf tensors. */
-type ResultTensor<A extends readonly unknown[]> = [Extract<ArgTypes<A>, PointerTensor>] extends [never]
-  ? [Extract<ArgTypes<A>, SyftTensor>] extends [never]
-    ? tf.Tensor
-    : SyftTensor
-  : Extract<ArgTypes<A>, PointerTensor>;
+/** An op's result runs where its tensors are: multi-pointers, then pointers, then syft tensors, then tf tensors. */
+type ResultTensor<A extends readonly unknown[]> = [Extract<ArgTypes<A>, MultiPointerTensor>] extends [never]
+  ? [Extract<ArgTypes<A>, PointerTensor>] extends [never]
+    ? [Extract<ArgTypes<A>, SyftTensor>] extends [never]
+      ? tf.Tensor
+      : SyftTensor
+    : Extract<ArgTypes<A>, PointerTensor>
+  : Extract<ArgTypes<A>, MultiPointerTensor>;
 
 type Functional = {
   readonly [K in OpName]: <A extends unknown[]>(...args: A) => OpResult<K, ResultTensor<A>>;

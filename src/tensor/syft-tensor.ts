@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { inspect } from 'node:util';
 import { InvalidArgumentError } from '../errors.js';
+import type { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
 import { sendTensor, type SendTarget } from '../pointers/send.js';
 import type { OpMethods } from './op-methods-type.js';
@@ -53,9 +54,14 @@ export class SyftTensor {
     return this.tensor.dataSync() as tf.TypedArray;
   }
 
-  /** Sends a copy to `worker` and returns a pointer to it; this tensor stays usable. */
-  send(...workers: SendTarget[]): PointerTensor<SyftTensor> {
-    return sendTensor(this.tensor, 'syft', ...workers) as PointerTensor<SyftTensor>;
+  /**
+   * Sends a copy to `worker` and returns a pointer to it; to several workers, a
+   * MultiPointerTensor. This tensor stays usable.
+   */
+  send(worker: SendTarget): PointerTensor<SyftTensor>;
+  send(first: SendTarget, second: SendTarget, ...more: SendTarget[]): MultiPointerTensor<SyftTensor>;
+  send(...workers: SendTarget[]): PointerTensor<SyftTensor> | MultiPointerTensor<SyftTensor> {
+    return sendTensor(this.tensor, 'syft', ...workers) as PointerTensor<SyftTensor> | MultiPointerTensor<SyftTensor>;
   }
 
   dispose(): void {

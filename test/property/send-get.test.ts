@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import * as sy from '../../src/index.js';
-import { makeTensor, sameValues, tensorSpecArb } from '../support/arbitraries.js';
+import { makeTensor, sameValues, tensorSpecArb } from '../../src/testing/arbitraries.js';
 import { startHook } from '../support/runtime.js';
 
 let hook: sy.Hook;
@@ -11,7 +11,7 @@ let alice: sy.VirtualWorker;
 
 beforeAll(async () => {
   hook = await startHook();
-  [bob, alice] = await hook.virtualWorkers(['bob', 'alice'], { threads: 2 }) as [sy.VirtualWorker, sy.VirtualWorker];
+  [bob, alice] = await hook.virtualWorkers(['bob', 'alice'], { threads: 2 });
 });
 afterAll(() => hook.shutdown());
 

@@ -142,7 +142,7 @@ const commands = [
 
 test('random programs keep every store equal to the live pointers and every value exact', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.commands(commands, { maxCommands: 30 }), async (program) => {
+    fc.asyncProperty(fc.commands(commands, { maxCommands: 30, size: 'max' }), async (program) => {
       await Promise.all(workers.map((w) => w.clearObjects()));
       const real: Real = { workers, pointers: [] };
       await fc.asyncModelRun(() => ({ model: { values: [], workers: [] }, real }), program);

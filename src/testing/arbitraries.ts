@@ -1,4 +1,8 @@
-/** fast-check arbitraries for tensors. */
+/**
+ * fast-check arbitraries for property tests of protocols built on syft-ts:
+ * tensors of every dtype the wire carries (NaN, infinities, -0 and empty shapes
+ * included) and worker topologies.
+ */
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 
@@ -43,3 +47,18 @@ export function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean 
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
   return true;
 }
+
+/** How many workers, on how many threads (a thread may host several actors). */
+export interface Topology {
+  readonly workers: number;
+  readonly threads: number;
+}
+
+export const topologyArb = (maxWorkers = 4): fc.Arbitrary<Topology> =>
+  fc
+    .integer({ min: 2, max: maxWorkers })
+    .chain((workers) => fc.integer({ min: 1, max: workers }).map((threads) => ({ workers, threads })));
+
+/** Small float32 vectors of integers, so sums and products stay exact and comparable. */
+export const vectorArb = (length: number, bound = 100): fc.Arbitrary<number[]> =>
+  fc.array(fc.integer({ min: -bound, max: bound }), { minLength: length, maxLength: length });
