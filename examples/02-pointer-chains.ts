@@ -68,13 +68,13 @@ await objects('x = th.tensor([1,2,3,4,5]).send(bob).send(alice)');
 x.remoteGet();
 await objects('x.remote_get()');
 // x.move(bob): the data goes back to bob, straight from alice's thread
-x.move(bob);
-console.log(`x: ${String(x)}`);
+const xAtBob = x.move(bob); // the same pointer, typed as pointing to data now
+console.log(`x: ${String(xAtBob)}`);
 await objects('x.move(bob)');
 const moved = { bytes: 0 };
 const sub = hook.events$.subscribe((e) => e.type === 'moved' && (moved.bytes += e.bytes));
 const before = hook.transportStats();
-x.move(jon);
+xAtBob.move(jon);
 await objects('x.move(jon)');
 const after = hook.transportStats();
 sub.unsubscribe();
@@ -82,7 +82,7 @@ console.log(
   `  ${moved.bytes} bytes went bob -> jon worker to worker; through the main thread: ` +
     `${after.tensorBytesOut - before.tensorBytesOut + after.tensorBytesIn - before.tensorBytesIn} bytes`,
 );
-await show('x.get():', await x.get());
+await show('x.get():', await xAtBob.get());
 
 console.log('\n=== Collection ===');
 // disposing the head of a chain deletes it all the way down

@@ -9,7 +9,7 @@ export { VirtualWorker } from './runtime/virtual-worker.js';
 export { LocalWorker } from './runtime/local-worker.js';
 export type { LifecycleEvent, LifecycleEventType } from './runtime/event-bus.js';
 export type { BackendName } from './runtime/backend.js';
-export { PointerTensor, type LocalTensor, type PointerLocation } from './pointers/pointer-tensor.js';
+export { PointerTensor, type DataOf, type LocalTensor, type PointerLocation } from './pointers/pointer-tensor.js';
 export { combinePointers, MultiPointerTensor, type MultiGetOptions } from './pointers/multi-pointer-tensor.js';
 export { tidy } from './pointers/tidy.js';
 export { SyftTensor, tensor, type TensorOptions } from './tensor/syft-tensor.js';

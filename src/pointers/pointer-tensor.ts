@@ -53,6 +53,9 @@ export interface PointerOwner {
 
 type State = 'live' | 'disposed' | 'fetched' | 'sent';
 
+/** What a chain finally points to: PointerTensor<PointerTensor<T>> holds T at its end. */
+export type DataOf<L> = L extends PointerTensor<infer I> ? DataOf<I> : L;
+
 export interface PointerTensor<L = LocalTensor> extends OpMethods<PointerTensor<L>> {}
 
 // The interface above merges the registry's op methods into the class type.
@@ -153,17 +156,18 @@ export class PointerTensor<L = LocalTensor> {
 
   /**
    * Moves the data to `worker`, worker to worker, and updates this pointer to
-   * point there directly (PySyft's x.move(alice)). Returns this pointer.
+   * point there directly (PySyft's x.move(alice)). Returns this pointer, typed
+   * as what it is now: a pointer to data.
    */
-  move(...workers: PointerLocation[]): this {
+  move(...workers: PointerLocation[]): PointerTensor<DataOf<L>> {
     this.assertLive();
     const target = this.#target(workers, 'move');
-    if (this.#route.length === 1 && target === this.location) return this;
+    if (this.#route.length === 1 && target === this.location) return this as PointerTensor<DataOf<L>>;
     const as = this.owner.nextId();
     target.expect(as);
     this.location.moveObject(this.#idAtLocation, target, as);
     this.#rebind([target], as);
-    return this;
+    return this as PointerTensor<DataOf<L>>;
   }
 
   /**
@@ -171,7 +175,7 @@ export class PointerTensor<L = LocalTensor> {
    * `x.send(bob).send(alice).remoteGet()` alice holds the tensor and bob nothing.
    * Returns this pointer, which now points to data.
    */
-  remoteGet(): this {
+  remoteGet(): PointerTensor<DataOf<L>> {
     this.assertLive();
     if (this.#route.length === 1) {
       throw new InvalidArgumentError(
@@ -180,7 +184,7 @@ export class PointerTensor<L = LocalTensor> {
     }
     this.location.remoteGet(this.#idAtLocation);
     this.#rebind([this.location], this.#idAtLocation);
-    return this;
+    return this as PointerTensor<DataOf<L>>;
   }
 
   /** Deletes the remote object (down the whole chain). Disposing twice is harmless. */

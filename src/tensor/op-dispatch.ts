@@ -10,7 +10,17 @@ import { InvalidArgumentError, TensorsNotCollocatedError, UnknownOpError } from 
 import { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
 import { PointerTensor, type PointerLocation } from '../pointers/pointer-tensor.js';
 import type { WireArg } from '../transport/protocol.js';
-import { isOpName, nearOpNames, OPS, outputCount, signatureOf, type OpName, type OpSpec } from './op-registry.js';
+import {
+  flattenOutputs,
+  isOpName,
+  nearOpNames,
+  OPS,
+  outputCount,
+  shapeOutputs,
+  signatureOf,
+  type OpName,
+  type OpSpec,
+} from './op-registry.js';
 import { SyftTensor } from './syft-tensor.js';
 
 /** A worker that can run ops for pointers (implemented by VirtualWorker). */
@@ -127,37 +137,13 @@ function callRemote(name: OpName, spec: OpSpec, args: readonly unknown[], first:
 function callLocal(name: OpName, args: readonly unknown[], syft: boolean): unknown {
   const result = tfOps[name](...args.map(unwrap));
   if (!syft) return result;
-  return shapeOutputs(OPS[name], flatOutputs(OPS[name], result).map((t) => new SyftTensor(t)));
+  return shapeOutputs(OPS[name], flattenOutputs<tf.Tensor>(OPS[name], result).map((t) => new SyftTensor(t)));
 }
 
 function unwrap(arg: unknown): unknown {
   if (arg instanceof SyftTensor) return arg.tensor;
   if (Array.isArray(arg) && arg.some((a) => a instanceof SyftTensor)) return arg.map(unwrap);
   return arg;
-}
-
-function flatOutputs(spec: OpSpec, result: unknown): tf.Tensor[] {
-  switch (spec.outputs.kind) {
-    case 'tensor':
-      return [result as tf.Tensor];
-    case 'list':
-      return result as tf.Tensor[];
-    case 'record': {
-      const record = result as Record<string, tf.Tensor>;
-      return spec.outputs.keys.map((k) => record[k]!);
-    }
-  }
-}
-
-function shapeOutputs<R>(spec: OpSpec, outputs: R[]): R | R[] | Record<string, R> {
-  switch (spec.outputs.kind) {
-    case 'tensor':
-      return outputs[0]!;
-    case 'list':
-      return outputs;
-    case 'record':
-      return Object.fromEntries(spec.outputs.keys.map((k, i) => [k, outputs[i]!]));
-  }
 }
 
 function encodeArg(arg: unknown, op: OpName, position: number): WireArg {

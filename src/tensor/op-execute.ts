@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UnknownOpError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { WireArg } from '../transport/protocol.js';
-import { isOpName, nearOpNames, OPS, type OpName } from './op-registry.js';
+import { flattenOutputs, isOpName, nearOpNames, OPS, type OpName } from './op-registry.js';
 
 type TfOp = (...args: unknown[]) => tf.Tensor | tf.Tensor[] | Record<string, tf.Tensor>;
 
@@ -39,15 +39,5 @@ export function executeOp(name: string, args: readonly WireArg[], store: ObjectS
   if (!isOpName(name)) throw new UnknownOpError(name, nearOpNames(name));
   const spec = OPS[name];
   const values = args.map((a) => resolveArg(a, store));
-  const result = tfOps[name](...values);
-  switch (spec.outputs.kind) {
-    case 'tensor':
-      return [result as tf.Tensor];
-    case 'list':
-      return result as tf.Tensor[];
-    case 'record': {
-      const record = result as Record<string, tf.Tensor>;
-      return spec.outputs.keys.map((k) => record[k]!);
-    }
-  }
+  return flattenOutputs<tf.Tensor>(spec, tfOps[name](...values));
 }

@@ -224,6 +224,32 @@ export function outputCount(spec: OpSpec, attrs: readonly unknown[]): number {
   }
 }
 
+/** An op's result as a list in output order (what the caller chose ids for). */
+export function flattenOutputs<T>(spec: OpSpec, result: unknown): T[] {
+  switch (spec.outputs.kind) {
+    case 'tensor':
+      return [result as T];
+    case 'list':
+      return result as T[];
+    case 'record': {
+      const record = result as Record<string, T>;
+      return spec.outputs.keys.map((k) => record[k]!);
+    }
+  }
+}
+
+/** The inverse of flattenOutputs: one value, a list, or a record, as the op's spec says. */
+export function shapeOutputs<T>(spec: OpSpec, outputs: T[]): T | T[] | Record<string, T> {
+  switch (spec.outputs.kind) {
+    case 'tensor':
+      return outputs[0]!;
+    case 'list':
+      return outputs;
+    case 'record':
+      return Object.fromEntries(spec.outputs.keys.map((k, i) => [k, outputs[i]!]));
+  }
+}
+
 /** The op's signature as a user would write it, for error messages. */
 export function signatureOf(name: OpName): string {
   const s = OPS[name];
