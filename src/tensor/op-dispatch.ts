@@ -7,6 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, TensorsNotCollocatedError, UnknownOpError } from '../errors.js';
+import type { GraphArg } from '../autograd/gradients.js';
+import { recordLocal } from '../autograd/local-graph.js';
+import { isRecording } from '../autograd/no-grad.js';
+import { seedRandomOps } from '../autograd/replay.js';
 import { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
 import { PointerTensor, type PointerLocation } from '../pointers/pointer-tensor.js';
 import type { WireArg } from '../transport/protocol.js';
@@ -135,9 +139,24 @@ function callRemote(name: OpName, spec: OpSpec, args: readonly unknown[], first:
 }
 
 function callLocal(name: OpName, args: readonly unknown[], syft: boolean): unknown {
-  const result = tfOps[name](...args.map(unwrap));
-  if (!syft) return result;
-  return shapeOutputs(OPS[name], flattenOutputs<tf.Tensor>(OPS[name], result).map((t) => new SyftTensor(t)));
+  if (!syft) return tfOps[name](...args);
+  // Ops that draw random numbers get a seed, so that backward() can replay them exactly.
+  const recording = isRecording() && args.some(requiresGradIn);
+  const used = recording ? seedRandomOps(name, args) : args;
+  const outputs = flattenOutputs<tf.Tensor>(OPS[name], tfOps[name](...used.map(unwrap))).map((t) => new SyftTensor(t));
+  if (recording) recordLocal(name, used.map(toGraphArg), outputs);
+  return shapeOutputs(OPS[name], outputs);
+}
+
+function requiresGradIn(arg: unknown): boolean {
+  if (arg instanceof SyftTensor) return arg.requiresGrad;
+  return Array.isArray(arg) && arg.some(requiresGradIn);
+}
+
+function toGraphArg(arg: unknown): GraphArg<SyftTensor> {
+  if (arg instanceof SyftTensor) return { node: arg };
+  if (Array.isArray(arg) && arg.some((a) => a instanceof SyftTensor)) return { list: arg.map(toGraphArg) };
+  return { value: arg };
 }
 
 function unwrap(arg: unknown): unknown {

@@ -1,8 +1,8 @@
 /**
- * A syft tensor: a local tf.Tensor with PySyft's habits (send, op methods named
- * as in tfjs, dispose/using). Autograd state joins it with the autograd issue.
- * `tf.Tensor` gets `.send()` too after `sy.hook(tf)`; what was sent decides
- * what get() gives back.
+ * A syft tensor: a local tf.Tensor with PySyft's and PyTorch's habits: send,
+ * op methods named as in tfjs, dispose/using, and autograd (requiresGrad,
+ * backward(), .grad, in-place updates). `tf.Tensor` gets `.send()` too after
+ * `sy.hook(tf)`; what was sent decides what get() gives back.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { inspect } from 'node:util';
@@ -10,19 +10,95 @@ import { InvalidArgumentError } from '../errors.js';
 import type { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
 import { sendTensor, type SendTarget } from '../pointers/send.js';
+import { backwardLocal, bumpVersion, creatorOf } from '../autograd/local-graph.js';
 import type { OpMethods } from './op-methods-type.js';
 
 export interface SyftTensor extends OpMethods<SyftTensor> {}
 
 export class SyftTensor {
-  /** The tf.Tensor underneath (enumerable, so tf.tidy keeps it when a scope returns this). */
+  /**
+   * The tf.Tensor underneath (an own enumerable field, so tf.tidy keeps it when
+   * a scope returns this). In-place updates replace it.
+   */
   readonly tensor: tf.Tensor;
+  /** Whether backward() computes a gradient for this tensor (leaves) or through it. */
+  requiresGrad: boolean;
+  /** The gradient accumulated by backward() (leaves only), like PyTorch's `.grad`. */
+  grad: SyftTensor | undefined = undefined;
 
-  constructor(tensor: tf.Tensor) {
+  constructor(tensor: tf.Tensor, options: { requiresGrad?: boolean } = {}) {
     if (!(tensor instanceof tf.Tensor)) {
       throw new InvalidArgumentError(`new SyftTensor(t) expects a tf.Tensor; use sy.tensor(values) for plain values.`);
     }
     this.tensor = tensor;
+    this.requiresGrad = options.requiresGrad ?? false;
+    if (this.requiresGrad && tensor.dtype !== 'float32') {
+      throw new InvalidArgumentError(`Only float32 tensors can require a gradient; this one is ${tensor.dtype}.`);
+    }
+  }
+
+  /** True unless an op made this tensor from tensors that require a gradient. */
+  get isLeaf(): boolean {
+    return creatorOf(this) === undefined;
+  }
+
+  /**
+   * Computes the gradient of this tensor (a scalar, or pass `dy`) with respect
+   * to every leaf it depends on that requires one, and adds it to that leaf's
+   * `.grad` (gradients accumulate across calls until zeroed).
+   */
+  backward(dy?: SyftTensor | tf.Tensor): void {
+    backwardLocal(this, dy instanceof SyftTensor ? dy.tensor : dy, (g) => new SyftTensor(g));
+  }
+
+  /** A copy outside the graph: same values, no gradient history. */
+  detach(): SyftTensor {
+    return new SyftTensor(tf.keep(this.tensor.clone()));
+  }
+
+  /** this += other, in place (PyTorch's add_). Not recorded for backward(). */
+  addInPlace(other: SyftTensor | tf.Tensor | number): this {
+    return this.#inPlace('addInPlace', (t) => tf.add(t, unwrapOperand(other)));
+  }
+
+  /** this -= other, in place (PyTorch's sub_), e.g. w.subInPlace(w.grad.mul(lr)). */
+  subInPlace(other: SyftTensor | tf.Tensor | number): this {
+    return this.#inPlace('subInPlace', (t) => tf.sub(t, unwrapOperand(other)));
+  }
+
+  /** this *= other, in place. */
+  mulInPlace(other: SyftTensor | tf.Tensor | number): this {
+    return this.#inPlace('mulInPlace', (t) => tf.mul(t, unwrapOperand(other)));
+  }
+
+  /** this /= other, in place. */
+  divInPlace(other: SyftTensor | tf.Tensor | number): this {
+    return this.#inPlace('divInPlace', (t) => tf.div(t, unwrapOperand(other)));
+  }
+
+  /** Sets every value to 0, in place (PyTorch's zero_), e.g. w.grad.zeroInPlace(). */
+  zeroInPlace(): this {
+    return this.#inPlace('zeroInPlace', (t) => tf.zerosLike(t));
+  }
+
+  /** @internal Replaces the tensor underneath (disposing the old one). */
+  replaceTensor(next: tf.Tensor): void {
+    const previous = this.tensor;
+    (this as { tensor: tf.Tensor }).tensor = next;
+    if (previous !== next) previous.dispose();
+    bumpVersion(this);
+  }
+
+  #inPlace(name: string, update: (t: tf.Tensor) => tf.Tensor): this {
+    if (!this.isLeaf) {
+      throw new InvalidArgumentError(
+        `${name}() on a tensor computed from tensors that require a gradient would corrupt backward(). ` +
+          `Update leaves (parameters) in place, or work on x.detach().`,
+      );
+    }
+    // Parameters are updated in place inside training loops' tidy scopes: the new value must outlive them.
+    this.replaceTensor(tf.keep(tf.tidy(() => update(this.tensor))));
+    return this;
   }
 
   get shape(): number[] {
@@ -64,8 +140,10 @@ export class SyftTensor {
     return sendTensor(this.tensor, 'syft', ...workers) as PointerTensor<SyftTensor> | MultiPointerTensor<SyftTensor>;
   }
 
+  /** Disposes the tensor and its gradient. */
   dispose(): void {
     this.tensor.dispose();
+    this.grad?.dispose();
   }
 
   [Symbol.dispose](): void {
@@ -84,15 +162,22 @@ export class SyftTensor {
 export interface TensorOptions {
   readonly dtype?: 'float32' | 'int32' | 'bool';
   readonly shape?: number[];
+  /** Track operations on it for backward() (PyTorch's requires_grad). */
+  readonly requiresGrad?: boolean;
+}
+
+function unwrapOperand(x: SyftTensor | tf.Tensor | number): tf.Tensor | number {
+  return x instanceof SyftTensor ? x.tensor : x;
 }
 
 /** `sy.tensor([1, 2, 3])`, like `th.tensor` in PySyft. */
 export function tensor(values: tf.TensorLike | tf.Tensor, options: TensorOptions = {}): SyftTensor {
+  const grad = { requiresGrad: options.requiresGrad ?? false };
   if (values instanceof tf.Tensor) {
-    return new SyftTensor(options.dtype === undefined ? values.clone() : tf.cast(values, options.dtype));
+    return new SyftTensor(options.dtype === undefined ? values.clone() : tf.cast(values, options.dtype), grad);
   }
   if (values instanceof SyftTensor) {
     throw new InvalidArgumentError('sy.tensor(x): x is already a syft tensor; use x.clone() for a copy.');
   }
-  return new SyftTensor(tf.tensor(values, options.shape, options.dtype));
+  return new SyftTensor(tf.tensor(values, options.shape, options.dtype), grad);
 }
