@@ -12,6 +12,7 @@ export type { BackendName } from './runtime/backend.js';
 export { PointerTensor, type DataOf, type LocalTensor, type PointerLocation } from './pointers/pointer-tensor.js';
 export { combinePointers, MultiPointerTensor, type MultiGetOptions } from './pointers/multi-pointer-tensor.js';
 export { tidy } from './pointers/tidy.js';
+export type { SendOptions, SendTarget } from './pointers/send.js';
 export { noGrad } from './autograd/no-grad.js';
 export { SyftTensor, tensor, type TensorOptions } from './tensor/syft-tensor.js';
 export { op } from './tensor/op-methods.js';

@@ -44,12 +44,20 @@ export function replayOp(op: OpName, args: readonly unknown[]): unknown {
 /** Position of the seed argument of ops that draw random numbers. */
 const SEED_POSITION: Partial<Record<OpName, number>> = { dropout: 3 };
 
-/** The arguments with a seed filled in, so that replaying the op draws the same numbers. */
-export function seedRandomOps(op: OpName, args: readonly unknown[]): readonly unknown[] {
+/**
+ * The arguments with a seed filled in, so that replaying the op draws the same
+ * numbers. `wrap` turns a plain value into an argument (wire arguments wrap
+ * values; tfjs arguments are the values themselves).
+ */
+export function seedRandomOps<T>(op: OpName, args: readonly T[], wrap: (value: unknown) => T): readonly T[] {
   const at = SEED_POSITION[op];
-  if (at === undefined || args[at] !== undefined) return args;
+  if (at === undefined || (args[at] !== undefined && !isWrappedUndefined(args[at]))) return args;
   const seeded = [...args];
-  while (seeded.length < at) seeded.push(undefined);
-  seeded[at] = Math.floor(Math.random() * 2 ** 31);
+  while (seeded.length < at) seeded.push(wrap(undefined));
+  seeded[at] = wrap(Math.floor(Math.random() * 2 ** 31));
   return seeded;
+}
+
+function isWrappedUndefined(arg: unknown): boolean {
+  return typeof arg === 'object' && arg !== null && 'value' in arg && (arg as { value: unknown }).value === undefined;
 }

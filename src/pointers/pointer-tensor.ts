@@ -19,8 +19,9 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, PointerDisposedError } from '../errors.js';
 import type { OpMethods } from '../tensor/op-methods-type.js';
 import type { SyftTensor } from '../tensor/syft-tensor.js';
-import type { ActorAddress, LinkReply } from '../transport/protocol.js';
+import type { ActorAddress, InPlaceOp, LinkReply, Slot, WireArg } from '../transport/protocol.js';
 import { type PointerRecord, stopWatching, watchForCollection } from './collection.js';
+import { encodeOperand } from '../tensor/op-dispatch.js';
 import { trackInScope } from './tidy.js';
 
 /** What get() returns at the end of a chain: the kind of tensor that was sent. */
@@ -40,6 +41,9 @@ export interface PointerLocation {
   /** @internal */ moveObject(idAtLocation: number, to: PointerLocation, as: number): void;
   /** @internal */ remoteGet(idAtLocation: number): void;
   /** @internal */ unwrap(idAtLocation: number): Promise<LinkReply>;
+  /** @internal */ fetchGrad(idAtLocation: number, kind: TensorKind): Promise<LocalTensor>;
+  /** @internal */ backward(idAtLocation: number, grad: WireArg | undefined): void;
+  /** @internal */ inPlace(idAtLocation: number, slot: Slot, op: InPlaceOp, arg: WireArg | undefined): void;
   toString(): string;
 }
 
@@ -66,15 +70,87 @@ export class PointerTensor<L = LocalTensor> {
   #route: readonly PointerLocation[];
   readonly #kind: TensorKind;
   #state: State = 'live';
+  /** Set on a gradient view (x.grad): the pointer whose gradient this reads. */
+  readonly #gradOf: PointerTensor<L> | undefined;
+  #gradView: PointerTensor<L> | undefined;
 
   /** @internal Pointers are made by send() and by ops, never by users. */
-  constructor(location: PointerLocation, idAtLocation: number, kind: TensorKind, route: readonly PointerLocation[] = [location]) {
+  constructor(
+    location: PointerLocation,
+    idAtLocation: number,
+    kind: TensorKind,
+    route: readonly PointerLocation[] = [location],
+    gradOf?: PointerTensor<L>,
+  ) {
     this.#route = route;
     this.#idAtLocation = idAtLocation;
     this.#kind = kind;
     this.#id = location.owner.nextId();
-    this.#watch();
-    trackInScope(this);
+    this.#gradOf = gradOf;
+    // A gradient view owns nothing: the gradient goes with its tensor.
+    if (gradOf === undefined) {
+      this.#watch();
+      trackInScope(this);
+    }
+  }
+
+  /** @internal Which tensor of the remote object this pointer reads: its value, or its gradient (a view). */
+  get slot(): Slot {
+    return this.#gradOf === undefined ? 'value' : 'grad';
+  }
+
+  /**
+   * The gradient backward() accumulated at the worker (PyTorch's x.grad): a
+   * pointer that reads and updates it where it lives. `await x.grad.get()`
+   * copies it home; `x.grad.zeroInPlace()` zeroes it there.
+   */
+  get grad(): PointerTensor<L> {
+    this.assertLive();
+    if (this.#gradOf !== undefined) throw new InvalidArgumentError('A gradient has no gradient of its own.');
+    this.#gradView ??= new PointerTensor<L>(this.location, this.#idAtLocation, this.#kind, this.#route, this);
+    return this.#gradView;
+  }
+
+  /**
+   * Accumulates the gradient of this (scalar) tensor, or of `dy`, into every
+   * leaf it depends on, at the worker that holds the data. Pipelined: failures
+   * surface at the next read (e.g. `await w.grad.get()`).
+   */
+  backward(dy?: PointerTensor<L>): void {
+    this.assertLive();
+    this.location.backward(this.#idAtLocation, dy === undefined ? undefined : encodeOperand(this, dy, 'backward'));
+  }
+
+  /** this += other at the worker (PyTorch's add_); not recorded for backward(). Returns this. */
+  addInPlace(other: unknown): this {
+    return this.#inPlace('add', other);
+  }
+
+  /** this -= other at the worker, e.g. `w.subInPlace(w.grad.mul(0.1))`. Returns this. */
+  subInPlace(other: unknown): this {
+    return this.#inPlace('sub', other);
+  }
+
+  /** this *= other at the worker. Returns this. */
+  mulInPlace(other: unknown): this {
+    return this.#inPlace('mul', other);
+  }
+
+  /** this /= other at the worker. Returns this. */
+  divInPlace(other: unknown): this {
+    return this.#inPlace('div', other);
+  }
+
+  /** Sets every value to 0 at the worker, e.g. `w.grad.zeroInPlace()`. Returns this. */
+  zeroInPlace(): this {
+    return this.#inPlace('zero', undefined);
+  }
+
+  #inPlace(op: InPlaceOp, other: unknown): this {
+    this.assertLive();
+    const arg = other === undefined ? undefined : encodeOperand(this, other, `${op}InPlace`);
+    this.location.inPlace(this.#idAtLocation, this.slot, op, arg);
+    return this;
   }
 
   /** This pointer's own id at the local worker. */
@@ -108,7 +184,7 @@ export class PointerTensor<L = LocalTensor> {
   }
 
   get isDisposed(): boolean {
-    return this.#state !== 'live';
+    return this.#state !== 'live' || (this.#gradOf?.isDisposed ?? false);
   }
 
   /** @internal Whether get() at the end of the chain gives back a tf.Tensor or a SyftTensor. */
@@ -118,6 +194,7 @@ export class PointerTensor<L = LocalTensor> {
 
   /** Throws at once if the pointer can no longer be used. */
   assertLive(): void {
+    this.#gradOf?.assertLive();
     if (this.#state !== 'live') throw new PointerDisposedError(String(this), this.#state);
   }
 
@@ -129,6 +206,7 @@ export class PointerTensor<L = LocalTensor> {
    */
   get(): Promise<L> {
     this.assertLive(); // a local mistake throws at once, not in a promise
+    if (this.#gradOf !== undefined) return this.location.fetchGrad(this.#idAtLocation, this.#kind) as Promise<L>;
     const [head, ...rest] = this.#route;
     const id = this.#idAtLocation;
     this.#retire('fetched');
@@ -189,7 +267,7 @@ export class PointerTensor<L = LocalTensor> {
 
   /** Deletes the remote object (down the whole chain). Disposing twice is harmless. */
   dispose(): void {
-    if (this.#state !== 'live') return;
+    if (this.#state !== 'live' || this.#gradOf !== undefined) return;
     this.#retire('disposed');
     this.location.release(this.#idAtLocation);
   }
@@ -199,7 +277,8 @@ export class PointerTensor<L = LocalTensor> {
   }
 
   toString(): string {
-    return `(Wrapper)>[PointerTensor | ${this.owner.id}:${this.#id} -> ${this.location.id}:${this.#idAtLocation}]`;
+    const grad = this.#gradOf === undefined ? '' : '.grad';
+    return `(Wrapper)>[PointerTensor | ${this.owner.id}:${this.#id} -> ${this.location.id}:${this.#idAtLocation}${grad}]`;
   }
 
   [inspect.custom](): string {

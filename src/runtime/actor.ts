@@ -18,9 +18,13 @@
  *    settled. Once the main thread has the reply it may talk to those workers
  *    directly, and can never overtake what this worker asked of them.
  */
+import type * as tf from '@tensorflow/tfjs-core';
 import { serializeError, SyftError } from '../errors.js';
 import { type Entry, FailedInputError, ObjectStore, type StoredFailure } from '../store/object-store.js';
-import { executeOp, mapRefs, refsOf } from '../tensor/op-execute.js';
+import { RemoteGraph } from '../autograd/remote-graph.js';
+import { seedRandomOps } from '../autograd/replay.js';
+import { executeOp, mapRefs, refsOf, resolveArgs } from '../tensor/op-execute.js';
+import { isOpName, type OpName } from '../tensor/op-registry.js';
 import { payloadToTensor, tensorToPayload, transferablesOf } from '../transport/tensor-payload.js';
 import {
   type ActorAddress,
@@ -29,6 +33,7 @@ import {
   CommandType,
   type DeliveredItem,
   type OpCommand,
+  type WireArg,
 } from '../transport/protocol.js';
 
 /** What an actor needs from the thread that hosts it: a way to reach other actors. */
@@ -61,6 +66,8 @@ const READS: ReadonlySet<CommandType> = new Set([
 export class Actor {
   readonly store: ObjectStore;
   readonly address: ActorAddress;
+  /** The autograd tape of this actor's objects. */
+  readonly graph: RemoteGraph;
   /** Settles when every batch accepted so far has run; undefined when none is waiting. */
   #tail: Promise<void> | undefined;
   /** Forwards and deliveries not yet acknowledged by their receiver. */
@@ -71,6 +78,7 @@ export class Actor {
     private readonly context: ActorContext,
   ) {
     this.store = new ObjectStore(id);
+    this.graph = new RemoteGraph(this.store, id);
     this.address = { actor: id, thread: context.thread };
   }
 
@@ -95,6 +103,7 @@ export class Actor {
     switch (item.kind) {
       case 'tensor':
         this.store.setTensor(id, payloadToTensor(item.tensor));
+        this.graph.addLeaf(id, item.requiresGrad ?? false, item.grad);
         break;
       case 'pointer':
         this.store.set(id, { kind: 'pointer', location: item.location, idAtLocation: item.idAtLocation });
@@ -159,6 +168,7 @@ export class Actor {
         return undefined;
       case CommandType.Store:
         this.store.setTensor(command.id, payloadToTensor(command.tensor));
+        this.graph.addLeaf(command.id, command.requiresGrad ?? false);
         return undefined;
       case CommandType.Op:
         this.#runOp(command, track);
@@ -170,18 +180,47 @@ export class Actor {
         return { missing: command.ids.filter((id) => !gone.has(id)) };
       }
       case CommandType.Fetch: {
+        if (command.slot === 'grad') {
+          const payload = tensorToPayload(this.graph.gradOf(command.id));
+          transfer.push(...transferablesOf(payload));
+          return payload;
+        }
         const tensor = this.store.tensor(command.id);
-        if (!command.keep) this.store.take(command.id);
-        const payload = tensorToPayload(tensor);
-        if (!command.keep) tensor.dispose();
-        transfer.push(...transferablesOf(payload));
-        return payload;
+        const reply = { ...tensorToPayload(tensor), ...this.graph.stateOf(command.id) };
+        if (!command.keep) {
+          this.store.take(command.id);
+          this.graph.drop(command.id, tensor);
+        }
+        transfer.push(...transferablesOf(reply), ...(reply.grad === undefined ? [] : transferablesOf(reply.grad)));
+        return reply;
+      }
+      case CommandType.Backward: {
+        const link = this.#linkOrUndefined(command.id);
+        if (link !== undefined) {
+          const grad = command.grad === undefined ? [] : mapRefs([command.grad], (id) => this.#link(id).idAtLocation);
+          track(this.context.forward(link.location, [{ type: CommandType.Backward, id: link.idAtLocation, grad: grad[0] }]));
+          return undefined;
+        }
+        const dy = command.grad === undefined ? undefined : (this.#resolve([command.grad])[0] as tf.Tensor);
+        this.graph.backward(command.id, dy);
+        return undefined;
+      }
+      case CommandType.InPlace: {
+        const link = this.#linkOrUndefined(command.id);
+        if (link !== undefined) {
+          const arg = command.arg === undefined ? [] : mapRefs([command.arg], (id) => this.#link(id).idAtLocation);
+          track(this.context.forward(link.location, [{ ...command, id: link.idAtLocation, arg: arg[0] }]));
+          return undefined;
+        }
+        const arg = command.arg === undefined ? undefined : (this.#resolve([command.arg])[0] as tf.Tensor | number);
+        this.graph.inPlace(command.id, command.slot, command.op, arg);
+        return undefined;
       }
       case CommandType.Objects:
         return this.store.summaries();
       case CommandType.Clear: {
         const removed = this.store.clear();
-        this.#forwardDeletes(removed, track);
+        this.#release(removed, track);
         return { deleted: removed.map(([id]) => id) };
       }
       case CommandType.Expect:
@@ -220,8 +259,11 @@ export class Actor {
     const entries = refs.map((id) => this.store.get(id));
     const links = entries.filter((e) => e.kind === 'pointer');
     if (links.length === 0) {
-      // The common case: the data is here.
-      const outputs = executeOp(command.op, command.args, this.store);
+      // The common case: the data is here. Ops that draw random numbers get a
+      // seed when recorded, so that backward() replays them exactly.
+      const recording = !command.noGrad && isOpName(command.op) && refs.some((id) => this.graph.requiresGrad(id));
+      const args = recording ? seedRandomOps<WireArg>(command.op as OpName, command.args, (value) => ({ value })) : command.args;
+      const outputs = executeOp(command.op, this.#resolve(args));
       if (outputs.length !== command.out.length) {
         for (const t of outputs) t.dispose();
         throw new SyftError(
@@ -230,6 +272,7 @@ export class Actor {
         );
       }
       outputs.forEach((t, k) => this.store.setTensor(command.out[k]!, t));
+      if (recording) this.graph.record(command.op as OpName, args, command.out);
       return;
     }
     const location = links[0]!.location;
@@ -248,8 +291,23 @@ export class Actor {
   /** Deletes here and, for chain links, at the workers they point to. */
   #delete(ids: readonly number[], track: (work: Promise<unknown>) => void): number[] {
     const removed = this.store.delete(ids);
-    this.#forwardDeletes(removed, track);
+    this.#release(removed, track);
     return removed.map(([id]) => id);
+  }
+
+  /** Disposes removed tensors (or lets the graph keep them) and forwards deletes down chains. */
+  #release(removed: ReadonlyArray<readonly [number, Entry]>, track: (work: Promise<unknown>) => void): void {
+    for (const [id, entry] of removed) this.graph.drop(id, entry.kind === 'tensor' ? entry.tensor : undefined);
+    this.#forwardDeletes(removed, track);
+  }
+
+  #resolve(args: readonly WireArg[]): unknown[] {
+    return resolveArgs(args, (id) => this.store.tensor(id), (id) => this.graph.gradOf(id));
+  }
+
+  #linkOrUndefined(id: number): Extract<Entry, { kind: 'pointer' }> | undefined {
+    const entry = this.store.get(id);
+    return entry.kind === 'pointer' ? entry : undefined;
   }
 
   #forwardDeletes(removed: ReadonlyArray<readonly [number, Entry]>, track: (work: Promise<unknown>) => void): void {
@@ -280,9 +338,12 @@ export class Actor {
       return 0;
     }
     const payload = tensorToPayload(entry.tensor);
-    entry.tensor.dispose();
+    const state = this.graph.stateOf(id);
+    // Disposed, unless a graph here still needs the value for backward().
+    this.graph.drop(id, entry.tensor);
     const bytes = payload.values.byteLength; // read before the transfer detaches the buffer
-    track(this.context.deliver(to, as, { kind: 'tensor', tensor: payload }, transferablesOf(payload)));
+    const transfer = [...transferablesOf(payload), ...(state.grad === undefined ? [] : transferablesOf(state.grad))];
+    track(this.context.deliver(to, as, { kind: 'tensor', tensor: payload, ...state }, transfer));
     return bytes;
   }
 
@@ -331,6 +392,10 @@ function referencedIds(command: Command): readonly number[] {
       return refsOf(command.args);
     case CommandType.Delete:
       return command.ids;
+    case CommandType.Backward:
+      return command.grad === undefined ? [command.id] : [command.id, ...refsOf([command.grad])];
+    case CommandType.InPlace:
+      return command.arg === undefined ? [command.id] : [command.id, ...refsOf([command.arg])];
     case CommandType.Fetch:
     case CommandType.Move:
     case CommandType.SendPointer:

@@ -10,7 +10,7 @@ import type { Observable } from 'rxjs';
 import { DuplicateWorkerError, InvalidArgumentError, RuntimeShutDownError } from '../errors.js';
 import type { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
-import { sendTensor, type SendTarget } from '../pointers/send.js';
+import { type SendOptions, sendTensor, type SendTarget } from '../pointers/send.js';
 import { ActorThread, type TransportStats } from './actor-thread.js';
 import { type BackendName, isBackendName, selectBackend, useBackend } from './backend.js';
 import { EventBus, type LifecycleEvent } from './event-bus.js';
@@ -20,9 +20,9 @@ import { VirtualWorker } from './virtual-worker.js';
 declare module '@tensorflow/tfjs-core/dist/tensor.js' {
   interface Tensor<R extends Rank = Rank> {
     /** Sends a copy of this tensor to a virtual worker and returns a pointer to it (added by sy.hook). */
-    send(worker: SendTarget): PointerTensor<Tensor>;
+    send(worker: SendTarget, options?: SendOptions): PointerTensor<Tensor>;
     /** To several workers: a MultiPointerTensor with a copy at each. */
-    send(first: SendTarget, second: SendTarget, ...more: SendTarget[]): MultiPointerTensor<Tensor>;
+    send(first: SendTarget, second: SendTarget, ...more: (SendTarget | SendOptions)[]): MultiPointerTensor<Tensor>;
   }
 }
 
@@ -58,7 +58,7 @@ function addSendToTensors(prototypes: readonly unknown[]): void {
     if (typeof proto !== 'object' || proto === null) continue;
     Object.defineProperty(proto, 'send', {
       value: function send(this: tf.Tensor, ...workers: unknown[]) {
-        return sendTensor(this, 'tf', ...workers);
+        return sendTensor(this, 'tf', false, ...workers);
       },
       enumerable: false,
       configurable: true,

@@ -8,7 +8,16 @@ import { inspect } from 'node:util';
 import type { OpTarget } from '../tensor/op-dispatch.js';
 import type { OpName } from '../tensor/op-registry.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
-import { type ActorAddress, CommandType, type LinkReply, type ObjectSummary, type WireArg } from '../transport/protocol.js';
+import {
+  type ActorAddress,
+  CommandType,
+  type FetchReply,
+  type InPlaceOp,
+  type LinkReply,
+  type ObjectSummary,
+  type Slot,
+  type WireArg,
+} from '../transport/protocol.js';
 import { payloadToTensor, tensorToPayload, transferablesOf } from '../transport/tensor-payload.js';
 import { PointerTensor, type LocalTensor, type PointerLocation, type TensorKind } from '../pointers/pointer-tensor.js';
 import type { SendTarget } from '../pointers/send.js';
@@ -74,19 +83,27 @@ export class VirtualWorker implements OpTarget, SendTarget {
   }
 
   /** @internal */
-  storeTensor(tensor: tf.Tensor, kind: TensorKind): PointerTensor {
+  storeTensor(tensor: tf.Tensor, kind: TensorKind, requiresGrad = false): PointerTensor {
     const payload = tensorToPayload(tensor);
     const id = this.#owner.nextId();
-    this.#thread.enqueue(this.#id, { type: CommandType.Store, id, tensor: payload }, transferablesOf(payload));
+    const command = { type: CommandType.Store, id, tensor: payload, ...(requiresGrad ? { requiresGrad } : {}) } as const;
+    this.#thread.enqueue(this.#id, command, transferablesOf(payload));
     this.#bus.emit({ type: 'sent', worker: this.#id, id });
     return new PointerTensor(this, id, kind);
   }
 
   /** @internal */
-  runOp(op: OpName, args: readonly WireArg[], outputs: number, kind: TensorKind, route: readonly PointerLocation[]): PointerTensor[] {
+  runOp(
+    op: OpName,
+    args: readonly WireArg[],
+    outputs: number,
+    kind: TensorKind,
+    route: readonly PointerLocation[],
+    noGrad: boolean,
+  ): PointerTensor[] {
     const out: number[] = new Array(outputs);
     for (let i = 0; i < outputs; i++) out[i] = this.#owner.nextId();
-    this.#thread.enqueue(this.#id, { type: CommandType.Op, op, args, out });
+    this.#thread.enqueue(this.#id, noGrad ? { type: CommandType.Op, op, args, out, noGrad } : { type: CommandType.Op, op, args, out });
     const pointers: PointerTensor[] = new Array(outputs);
     for (let i = 0; i < outputs; i++) pointers[i] = new PointerTensor(this, out[i]!, kind, route);
     return pointers;
@@ -94,9 +111,33 @@ export class VirtualWorker implements OpTarget, SendTarget {
 
   /** @internal */
   async fetch(idAtLocation: number, kind: TensorKind): Promise<LocalTensor> {
-    const payload = await this.#thread.request(this.#id, { type: CommandType.Fetch, id: idAtLocation, keep: false });
+    const reply: FetchReply = await this.#thread.request(this.#id, { type: CommandType.Fetch, id: idAtLocation, keep: false });
+    const t = payloadToTensor(reply);
+    if (kind !== 'syft') return t;
+    // Value and gradient come home together.
+    const local = new SyftTensor(t, { requiresGrad: reply.requiresGrad ?? false });
+    if (reply.grad !== undefined) local.grad = new SyftTensor(payloadToTensor(reply.grad));
+    return local;
+  }
+
+  /** @internal A copy of the gradient; it stays at the worker. */
+  async fetchGrad(idAtLocation: number, kind: TensorKind): Promise<LocalTensor> {
+    const payload = await this.#thread.request(this.#id, { type: CommandType.Fetch, id: idAtLocation, keep: true, slot: 'grad' });
     const t = payloadToTensor(payload);
     return kind === 'syft' ? new SyftTensor(t) : t;
+  }
+
+  /** @internal */
+  backward(idAtLocation: number, grad: WireArg | undefined): void {
+    this.#thread.enqueue(this.#id, grad === undefined ? { type: CommandType.Backward, id: idAtLocation } : { type: CommandType.Backward, id: idAtLocation, grad });
+  }
+
+  /** @internal */
+  inPlace(idAtLocation: number, slot: Slot, op: InPlaceOp, arg: WireArg | undefined): void {
+    this.#thread.enqueue(
+      this.#id,
+      arg === undefined ? { type: CommandType.InPlace, id: idAtLocation, slot, op } : { type: CommandType.InPlace, id: idAtLocation, slot, op, arg },
+    );
   }
 
   /** @internal */

@@ -123,19 +123,27 @@ export class ObjectStore {
     return this.#pending.get(id)?.arrived;
   }
 
-  /** Deletes (disposing tensors); returns the entries that were removed, chain links included. */
+  /**
+   * Removes entries and returns them, chain links included. Tensors are not
+   * disposed here: the actor decides (an autograd graph may still need one).
+   */
   delete(ids: readonly number[]): Array<readonly [number, Entry]> {
     const deleted: Array<readonly [number, Entry]> = [];
     for (const id of ids) {
       const entry = this.#entries.get(id);
       if (entry !== undefined) {
-        if (entry.kind === 'tensor') entry.tensor.dispose();
         this.#entries.delete(id);
         deleted.push([id, entry]);
       }
       this.#failures.delete(id);
     }
     return deleted;
+  }
+
+  /** Swaps the tensor under `id` (an in-place update); the caller disposes the old one. */
+  replaceTensor(id: number, tensor: tf.Tensor): void {
+    this.tensor(id);
+    this.#entries.set(id, { kind: 'tensor', tensor });
   }
 
   clear(): Array<readonly [number, Entry]> {

@@ -35,6 +35,7 @@ export interface OpTarget extends PointerLocation {
     outputs: number,
     kind: PointerTensor['kind'],
     route: readonly PointerLocation[],
+    noGrad: boolean,
   ): PointerTensor[];
 }
 
@@ -134,7 +135,7 @@ function callRemote(name: OpName, spec: OpSpec, args: readonly unknown[], first:
     throw new InvalidArgumentError(`${signatureOf(name)}: cannot tell how many outputs it makes from ${JSON.stringify(attrs)}.`);
   }
   const location = first.location as OpTarget;
-  const outputs = location.runOp(name, wire, count, first.kind, first.route);
+  const outputs = location.runOp(name, wire, count, first.kind, first.route, !isRecording());
   return shapeOutputs(spec, outputs);
 }
 
@@ -142,7 +143,7 @@ function callLocal(name: OpName, args: readonly unknown[], syft: boolean): unkno
   if (!syft) return tfOps[name](...args);
   // Ops that draw random numbers get a seed, so that backward() can replay them exactly.
   const recording = isRecording() && args.some(requiresGradIn);
-  const used = recording ? seedRandomOps(name, args) : args;
+  const used = recording ? seedRandomOps(name, args, (v) => v) : args;
   const outputs = flattenOutputs<tf.Tensor>(OPS[name], tfOps[name](...used.map(unwrap))).map((t) => new SyftTensor(t));
   if (recording) recordLocal(name, used.map(toGraphArg), outputs);
   return shapeOutputs(OPS[name], outputs);
@@ -165,8 +166,27 @@ function unwrap(arg: unknown): unknown {
   return arg;
 }
 
+/**
+ * The operand of an in-place update or backward(dy) on `target`: a number, or
+ * a pointer (or gradient view) at the same place. Anything else throws at once.
+ */
+export function encodeOperand(target: PointerTensor<unknown>, operand: unknown, op: string): WireArg {
+  if (typeof operand === 'number') return { value: operand };
+  if (operand instanceof PointerTensor) {
+    operand.assertLive();
+    if (operand.location !== target.location || operand.dataLocation !== target.dataLocation) {
+      throw notCollocatedRemote(op as OpName, target as PointerTensor, operand as PointerTensor);
+    }
+    return encodeArg(operand, 'add', 0);
+  }
+  if (operand instanceof SyftTensor || operand instanceof tf.Tensor) {
+    throw notCollocatedLocal(op as OpName, target as PointerTensor, operand);
+  }
+  throw new InvalidArgumentError(`${op}() takes a number or a pointer at ${target.location.id}, got ${typeof operand}.`);
+}
+
 function encodeArg(arg: unknown, op: OpName, position: number): WireArg {
-  if (arg instanceof PointerTensor) return arg.idAtLocation;
+  if (arg instanceof PointerTensor) return arg.slot === 'grad' ? { grad: arg.idAtLocation } : arg.idAtLocation;
   if (Array.isArray(arg) && arg.some((a) => a instanceof PointerTensor)) {
     return { list: arg.map((a) => encodeArg(a, op, position)) };
   }

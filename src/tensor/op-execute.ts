@@ -6,7 +6,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { UnknownOpError } from '../errors.js';
-import type { ObjectStore } from '../store/object-store.js';
 import type { WireArg } from '../transport/protocol.js';
 import { flattenOutputs, isOpName, nearOpNames, OPS, type OpName } from './op-registry.js';
 
@@ -14,30 +13,42 @@ type TfOp = (...args: unknown[]) => tf.Tensor | tf.Tensor[] | Record<string, tf.
 
 const tfOps = tf as unknown as Record<OpName, TfOp>;
 
-function resolveArg(arg: WireArg, store: ObjectStore): unknown {
-  if (typeof arg === 'number') return store.tensor(arg);
-  if ('list' in arg) return arg.list.map((a) => resolveArg(a, store));
-  return arg.value;
-}
-
-/** Every store id an op's arguments name, lists included. */
+/** Every store id an op's arguments name, lists included (gradient references too). */
 export function refsOf(args: readonly WireArg[], into: number[] = []): number[] {
   for (const arg of args) {
     if (typeof arg === 'number') into.push(arg);
     else if ('list' in arg) refsOf(arg.list, into);
+    else if ('grad' in arg) into.push(arg.grad);
   }
   return into;
 }
 
 /** The same arguments with every store id replaced by `map(id)`. */
 export function mapRefs(args: readonly WireArg[], map: (id: number) => number): WireArg[] {
-  return args.map((arg) => (typeof arg === 'number' ? map(arg) : 'list' in arg ? { list: mapRefs(arg.list, map) } : arg));
+  return args.map((arg) => {
+    if (typeof arg === 'number') return map(arg);
+    if ('list' in arg) return { list: mapRefs(arg.list, map) };
+    if ('grad' in arg) return { grad: map(arg.grad) };
+    return arg;
+  });
 }
 
-/** The op's outputs, in the order of the caller's output ids. */
-export function executeOp(name: string, args: readonly WireArg[], store: ObjectStore): tf.Tensor[] {
+/** Arguments with references replaced by tensors: `value(id)` for ids, `grad(id)` for gradients. */
+export function resolveArgs(
+  args: readonly WireArg[],
+  value: (id: number) => tf.Tensor,
+  grad: (id: number) => tf.Tensor,
+): unknown[] {
+  return args.map((arg) => {
+    if (typeof arg === 'number') return value(arg);
+    if ('list' in arg) return resolveArgs(arg.list, value, grad);
+    if ('grad' in arg) return grad(arg.grad);
+    return arg.value;
+  });
+}
+
+/** Runs a registered op on resolved arguments; its outputs in the order of the caller's ids. */
+export function executeOp(name: string, args: readonly unknown[]): tf.Tensor[] {
   if (!isOpName(name)) throw new UnknownOpError(name, nearOpNames(name));
-  const spec = OPS[name];
-  const values = args.map((a) => resolveArg(a, store));
-  return flattenOutputs<tf.Tensor>(spec, tfOps[name](...values));
+  return flattenOutputs<tf.Tensor>(OPS[name], tfOps[name](...args));
 }

@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 import { InvalidArgumentError } from '../errors.js';
 import type { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
-import { sendTensor, type SendTarget } from '../pointers/send.js';
+import { type SendOptions, sendTensor, type SendTarget } from '../pointers/send.js';
 import { backwardLocal, bumpVersion, creatorOf } from '../autograd/local-graph.js';
 import type { OpMethods } from './op-methods-type.js';
 
@@ -134,10 +134,11 @@ export class SyftTensor {
    * Sends a copy to `worker` and returns a pointer to it; to several workers, a
    * MultiPointerTensor. This tensor stays usable.
    */
-  send(worker: SendTarget): PointerTensor<SyftTensor>;
-  send(first: SendTarget, second: SendTarget, ...more: SendTarget[]): MultiPointerTensor<SyftTensor>;
-  send(...workers: SendTarget[]): PointerTensor<SyftTensor> | MultiPointerTensor<SyftTensor> {
-    return sendTensor(this.tensor, 'syft', ...workers) as PointerTensor<SyftTensor> | MultiPointerTensor<SyftTensor>;
+  send(worker: SendTarget, options?: SendOptions): PointerTensor<SyftTensor>;
+  send(first: SendTarget, second: SendTarget, ...more: (SendTarget | SendOptions)[]): MultiPointerTensor<SyftTensor>;
+  send(...args: (SendTarget | SendOptions | undefined)[]): PointerTensor<SyftTensor> | MultiPointerTensor<SyftTensor> {
+    const given = args.filter((a) => a !== undefined);
+    return sendTensor(this.tensor, 'syft', this.requiresGrad, ...given) as PointerTensor<SyftTensor> | MultiPointerTensor<SyftTensor>;
   }
 
   /** Disposes the tensor and its gradient. */

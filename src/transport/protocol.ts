@@ -24,7 +24,15 @@ export interface TensorPayload {
  * An op argument: a bare number is the id of an object in the actor's store
  * (the common case, kept cheap to clone); lists and plain values are wrapped.
  */
-export type WireArg = number | { readonly list: readonly WireArg[] } | { readonly value: unknown };
+export type WireArg =
+  | number
+  | { readonly list: readonly WireArg[] }
+  | { readonly value: unknown }
+  /** The gradient of the object with this id (x.grad on a pointer). */
+  | { readonly grad: number };
+
+/** Which tensor of an object a command addresses: its value or its gradient. */
+export type Slot = 'value' | 'grad';
 
 export enum CommandType {
   Store = 'store',
@@ -39,6 +47,8 @@ export enum CommandType {
   RemoteGet = 'remote-get',
   Unwrap = 'unwrap',
   Sync = 'sync',
+  Backward = 'backward',
+  InPlace = 'in-place',
 }
 
 /** Where an actor lives: its id and the thread that hosts it. */
@@ -52,6 +62,8 @@ export interface StoreCommand {
   readonly type: CommandType.Store;
   readonly id: number;
   readonly tensor: TensorPayload;
+  /** A leaf whose gradient backward() computes. */
+  readonly requiresGrad?: boolean;
 }
 
 /** Run registered op `op` and store its outputs under the caller-chosen ids `out`. */
@@ -60,6 +72,8 @@ export interface OpCommand {
   readonly op: string;
   readonly args: readonly WireArg[];
   readonly out: readonly number[];
+  /** Issued inside sy.noGrad: record nothing for backward(). */
+  readonly noGrad?: boolean;
 }
 
 /** Delete objects (and forget failures) by id; ids that are already gone are ignored. */
@@ -73,7 +87,28 @@ export interface FetchCommand {
   readonly type: CommandType.Fetch;
   readonly id: number;
   readonly keep: boolean;
+  /** Read the gradient instead of the value (always kept). */
+  readonly slot?: Slot;
 }
+
+/** Accumulate d(id)/d(leaf) into the gradient of every leaf `id` depends on. */
+export interface BackwardCommand {
+  readonly type: CommandType.Backward;
+  readonly id: number;
+  /** The gradient of `id` itself; ones for a scalar when absent. */
+  readonly grad?: WireArg;
+}
+
+/** Update a leaf's value or gradient in place (sub_, zero_, ...); not recorded for backward(). */
+export interface InPlaceCommand {
+  readonly type: CommandType.InPlace;
+  readonly id: number;
+  readonly slot: Slot;
+  readonly op: InPlaceOp;
+  readonly arg?: WireArg;
+}
+
+export type InPlaceOp = 'add' | 'sub' | 'mul' | 'div' | 'zero';
 
 export interface ObjectsCommand {
   readonly type: CommandType.Objects;
@@ -131,6 +166,8 @@ export interface SyncCommand {
 
 export type Command =
   | SyncCommand
+  | BackwardCommand
+  | InPlaceCommand
   | StoreCommand
   | OpCommand
   | DeleteCommand
@@ -195,7 +232,7 @@ export interface ReplyOf {
   [CommandType.Store]: undefined;
   [CommandType.Op]: undefined;
   [CommandType.Delete]: DeleteReply;
-  [CommandType.Fetch]: TensorPayload;
+  [CommandType.Fetch]: FetchReply;
   [CommandType.Objects]: readonly (TensorSummary | PointerSummary)[];
   [CommandType.Clear]: DeletedReply;
   [CommandType.Expect]: undefined;
@@ -204,11 +241,19 @@ export interface ReplyOf {
   [CommandType.RemoteGet]: undefined;
   [CommandType.Unwrap]: LinkReply;
   [CommandType.Sync]: undefined;
+  [CommandType.Backward]: undefined;
+  [CommandType.InPlace]: undefined;
+}
+
+/** A fetched tensor, with its autograd state: get() brings value and gradient home together. */
+export interface FetchReply extends TensorPayload {
+  readonly requiresGrad?: boolean;
+  readonly grad?: TensorPayload;
 }
 
 /** What arrives at a worker from another one: a tensor, a chain link, or the failure that replaced it. */
 export type DeliveredItem =
-  | { readonly kind: 'tensor'; readonly tensor: TensorPayload }
+  | { readonly kind: 'tensor'; readonly tensor: TensorPayload; readonly requiresGrad?: boolean; readonly grad?: TensorPayload }
   | { readonly kind: 'pointer'; readonly location: ActorAddress; readonly idAtLocation: number }
   | { readonly kind: 'failure'; readonly op: string; readonly message: string; readonly code: string | undefined };
 
