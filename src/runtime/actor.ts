@@ -256,9 +256,9 @@ export class Actor {
   /** Runs an op here, or forwards it along the chain when its inputs are links. */
   #runOp(command: OpCommand, track: (work: Promise<unknown>) => void): void {
     const refs = refsOf(command.args);
-    const entries = refs.map((id) => this.store.get(id));
-    const links = entries.filter((e) => e.kind === 'pointer');
-    if (links.length === 0) {
+    let linked = false;
+    for (const id of refs) if (this.store.get(id).kind === 'pointer') linked = true;
+    if (!linked) {
       // The common case: the data is here. Ops that draw random numbers get a
       // seed when recorded, so that backward() replays them exactly.
       const recording = !command.noGrad && isOpName(command.op) && refs.some((id) => this.graph.requiresGrad(id));
@@ -275,6 +275,8 @@ export class Actor {
       if (recording) this.graph.record(command.op as OpName, args, command.out);
       return;
     }
+    const entries = refs.map((id) => this.store.get(id));
+    const links = entries.filter((e) => e.kind === 'pointer');
     const location = links[0]!.location;
     if (links.length !== entries.length || links.some((l) => l.location.actor !== location.actor)) {
       throw new SyftError(
@@ -311,6 +313,7 @@ export class Actor {
   }
 
   #forwardDeletes(removed: ReadonlyArray<readonly [number, Entry]>, track: (work: Promise<unknown>) => void): void {
+    if (!removed.some(([, entry]) => entry.kind === 'pointer')) return;
     const byLocation = new Map<string, { to: ActorAddress; ids: number[] }>();
     for (const [, entry] of removed) {
       if (entry.kind !== 'pointer') continue;

@@ -1,0 +1,108 @@
+/**
+ * Remote-op throughput and get() latency, against the same work done locally
+ * and a raw MessagePort in the same run.
+ *
+ *   npx tsx bench/ops.ts
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// The built package: benchmarks measure what users run, not the tsx development transform.
+import * as sy from '../dist/src/index.js';
+import { EchoWorker } from './echo-worker.js';
+import { median, printRatios, printTable, type Row, saveResults, timeMedian } from './stats.js';
+
+const OPS = 20_000;
+const PINGS = 2_000;
+const MESSAGES = 50_000;
+const GETS = 300;
+
+export async function run(): Promise<void> {
+  const hook = await sy.hook(tf);
+  const bob = await hook.virtualWorker('bob');
+  const echo = new EchoWorker();
+  const rows: Row[] = [];
+
+  // (a) the raw MessagePort: round trip and one-way throughput
+  await echo.roundTrip({ warm: true });
+  const rtMs = await timeMedian(async () => {
+    for (let i = 0; i < PINGS; i++) await echo.roundTrip({ i });
+  });
+  const rawRoundTrip = (rtMs / PINGS) * 1000;
+  const sendMs = await timeMedian(async () => {
+    const done = echo.next();
+    for (let i = 0; i < MESSAGES; i++) echo.worker.postMessage({ count: i, last: i === MESSAGES - 1 });
+    await done;
+  }, { warmup: 1, repeats: 5 });
+  rows.push({ name: 'raw MessagePort round trip', value: rawRoundTrip, unit: 'µs' });
+  rows.push({ name: 'raw MessagePort one-way', value: MESSAGES / (sendMs / 1000), unit: 'msg/s' });
+
+  // (b) the op done locally on tfjs: add two 5-element tensors, dispose the result
+  const a = tf.tensor([1, 2, 3, 4, 5]);
+  const b = tf.tensor([5, 4, 3, 2, 1]);
+  const localMs = await timeMedian(() => {
+    for (let i = 0; i < OPS; i++) tf.add(a, b).dispose();
+  });
+  const localRate = OPS / (localMs / 1000);
+  rows.push({ name: `local tf.add (5 elements), ${OPS} ops`, value: localRate, unit: 'ops/s' });
+
+  // (c) the same op on pointers, pipelined; timed until the last result is read back
+  const pa = a.send(bob);
+  const pb = b.send(bob);
+  const remoteMs = await timeMedian(async () => {
+    for (let i = 0; i < OPS - 1; i++) pa.add(pb).dispose();
+    await pa.add(pb).get();
+  });
+  const remoteRate = OPS / (remoteMs / 1000);
+  rows.push({ name: `remote add, pipelined, ${OPS} ops`, value: remoteRate, unit: 'ops/s' });
+
+  // (d) get() of a stored 5-element tensor, and objects()
+  const getTimes: number[] = [];
+  for (let i = 0; i < GETS + 20; i++) {
+    const p = a.send(bob);
+    await hook.settle(); // the store command is done: only the get is timed
+    const t0 = performance.now();
+    await p.get();
+    if (i >= 20) getTimes.push((performance.now() - t0) * 1000);
+  }
+  const getLatency = median(getTimes);
+  rows.push({ name: 'get() of 5 elements', value: getLatency, unit: 'µs' });
+  const objectsMs = await timeMedian(() => bob.objects(), { warmup: 20, repeats: 200 });
+  rows.push({ name: 'objects() (settles every worker first)', value: objectsMs * 1000, unit: 'µs' });
+
+  // (e) payload size: get() against a raw transfer of the same buffer and back
+  const sizes: Record<string, number> = {};
+  for (const mb of [1, 16]) {
+    const elements = (mb * 1024 * 1024) / 4;
+    const raw = await timeMedian(async () => {
+      const buffer = new ArrayBuffer(elements * 4);
+      await echo.roundTrip({ buffer }, [buffer]);
+    }, { warmup: 2, repeats: 9 });
+    const big = tf.randomUniform([elements]);
+    const times: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const p = big.send(bob);
+      await hook.settle();
+      const t0 = performance.now();
+      (await p.get()).dispose();
+      times.push(performance.now() - t0);
+    }
+    big.dispose();
+    sizes[`${mb}MB`] = median(times.slice(2)) / raw;
+    rows.push({ name: `raw transfer round trip, ${mb} MB`, value: raw, unit: 'ms' });
+    rows.push({ name: `get() of ${mb} MB`, value: median(times.slice(2)), unit: 'ms' });
+  }
+
+  printTable(`bench/ops (backend ${hook.backend}; medians)`, rows);
+  const ratios = [
+    { name: 'remote-op rate / local-op rate', value: remoteRate / localRate, target: 0.5, better: 'higher' as const },
+    { name: 'get() latency / raw round trip', value: getLatency / rawRoundTrip, target: 2, better: 'lower' as const },
+  ];
+  printRatios(ratios);
+  // No target is set for large payloads: a get() copies out of the worker's wasm heap and into the
+  // main thread's, which the raw transfer does not; printed so the cost is visible.
+  console.log(`  get() / raw transfer, 1 MB: ${sizes['1MB']!.toFixed(2)}; 16 MB: ${sizes['16MB']!.toFixed(2)} (no target)`);
+  saveResults('ops', { backend: hook.backend, rows, ratios });
+  await echo.terminate();
+  await hook.shutdown();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();
