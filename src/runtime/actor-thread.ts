@@ -34,6 +34,15 @@ import { threadEntry } from './thread-entry.js';
  */
 const MAX_BATCH = 256;
 
+/** Commands whose reply shows what the actor holds: waiting deletes must run before them. */
+const READS: ReadonlySet<CommandType> = new Set([
+  CommandType.Objects,
+  CommandType.Fetch,
+  CommandType.Clear,
+  CommandType.Unwrap,
+  CommandType.Sync,
+]);
+
 export interface TransportStats {
   /** execute calls posted to the thread (one per flush). */
   messages: number;
@@ -55,8 +64,13 @@ export class ActorThread {
   readonly #bus: EventBus;
   #queue: Queued[] = [];
   #transfer: ArrayBuffer[] = [];
-  /** The delete command at the tail of the queue, which further deletes for its actor join. */
-  #tailDelete: { actor: string; ids: number[] } | undefined;
+  /**
+   * Deletes wait here, one list per actor: an id that was deleted can never be
+   * named by a later command, so a delete may run later than issued, as long as
+   * it runs before the next read of that actor (which must not see the object).
+   * A thousand disposed or collected pointers then cost one command.
+   */
+  readonly #deletes = new Map<string, number[]>();
   #flushScheduled = false;
   readonly #stats: TransportStats = { messages: 0, tensorBytesOut: 0, tensorBytesIn: 0 };
   #inFlight = 0;
@@ -139,26 +153,17 @@ export class ActorThread {
     });
   }
 
-  /**
-   * Deletes keep their place in the queue (a later objects() must not see the
-   * object) but consecutive ones share one command: a thousand collected
-   * pointers cost one delete.
-   */
   scheduleDelete(actor: string, id: number): void {
     if (this.#dead !== undefined) return;
-    const tail = this.#tailDelete;
-    if (tail !== undefined && tail.actor === actor) {
-      tail.ids.push(id);
-    } else {
-      const ids = [id];
-      this.#push({ actor, command: { type: CommandType.Delete, ids }, reply: undefined }, { actor, ids });
-    }
+    const ids = this.#deletes.get(actor);
+    if (ids === undefined) this.#deletes.set(actor, [id]);
+    else ids.push(id);
     this.#scheduleFlush();
   }
 
   flush(): void {
     this.#flushScheduled = false;
-    this.#tailDelete = undefined;
+    for (const actor of [...this.#deletes.keys()]) this.#releaseDeletes(actor);
     if (this.#queue.length === 0) return;
     const queued = this.#queue;
     const transfer = this.#transfer;
@@ -184,12 +189,18 @@ export class ActorThread {
     await this.#worker.terminate();
   }
 
-  /** Queues a command; `tailDelete` is set when it is a delete that later deletes may join. */
-  #push(q: Queued, tailDelete?: { actor: string; ids: number[] }): void {
+  #push(q: Queued): void {
+    if (READS.has(q.command.type)) this.#releaseDeletes(q.actor);
     this.#queue.push(q);
-    this.#tailDelete = tailDelete;
-    // flush() forgets the tail delete: once sent, a command must not change.
     if (this.#queue.length >= MAX_BATCH) this.flush();
+  }
+
+  /** Queues the actor's waiting deletes as one command. */
+  #releaseDeletes(actor: string): void {
+    const ids = this.#deletes.get(actor);
+    if (ids === undefined) return;
+    this.#deletes.delete(actor);
+    this.#queue.push({ actor, command: { type: CommandType.Delete, ids }, reply: undefined });
   }
 
   #scheduleFlush(): void {
@@ -289,7 +300,7 @@ export class ActorThread {
     // Commands queued but not yet flushed are rejected too.
     const queued = this.#queue;
     this.#queue = [];
-    this.#tailDelete = undefined;
+    this.#deletes.clear();
     for (const q of queued) this.#fail(q, error);
   }
 }
