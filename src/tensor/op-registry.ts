@@ -45,7 +45,7 @@ function spec<const O extends OutputSpec = typeof TENSOR>(
 const unary = (...attrs: string[]) => spec(1, attrs);
 const binary = (...attrs: string[]) => spec(2, attrs);
 const reduce = (...attrs: string[]) => spec(1, attrs.length > 0 ? attrs : ['axis', 'keepDims']);
-/** Boolean- or index-valued: no gradient. */
+/** Boolean- or index-valued, or without a gradient in tfjs. */
 const test = (inputs: number, ...attrs: string[]) => spec(inputs, attrs, { differentiable: false });
 const CONV = ['strides', 'pad', 'dataFormat', 'dilations', 'dimRoundingMode'];
 const POOL = ['filterSize', 'strides', 'pad', 'dimRoundingMode'];
@@ -105,7 +105,7 @@ export const OPS = {
   sub: binary(),
   mul: binary(),
   div: binary(),
-  divNoNan: binary(),
+  divNoNan: test(2), // tfjs has no gradient for it
   floorDiv: binary(),
   mod: binary(),
   pow: binary(),
@@ -143,7 +143,7 @@ export const OPS = {
   argMin: test(1, 'axis'),
   norm: reduce('ord', 'axis', 'keepDims'),
   cumsum: unary('axis', 'exclusive', 'reverse'),
-  cumprod: unary('axis', 'exclusive', 'reverse'),
+  cumprod: test(1, 'axis', 'exclusive', 'reverse'), // tfjs has no gradient for it
   moments: spec(1, ['axes', 'keepDims'], { outputs: { kind: 'record', keys: ['mean', 'variance'] } }),
   topk: spec(1, ['k', 'sorted'], {
     outputs: { kind: 'record', keys: ['values', 'indices'] },
