@@ -17,9 +17,11 @@ export { noGrad } from './autograd/no-grad.js';
 export { SyftTensor, tensor, type TensorOptions } from './tensor/syft-tensor.js';
 export { op } from './tensor/op-methods.js';
 export { opNames, OPS, type OpName, type OpSpec } from './tensor/op-registry.js';
-export type { ObjectSummary, TensorSummary, PointerSummary } from './transport/protocol.js';
+export type { ObjectSummary, TensorSummary, PointerSummary, StatsReply } from './transport/protocol.js';
 export * from './errors.js';
 export * as testing from './testing/index.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
 
 /**
  * Functional forms of every registered op: `sy.add(x, y)`. ES modules need

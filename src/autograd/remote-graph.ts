@@ -38,6 +38,8 @@ export class RemoteGraph {
   readonly #uses = new Map<number, number>();
   /** Deleted from the store, kept for a graph that still needs them. */
   readonly #retained = new Map<number, tf.Tensor>();
+  /** Why the last backward() here failed, until one succeeds: reading a missing gradient reports it. */
+  #lastFailure: string | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -64,6 +66,17 @@ export class RemoteGraph {
     });
   }
 
+  /** requires_grad_(): a leaf from now on (its history, if any, is cut off). */
+  requireGrad(id: number, value: boolean): void {
+    this.store.tensor(id);
+    const node = this.#nodes.get(id);
+    if (node === undefined) {
+      if (value) this.#nodes.set(id, { requiresGrad: true, creation: undefined, grad: undefined, version: 0 });
+      return;
+    }
+    node.requiresGrad = value;
+  }
+
   /** Records how `outputs` were made, if they need a gradient. */
   record(op: OpName, args: readonly WireArg[], outputs: readonly number[]): void {
     const graphArgs = args.map(toGraphArg);
@@ -86,7 +99,9 @@ export class RemoteGraph {
     if (grad === undefined) {
       throw new SyftError(
         'OBJECT_NOT_FOUND',
-        `object ${id} at '${this.owner}' has no gradient yet: call backward() on a result that depends on it first`,
+        this.#lastFailure !== undefined
+          ? `object ${id} at '${this.owner}' has no gradient: the last backward() here failed: ${this.#lastFailure}`
+          : `object ${id} at '${this.owner}' has no gradient yet: call backward() on a result that depends on it first`,
       );
     }
     return grad;
@@ -108,10 +123,16 @@ export class RemoteGraph {
       version: (id) => this.#nodes.get(id)?.version ?? 0,
     };
     let grads = new Map<number, tf.Tensor>();
-    tf.tidy(() => {
-      grads = gradients(graph, root, dy);
-      for (const g of grads.values()) tf.keep(g);
-    });
+    try {
+      tf.tidy(() => {
+        grads = gradients(graph, root, dy);
+        for (const g of grads.values()) tf.keep(g);
+      });
+      this.#lastFailure = undefined;
+    } catch (error) {
+      this.#lastFailure = error instanceof Error ? error.message : String(error);
+      throw error;
+    }
     for (const [leaf, g] of grads) {
       const node = this.#nodes.get(leaf);
       if (node === undefined || this.#retained.has(leaf)) {
@@ -131,6 +152,7 @@ export class RemoteGraph {
   inPlace(id: number, slot: Slot, op: InPlaceOp, arg: tf.Tensor | number | undefined): void {
     const node = this.#nodes.get(id);
     if (slot === 'grad') {
+      if (op === 'zero' && node?.grad === undefined) return; // zero_grad() before any backward(): nothing to zero
       const grad = this.gradOf(id);
       node!.grad = tf.tidy(() => IN_PLACE[op](grad, arg ?? 0));
       grad.dispose();

@@ -44,6 +44,7 @@ export interface PointerLocation {
   /** @internal */ fetchGrad(idAtLocation: number, kind: TensorKind): Promise<LocalTensor>;
   /** @internal */ backward(idAtLocation: number, grad: WireArg | undefined): void;
   /** @internal */ inPlace(idAtLocation: number, slot: Slot, op: InPlaceOp, arg: WireArg | undefined): void;
+  /** @internal */ requireGrad(idAtLocation: number, value: boolean): void;
   toString(): string;
 }
 
@@ -119,6 +120,16 @@ export class PointerTensor<L = LocalTensor> {
   backward(dy?: PointerTensor<L>): void {
     this.assertLive();
     this.location.backward(this.#idAtLocation, dy === undefined ? undefined : encodeOperand(this, dy, 'backward'));
+  }
+
+  /**
+   * Makes the remote tensor a leaf that requires a gradient (PyTorch's
+   * requires_grad_()), or stops it requiring one. Returns this.
+   */
+  requireGrad(value = true): this {
+    this.assertLive();
+    this.location.requireGrad(this.#idAtLocation, value);
+    return this;
   }
 
   /** this += other at the worker (PyTorch's add_); not recorded for backward(). Returns this. */

@@ -26,6 +26,30 @@ export function trackInScope(resource: ScopedResource): void {
   scopes[scopes.length - 1]?.add(resource);
 }
 
+/**
+ * Runs fn outside every tidy scope: what it creates (an optimizer's state,
+ * say) survives the scope it was called in, pointers and tf tensors alike.
+ */
+export function escapeScope<T>(fn: () => T): T {
+  const saved = scopes.splice(0);
+  try {
+    let result!: T;
+    // tf.keep marks tensors as kept; a fresh engine scope does not exist outside tf.tidy, so keep what fn returns.
+    result = fn();
+    keepTensorsIn(result);
+    return result;
+  } finally {
+    scopes.push(...saved);
+  }
+}
+
+function keepTensorsIn(value: unknown): void {
+  if (value instanceof tf.Tensor) tf.keep(value);
+  else if (typeof value === 'object' && value !== null && 'tensor' in value && (value as { tensor: unknown }).tensor instanceof tf.Tensor) {
+    tf.keep((value as { tensor: tf.Tensor }).tensor);
+  }
+}
+
 export function tidy<T>(fn: () => T): T {
   if (typeof fn !== 'function') {
     throw new InvalidArgumentError(`sy.tidy expects a function, got ${typeof fn}. Write sy.tidy(() => ...).`);

@@ -41,6 +41,7 @@ const READS: ReadonlySet<CommandType> = new Set([
   CommandType.Clear,
   CommandType.Unwrap,
   CommandType.Sync,
+  CommandType.Stats,
 ]);
 
 export interface TransportStats {
@@ -272,6 +273,11 @@ export class ActorThread {
       case CommandType.SendPointer:
       case CommandType.RemoteGet:
       case CommandType.Unwrap:
+      case CommandType.Sync:
+      case CommandType.Backward:
+      case CommandType.InPlace:
+      case CommandType.RequireGrad:
+      case CommandType.Stats:
         break;
     }
   }

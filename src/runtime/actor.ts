@@ -18,7 +18,7 @@
  *    settled. Once the main thread has the reply it may talk to those workers
  *    directly, and can never overtake what this worker asked of them.
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { serializeError, SyftError } from '../errors.js';
 import { type Entry, FailedInputError, ObjectStore, type StoredFailure } from '../store/object-store.js';
 import { RemoteGraph } from '../autograd/remote-graph.js';
@@ -61,6 +61,7 @@ const READS: ReadonlySet<CommandType> = new Set([
   CommandType.Unwrap,
   CommandType.Clear,
   CommandType.Sync,
+  CommandType.Stats,
 ]);
 
 export class Actor {
@@ -166,6 +167,8 @@ export class Actor {
     switch (command.type) {
       case CommandType.Sync:
         return undefined;
+      case CommandType.Stats:
+        return { objects: this.store.size, retainedForBackward: this.graph.retainedCount, threadTensors: tf.memory().numTensors };
       case CommandType.Store:
         this.store.setTensor(command.id, payloadToTensor(command.tensor));
         this.graph.addLeaf(command.id, command.requiresGrad ?? false);
@@ -203,6 +206,15 @@ export class Actor {
         }
         const dy = command.grad === undefined ? undefined : (this.#resolve([command.grad])[0] as tf.Tensor);
         this.graph.backward(command.id, dy);
+        return undefined;
+      }
+      case CommandType.RequireGrad: {
+        const link = this.#linkOrUndefined(command.id);
+        if (link !== undefined) {
+          track(this.context.forward(link.location, [{ ...command, id: link.idAtLocation }]));
+          return undefined;
+        }
+        this.graph.requireGrad(command.id, command.value);
         return undefined;
       }
       case CommandType.InPlace: {
@@ -399,12 +411,14 @@ function referencedIds(command: Command): readonly number[] {
       return command.grad === undefined ? [command.id] : [command.id, ...refsOf([command.grad])];
     case CommandType.InPlace:
       return command.arg === undefined ? [command.id] : [command.id, ...refsOf([command.arg])];
+    case CommandType.RequireGrad:
     case CommandType.Fetch:
     case CommandType.Move:
     case CommandType.SendPointer:
     case CommandType.RemoteGet:
     case CommandType.Unwrap:
       return [command.id];
+    case CommandType.Stats:
     case CommandType.Store:
     case CommandType.Objects:
     case CommandType.Clear:

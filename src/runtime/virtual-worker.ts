@@ -16,6 +16,7 @@ import {
   type LinkReply,
   type ObjectSummary,
   type Slot,
+  type StatsReply,
   type WireArg,
 } from '../transport/protocol.js';
 import { payloadToTensor, tensorToPayload, transferablesOf } from '../transport/tensor-payload.js';
@@ -70,6 +71,16 @@ export class VirtualWorker implements OpTarget, SendTarget {
     await this.#settleAll();
     const summaries = await this.#thread.request(this.#id, { type: CommandType.Objects });
     return new Map(summaries.map((s) => [s.id, s]));
+  }
+
+  /**
+   * Counts for leak checks, once every command issued before has taken effect:
+   * objects held, tensors kept only for a pending backward(), and tfjs tensors
+   * alive in the worker's thread.
+   */
+  async stats(): Promise<StatsReply> {
+    await this.#settleAll();
+    return this.#thread.request(this.#id, { type: CommandType.Stats });
   }
 
   /** @internal Resolves when everything this worker forwarded to others has settled. */
@@ -130,6 +141,11 @@ export class VirtualWorker implements OpTarget, SendTarget {
   /** @internal */
   backward(idAtLocation: number, grad: WireArg | undefined): void {
     this.#thread.enqueue(this.#id, grad === undefined ? { type: CommandType.Backward, id: idAtLocation } : { type: CommandType.Backward, id: idAtLocation, grad });
+  }
+
+  /** @internal */
+  requireGrad(idAtLocation: number, value: boolean): void {
+    this.#thread.enqueue(this.#id, { type: CommandType.RequireGrad, id: idAtLocation, value });
   }
 
   /** @internal */

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { inspect } from 'node:util';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, TensorsNotCollocatedError } from '../errors.js';
 import type { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
 import { type SendOptions, sendTensor, type SendTarget } from '../pointers/send.js';
@@ -57,22 +57,22 @@ export class SyftTensor {
   }
 
   /** this += other, in place (PyTorch's add_). Not recorded for backward(). */
-  addInPlace(other: SyftTensor | tf.Tensor | number): this {
+  addInPlace(other: unknown): this {
     return this.#inPlace('addInPlace', (t) => tf.add(t, unwrapOperand(other)));
   }
 
   /** this -= other, in place (PyTorch's sub_), e.g. w.subInPlace(w.grad.mul(lr)). */
-  subInPlace(other: SyftTensor | tf.Tensor | number): this {
+  subInPlace(other: unknown): this {
     return this.#inPlace('subInPlace', (t) => tf.sub(t, unwrapOperand(other)));
   }
 
   /** this *= other, in place. */
-  mulInPlace(other: SyftTensor | tf.Tensor | number): this {
+  mulInPlace(other: unknown): this {
     return this.#inPlace('mulInPlace', (t) => tf.mul(t, unwrapOperand(other)));
   }
 
   /** this /= other, in place. */
-  divInPlace(other: SyftTensor | tf.Tensor | number): this {
+  divInPlace(other: unknown): this {
     return this.#inPlace('divInPlace', (t) => tf.div(t, unwrapOperand(other)));
   }
 
@@ -167,8 +167,16 @@ export interface TensorOptions {
   readonly requiresGrad?: boolean;
 }
 
-function unwrapOperand(x: SyftTensor | tf.Tensor | number): tf.Tensor | number {
-  return x instanceof SyftTensor ? x.tensor : x;
+/** The other side of an in-place update: a number or a local tensor (a pointer is elsewhere). */
+function unwrapOperand(x: unknown): tf.Tensor | number {
+  if (x instanceof SyftTensor) return x.tensor;
+  if (x instanceof tf.Tensor || typeof x === 'number') return x;
+  if (typeof x === 'object' && x !== null && 'idAtLocation' in x) {
+    throw new TensorsNotCollocatedError(
+      `An in-place update of a local tensor by a PointerTensor: call .get() on the pointer, or .send() the tensor to its worker.`,
+    );
+  }
+  throw new InvalidArgumentError(`In-place updates take a number or a tensor, got ${typeof x}.`);
 }
 
 /** `sy.tensor([1, 2, 3])`, like `th.tensor` in PySyft. */

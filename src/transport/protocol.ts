@@ -49,6 +49,8 @@ export enum CommandType {
   Sync = 'sync',
   Backward = 'backward',
   InPlace = 'in-place',
+  RequireGrad = 'require-grad',
+  Stats = 'stats',
 }
 
 /** Where an actor lives: its id and the thread that hosts it. */
@@ -110,6 +112,13 @@ export interface InPlaceCommand {
 
 export type InPlaceOp = 'add' | 'sub' | 'mul' | 'div' | 'zero';
 
+/** Make a tensor a leaf that requires a gradient (or stop requiring one): PyTorch's requires_grad_(). */
+export interface RequireGradCommand {
+  readonly type: CommandType.RequireGrad;
+  readonly id: number;
+  readonly value: boolean;
+}
+
 export interface ObjectsCommand {
   readonly type: CommandType.Objects;
 }
@@ -164,10 +173,24 @@ export interface SyncCommand {
   readonly type: CommandType.Sync;
 }
 
+/** Counts for leak checks: objects, tensors kept only for backward(), and tfjs tensors alive in the thread. */
+export interface StatsCommand {
+  readonly type: CommandType.Stats;
+}
+
+export interface StatsReply {
+  readonly objects: number;
+  readonly retainedForBackward: number;
+  /** tf.memory().numTensors of the whole thread (all its actors). */
+  readonly threadTensors: number;
+}
+
 export type Command =
+  | StatsCommand
   | SyncCommand
   | BackwardCommand
   | InPlaceCommand
+  | RequireGradCommand
   | StoreCommand
   | OpCommand
   | DeleteCommand
@@ -243,6 +266,8 @@ export interface ReplyOf {
   [CommandType.Sync]: undefined;
   [CommandType.Backward]: undefined;
   [CommandType.InPlace]: undefined;
+  [CommandType.RequireGrad]: undefined;
+  [CommandType.Stats]: StatsReply;
 }
 
 /** A fetched tensor, with its autograd state: get() brings value and gradient home together. */

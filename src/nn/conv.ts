@@ -1,0 +1,70 @@
+import { uniformParameter } from './init.js';
+import { type Activation, Module } from './module.js';
+
+export interface Conv2dOptions {
+  readonly stride?: number;
+  readonly padding?: 'valid' | 'same';
+  readonly bias?: boolean;
+}
+
+/**
+ * 2-D convolution over NHWC input (tfjs's layout), filter [k, k, in, out].
+ * On the wasm backend of tfjs 4.22 its gradient cannot run (no
+ * Conv2DBackpropFilter kernel): train convolutions on cpu or tfjs-node.
+ */
+export class Conv2d extends Module {
+  readonly stride: number;
+  readonly padding: 'valid' | 'same';
+  readonly hasBias: boolean;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    options: Conv2dOptions = {},
+  ) {
+    super();
+    this.stride = options.stride ?? 1;
+    this.padding = options.padding ?? 'valid';
+    this.hasBias = options.bias ?? true;
+    const fanIn = inChannels * kernelSize * kernelSize;
+    this.registerParameter('weight', uniformParameter([kernelSize, kernelSize, inChannels, outChannels], fanIn));
+    if (this.hasBias) this.registerParameter('bias', uniformParameter([outChannels], fanIn));
+  }
+
+  forward(x: Activation): Activation {
+    const y = x.conv2d(this.parameter('weight'), this.stride, this.padding) as Activation;
+    return this.hasBias ? (y.add(this.parameter('bias')) as Activation) : y;
+  }
+
+  protected clone(): this {
+    return new Conv2d(this.inChannels, this.outChannels, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      bias: this.hasBias,
+    }) as this;
+  }
+}
+
+export const conv2d = (inChannels: number, outChannels: number, kernelSize: number, options?: Conv2dOptions): Conv2d =>
+  new Conv2d(inChannels, outChannels, kernelSize, options);
+
+/** Max pooling over NHWC input. */
+export class MaxPool2d extends Module {
+  constructor(
+    readonly kernelSize: number,
+    readonly stride = kernelSize,
+  ) {
+    super();
+  }
+
+  forward(x: Activation): Activation {
+    return x.maxPool(this.kernelSize, this.stride, 'valid') as Activation;
+  }
+
+  protected clone(): this {
+    return new MaxPool2d(this.kernelSize, this.stride) as this;
+  }
+}
+
+export const maxPool2d = (kernelSize: number, stride?: number): MaxPool2d => new MaxPool2d(kernelSize, stride);

@@ -1,0 +1,27 @@
+import { uniformParameter } from './init.js';
+import { type Activation, Module } from './module.js';
+
+/** y = x·W + b, with W of shape [inFeatures, outFeatures] (tfjs's layout; PyTorch stores W transposed). */
+export class Linear extends Module {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    readonly bias = true,
+  ) {
+    super();
+    this.registerParameter('weight', uniformParameter([inFeatures, outFeatures], inFeatures));
+    if (bias) this.registerParameter('bias', uniformParameter([outFeatures], inFeatures));
+  }
+
+  forward(x: Activation): Activation {
+    const y = x.matMul(this.parameter('weight')) as Activation;
+    return this.bias ? (y.add(this.parameter('bias')) as Activation) : y;
+  }
+
+  protected clone(): this {
+    return new Linear(this.inFeatures, this.outFeatures, this.bias) as this;
+  }
+}
+
+/** `sy.nn.linear(2, 1)`, as `nn.Linear(2, 1)`. */
+export const linear = (inFeatures: number, outFeatures: number, bias = true): Linear => new Linear(inFeatures, outFeatures, bias);

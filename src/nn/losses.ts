@@ -1,0 +1,39 @@
+/**
+ * Losses, as PyTorch defines them (mean over the batch). Built from registry
+ * ops, they run wherever their inputs are and backward() flows through them.
+ */
+import type { Activation } from './module.js';
+
+export interface ClassTargets {
+  /**
+   * When given, `target` holds class indices (int32, shape [N]) over this many
+   * classes, as in PyTorch; otherwise `target` is one-hot (float32, shape [N, C]).
+   */
+  readonly classes?: number;
+}
+
+const EPS = 1e-7;
+
+/** mean((pred - target)^2) */
+export function mseLoss(pred: Activation, target: Activation): Activation {
+  return pred.sub(target).square().mean() as Activation;
+}
+
+/** -mean over the batch of log p[target], from log-probabilities (e.g. logSoftmax). */
+export function nllLoss(logProbs: Activation, target: Activation, options: ClassTargets = {}): Activation {
+  const oneHot = options.classes === undefined ? target : (target.oneHot(options.classes).cast('float32') as Activation);
+  return logProbs.mul(oneHot).sum(-1).mean().neg() as Activation;
+}
+
+/** nllLoss(logSoftmax(logits), target): PyTorch's cross_entropy, on raw scores. */
+export function crossEntropy(logits: Activation, target: Activation, options: ClassTargets = {}): Activation {
+  return nllLoss(logits.logSoftmax(-1) as Activation, target, options);
+}
+
+/** -mean(t·log(p) + (1 - t)·log(1 - p)), with p clipped away from 0 and 1. */
+export function bceLoss(probs: Activation, target: Activation): Activation {
+  const p = probs.clipByValue(EPS, 1 - EPS) as Activation;
+  const positive = target.mul(p.log()) as Activation;
+  const negative = (target.neg().add(1) as Activation).mul(p.neg().add(1).log()) as Activation;
+  return positive.add(negative).mean().neg() as Activation;
+}

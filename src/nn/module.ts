@@ -1,0 +1,143 @@
+/**
+ * The base of every layer (PyTorch's nn.Module). A module's parameters are
+ * syft tensors while it is local and pointers once it is sent: forward() is
+ * written once with registry ops, which run wherever the parameters are.
+ */
+import { noGrad } from '../autograd/no-grad.js';
+import { InvalidArgumentError } from '../errors.js';
+import { PointerTensor } from '../pointers/pointer-tensor.js';
+import type { SendTarget } from '../pointers/send.js';
+import { SyftTensor } from '../tensor/syft-tensor.js';
+import type { VirtualWorker } from '../runtime/virtual-worker.js';
+
+/** A parameter: local, or at a worker. */
+export type Parameter = SyftTensor | PointerTensor<SyftTensor>;
+/** What flows through forward(): a local syft tensor or a pointer. */
+export type Activation = SyftTensor | PointerTensor<SyftTensor>;
+
+export abstract class Module {
+  /** Dropout and the like behave differently in training (train()) and evaluation (eval()). */
+  training = true;
+  readonly #params = new Map<string, Parameter>();
+  readonly #children = new Map<string, Module>();
+
+  abstract forward(x: Activation): Activation;
+
+  /** Every parameter, children's included, in registration order. */
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Parameters with their dotted names ('0.weight', '0.bias', ...). */
+  namedParameters(): Array<[string, Parameter]> {
+    const own = [...this.#params];
+    const nested = [...this.#children].flatMap(([name, child]) =>
+      child.namedParameters().map(([n, p]) => [`${name}.${n}`, p] as [string, Parameter]),
+    );
+    return [...own, ...nested];
+  }
+
+  train(mode = true): this {
+    this.training = mode;
+    for (const child of this.#children.values()) child.train(mode);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Sends every parameter to `worker` (PySyft's model.send(bob)); the local copies are released. */
+  send(worker: SendTarget): this {
+    return this.#mapParameters((p) => {
+      if (p instanceof PointerTensor) return p.move(worker as VirtualWorker);
+      const sent = p.send(worker);
+      p.dispose();
+      return sent;
+    });
+  }
+
+  /** Moves every parameter to `worker`, worker to worker, gradients along. */
+  move(worker: VirtualWorker): this {
+    return this.#mapParameters((p) => {
+      if (!(p instanceof PointerTensor)) throw new InvalidArgumentError('move(): this module is local; send() it first.');
+      return p.move(worker);
+    });
+  }
+
+  /** Brings every parameter home, with its gradient (PySyft's model.get()). */
+  async get(): Promise<this> {
+    const named = this.namedParameters();
+    const local = await Promise.all(named.map(([, p]) => (p instanceof PointerTensor ? p.get() : p)));
+    named.forEach(([name], i) => this.#setParameter(name, local[i]!));
+    return this;
+  }
+
+  /**
+   * A copy with its own parameters, where these are: leaves that require a
+   * gradient, with no history and no gradient yet (PySyft's model.copy()).
+   */
+  copy(): this {
+    const twin = this.clone();
+    for (const [name, p] of this.namedParameters()) {
+      const fresh = noGrad(() =>
+        p instanceof PointerTensor ? (p.clone() as PointerTensor<SyftTensor>).requireGrad() : new SyftTensor(p.tensor.clone(), { requiresGrad: true }),
+      );
+      twin.#setParameter(name, fresh);
+    }
+    return twin;
+  }
+
+  /** The parameters by dotted name. */
+  stateDict(): Record<string, Parameter> {
+    return Object.fromEntries(this.namedParameters());
+  }
+
+  /** Replaces parameters by dotted name; every name must exist. */
+  loadStateDict(state: Readonly<Record<string, Parameter>>): this {
+    const names = new Set(this.namedParameters().map(([n]) => n));
+    for (const [name, p] of Object.entries(state)) {
+      if (!names.has(name)) throw new InvalidArgumentError(`loadStateDict: no parameter '${name}'; this module has ${[...names].join(', ')}.`);
+      this.#setParameter(name, p);
+    }
+    return this;
+  }
+
+  /** Where the parameters are: a worker id, or 'me'. */
+  get location(): string {
+    const first = this.parameters()[0];
+    return first instanceof PointerTensor ? first.location.id : 'me';
+  }
+
+  /** A structurally identical module (same hyperparameters), parameters to be filled in. */
+  protected abstract clone(): this;
+
+  protected registerParameter(name: string, p: Parameter): Parameter {
+    this.#params.set(name, p);
+    return p;
+  }
+
+  protected registerModule<M extends Module>(name: string, m: M): M {
+    this.#children.set(name, m);
+    return m;
+  }
+
+  protected parameter(name: string): Parameter {
+    return this.#params.get(name)!;
+  }
+
+  protected child(name: string): Module {
+    return this.#children.get(name)!;
+  }
+
+  #mapParameters(f: (p: Parameter) => Parameter): this {
+    for (const [name, p] of this.namedParameters()) this.#setParameter(name, f(p));
+    return this;
+  }
+
+  #setParameter(dotted: string, p: Parameter): void {
+    const [head, ...rest] = dotted.split('.');
+    if (rest.length === 0) this.#params.set(head!, p);
+    else this.#children.get(head!)!.#setParameter(rest.join('.'), p);
+  }
+}

@@ -1,0 +1,22 @@
+import { type Activation, Module } from './module.js';
+
+/** Applies its modules in order; their parameters are named '0.weight', '1.bias', ... */
+export class Sequential extends Module {
+  readonly layers: readonly Module[];
+
+  constructor(...layers: Module[]) {
+    super();
+    this.layers = layers;
+    layers.forEach((layer, i) => this.registerModule(String(i), layer));
+  }
+
+  forward(x: Activation): Activation {
+    return this.layers.reduce((h, layer) => layer.forward(h), x);
+  }
+
+  protected clone(): this {
+    return new Sequential(...this.layers.map((l) => l.copy())) as this;
+  }
+}
+
+export const sequential = (...layers: Module[]): Sequential => new Sequential(...layers);
