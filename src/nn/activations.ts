@@ -14,8 +14,8 @@ export class OpLayer extends Module {
     super();
   }
 
-  forward(x: Activation): Activation {
-    return this.apply(x);
+  forward<A extends Activation>(x: A): A {
+    return this.apply(x) as A;
   }
 
   protected clone(): this {
@@ -39,8 +39,8 @@ export class Dropout extends Module {
     super();
   }
 
-  forward(x: Activation): Activation {
-    return this.training && this.rate > 0 ? (x.dropout(this.rate) as Activation) : x;
+  forward<A extends Activation>(x: A): A {
+    return this.training && this.rate > 0 ? (x.dropout(this.rate) as A) : x;
   }
 
   protected clone(): this {

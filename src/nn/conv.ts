@@ -32,9 +32,9 @@ export class Conv2d extends Module {
     if (this.hasBias) this.registerParameter('bias', uniformParameter([outChannels], fanIn));
   }
 
-  forward(x: Activation): Activation {
-    const y = x.conv2d(this.parameter('weight'), this.stride, this.padding) as Activation;
-    return this.hasBias ? (y.add(this.parameter('bias')) as Activation) : y;
+  forward<A extends Activation>(x: A): A {
+    const y = x.conv2d(this.parameter('weight'), this.stride, this.padding) as A;
+    return this.hasBias ? (y.add(this.parameter('bias')) as A) : y;
   }
 
   protected clone(): this {
@@ -58,8 +58,8 @@ export class MaxPool2d extends Module {
     super();
   }
 
-  forward(x: Activation): Activation {
-    return x.maxPool(this.kernelSize, this.stride, 'valid') as Activation;
+  forward<A extends Activation>(x: A): A {
+    return x.maxPool(this.kernelSize, this.stride, 'valid') as A;
   }
 
   protected clone(): this {

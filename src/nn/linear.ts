@@ -13,9 +13,9 @@ export class Linear extends Module {
     if (bias) this.registerParameter('bias', uniformParameter([outFeatures], inFeatures));
   }
 
-  forward(x: Activation): Activation {
-    const y = x.matMul(this.parameter('weight')) as Activation;
-    return this.bias ? (y.add(this.parameter('bias')) as Activation) : y;
+  forward<A extends Activation>(x: A): A {
+    const y = x.matMul(this.parameter('weight')) as A;
+    return this.bias ? (y.add(this.parameter('bias')) as A) : y;
   }
 
   protected clone(): this {

@@ -15,25 +15,25 @@ export interface ClassTargets {
 const EPS = 1e-7;
 
 /** mean((pred - target)^2) */
-export function mseLoss(pred: Activation, target: Activation): Activation {
-  return pred.sub(target).square().mean() as Activation;
+export function mseLoss<A extends Activation>(pred: A, target: Activation): A {
+  return pred.sub(target).square().mean() as A;
 }
 
 /** -mean over the batch of log p[target], from log-probabilities (e.g. logSoftmax). */
-export function nllLoss(logProbs: Activation, target: Activation, options: ClassTargets = {}): Activation {
+export function nllLoss<A extends Activation>(logProbs: A, target: Activation, options: ClassTargets = {}): A {
   const oneHot = options.classes === undefined ? target : (target.oneHot(options.classes).cast('float32') as Activation);
-  return logProbs.mul(oneHot).sum(-1).mean().neg() as Activation;
+  return logProbs.mul(oneHot).sum(-1).mean().neg() as A;
 }
 
 /** nllLoss(logSoftmax(logits), target): PyTorch's cross_entropy, on raw scores. */
-export function crossEntropy(logits: Activation, target: Activation, options: ClassTargets = {}): Activation {
-  return nllLoss(logits.logSoftmax(-1) as Activation, target, options);
+export function crossEntropy<A extends Activation>(logits: A, target: Activation, options: ClassTargets = {}): A {
+  return nllLoss(logits.logSoftmax(-1) as A, target, options);
 }
 
 /** -mean(t·log(p) + (1 - t)·log(1 - p)), with p clipped away from 0 and 1. */
-export function bceLoss(probs: Activation, target: Activation): Activation {
+export function bceLoss<A extends Activation>(probs: A, target: Activation): A {
   const p = probs.clipByValue(EPS, 1 - EPS) as Activation;
   const positive = target.mul(p.log()) as Activation;
   const negative = (target.neg().add(1) as Activation).mul(p.neg().add(1).log()) as Activation;
-  return positive.add(negative).mean().neg() as Activation;
+  return positive.add(negative).mean().neg() as A;
 }

@@ -21,7 +21,8 @@ export abstract class Module {
   readonly #params = new Map<string, Parameter>();
   readonly #children = new Map<string, Module>();
 
-  abstract forward(x: Activation): Activation;
+  /** Runs the layer where `x` is: a syft tensor in, a syft tensor out; a pointer in, a pointer out. */
+  abstract forward<A extends Activation>(x: A): A;
 
   /** Every parameter, children's included, in registration order. */
   parameters(): Parameter[] {

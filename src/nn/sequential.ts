@@ -10,7 +10,7 @@ export class Sequential extends Module {
     layers.forEach((layer, i) => this.registerModule(String(i), layer));
   }
 
-  forward(x: Activation): Activation {
+  forward<A extends Activation>(x: A): A {
     return this.layers.reduce((h, layer) => layer.forward(h), x);
   }
 

@@ -22,14 +22,15 @@ import type { SyftTensor } from '../tensor/syft-tensor.js';
 import type { ActorAddress, InPlaceOp, LinkReply, Slot, WireArg } from '../transport/protocol.js';
 import { type PointerRecord, stopWatching, watchForCollection } from './collection.js';
 import { encodeOperand } from '../tensor/op-dispatch.js';
+import type { SendTarget } from './send.js';
 import { trackInScope } from './tidy.js';
 
 /** What get() returns at the end of a chain: the kind of tensor that was sent. */
 export type LocalTensor = tf.Tensor | SyftTensor;
 export type TensorKind = 'tf' | 'syft';
 
-/** The parts of a virtual worker a pointer talks to. */
-export interface PointerLocation {
+/** The parts of a virtual worker a pointer talks to (it is also where tensors can be sent). */
+export interface PointerLocation extends SendTarget {
   readonly id: string;
   readonly owner: PointerOwner;
   /** @internal */ readonly address: ActorAddress;
