@@ -1,5 +1,5 @@
 import { uniformParameter } from './init.js';
-import { type Activation, Module } from './module.js';
+import { type Activation, Module, type ModuleSpec, type ParameterSource } from './module.js';
 
 export interface Conv2dOptions {
   readonly stride?: number;
@@ -22,14 +22,27 @@ export class Conv2d extends Module {
     readonly outChannels: number,
     readonly kernelSize: number,
     options: Conv2dOptions = {},
+    existing?: ParameterSource,
   ) {
     super();
     this.stride = options.stride ?? 1;
     this.padding = options.padding ?? 'valid';
     this.hasBias = options.bias ?? true;
     const fanIn = inChannels * kernelSize * kernelSize;
-    this.registerParameter('weight', uniformParameter([kernelSize, kernelSize, inChannels, outChannels], fanIn));
-    if (this.hasBias) this.registerParameter('bias', uniformParameter([outChannels], fanIn));
+    this.registerParameter('weight', existing?.() ?? uniformParameter([kernelSize, kernelSize, inChannels, outChannels], fanIn));
+    if (this.hasBias) this.registerParameter('bias', existing?.() ?? uniformParameter([outChannels], fanIn));
+  }
+
+  spec(): ModuleSpec {
+    return {
+      kind: 'conv2d',
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernelSize: this.kernelSize,
+      stride: this.stride,
+      padding: this.padding,
+      bias: this.hasBias,
+    };
   }
 
   forward<A extends Activation>(x: A): A {
@@ -60,6 +73,10 @@ export class MaxPool2d extends Module {
 
   forward<A extends Activation>(x: A): A {
     return x.maxPool(this.kernelSize, this.stride, 'valid') as A;
+  }
+
+  spec(): ModuleSpec {
+    return { kind: 'maxPool2d', kernelSize: this.kernelSize, stride: this.stride };
   }
 
   protected clone(): this {

@@ -1,5 +1,6 @@
 /** `sy.nn`: layers and losses, local or at a worker. */
-export { Module, type Activation, type Parameter } from './module.js';
+export { Module, type Activation, type ModuleSpec, type Parameter } from './module.js';
+export { LOSSES, type LossName, type OptimizerSpec, type TrainPlan } from './train-plan.js';
 export { Linear, linear } from './linear.js';
 export { Sequential, sequential } from './sequential.js';
 export { Dropout, dropout, flatten, logSoftmax, OpLayer, relu, sigmoid, softmax, tanh } from './activations.js';

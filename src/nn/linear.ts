@@ -1,5 +1,5 @@
 import { uniformParameter } from './init.js';
-import { type Activation, Module } from './module.js';
+import { type Activation, Module, type ModuleSpec, type ParameterSource } from './module.js';
 
 /** y = x·W + b, with W of shape [inFeatures, outFeatures] (tfjs's layout; PyTorch stores W transposed). */
 export class Linear extends Module {
@@ -7,10 +7,15 @@ export class Linear extends Module {
     readonly inFeatures: number,
     readonly outFeatures: number,
     readonly bias = true,
+    existing?: ParameterSource,
   ) {
     super();
-    this.registerParameter('weight', uniformParameter([inFeatures, outFeatures], inFeatures));
-    if (bias) this.registerParameter('bias', uniformParameter([outFeatures], inFeatures));
+    this.registerParameter('weight', existing?.() ?? uniformParameter([inFeatures, outFeatures], inFeatures));
+    if (bias) this.registerParameter('bias', existing?.() ?? uniformParameter([outFeatures], inFeatures));
+  }
+
+  spec(): ModuleSpec {
+    return { kind: 'linear', inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias };
   }
 
   forward<A extends Activation>(x: A): A {

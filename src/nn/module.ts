@@ -9,17 +9,40 @@ import { PointerTensor } from '../pointers/pointer-tensor.js';
 import type { SendTarget } from '../pointers/send.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
 import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import type { TrainJob, TrainPlan } from './train-plan.js';
 
 /** A parameter: local, or at a worker. */
 export type Parameter = SyftTensor | PointerTensor<SyftTensor>;
 /** What flows through forward(): a local syft tensor or a pointer. */
 export type Activation = SyftTensor | PointerTensor<SyftTensor>;
 
+/** A module as data: enough to rebuild it around existing parameters (in a worker, say). */
+export type ModuleSpec =
+  | { readonly kind: 'linear'; readonly inFeatures: number; readonly outFeatures: number; readonly bias: boolean }
+  | { readonly kind: 'sequential'; readonly layers: readonly ModuleSpec[] }
+  | { readonly kind: 'op'; readonly name: string; readonly arg?: number }
+  | { readonly kind: 'dropout'; readonly rate: number }
+  | {
+      readonly kind: 'conv2d';
+      readonly inChannels: number;
+      readonly outChannels: number;
+      readonly kernelSize: number;
+      readonly stride: number;
+      readonly padding: 'valid' | 'same';
+      readonly bias: boolean;
+    }
+  | { readonly kind: 'maxPool2d'; readonly kernelSize: number; readonly stride: number };
+
+/** Supplies existing parameters, in namedParameters() order, to a module being rebuilt. */
+export type ParameterSource = () => Parameter;
+
 export abstract class Module {
   /** Dropout and the like behave differently in training (train()) and evaluation (eval()). */
   training = true;
   readonly #params = new Map<string, Parameter>();
   readonly #children = new Map<string, Module>();
+  /** Names this module's training session at a worker (its optimizer state lives there). */
+  #trainKey: number | undefined;
 
   /** Runs the layer where `x` is: a syft tensor in, a syft tensor out; a pointer in, a pointer out. */
   abstract forward<A extends Activation>(x: A): A;
@@ -109,6 +132,36 @@ export abstract class Module {
     const first = this.parameters()[0];
     return first instanceof PointerTensor ? first.location.id : 'me';
   }
+
+  /**
+   * Trains the module where its parameters are, `plan.steps` steps in one
+   * message (forward, gradients and update all inside the worker), and
+   * resolves with the loss of each step. The optimizer's state stays at the
+   * worker between calls. `x` and `y` must be at the parameters' worker.
+   */
+  async trainOn(x: PointerTensor<unknown>, y: PointerTensor<unknown>, plan: TrainPlan): Promise<readonly number[]> {
+    const params = this.parameters();
+    const at = x.location;
+    for (const p of [...params, y]) {
+      if (!(p instanceof PointerTensor) || p.location !== at || p.route.length !== 1) {
+        throw new InvalidArgumentError(
+          `trainOn(): the parameters and the data must all be at ${at.id}, directly; send() the module there first.`,
+        );
+      }
+    }
+    this.#trainKey ??= at.owner.nextId();
+    const job: TrainJob = { ...plan, model: this.spec() };
+    return (at as unknown as { train: VirtualWorker['train'] }).train(
+      this.#trainKey,
+      params.map((p) => (p as PointerTensor<SyftTensor>).idAtLocation),
+      x.idAtLocation,
+      y.idAtLocation,
+      job,
+    );
+  }
+
+  /** The module as data (see ModuleSpec). */
+  abstract spec(): ModuleSpec;
 
   /** A structurally identical module (same hyperparameters), parameters to be filled in. */
   protected abstract clone(): this;

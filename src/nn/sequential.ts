@@ -1,4 +1,4 @@
-import { type Activation, Module } from './module.js';
+import { type Activation, Module, type ModuleSpec } from './module.js';
 
 /** Applies its modules in order; their parameters are named '0.weight', '1.bias', ... */
 export class Sequential extends Module {
@@ -12,6 +12,10 @@ export class Sequential extends Module {
 
   forward<A extends Activation>(x: A): A {
     return this.layers.reduce((h, layer) => layer.forward(h), x);
+  }
+
+  spec(): ModuleSpec {
+    return { kind: 'sequential', layers: this.layers.map((l) => l.spec()) };
   }
 
   protected clone(): this {

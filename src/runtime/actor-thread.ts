@@ -42,6 +42,7 @@ const READS: ReadonlySet<CommandType> = new Set([
   CommandType.Unwrap,
   CommandType.Sync,
   CommandType.Stats,
+  CommandType.Train,
 ]);
 
 export interface TransportStats {
@@ -278,6 +279,7 @@ export class ActorThread {
       case CommandType.InPlace:
       case CommandType.RequireGrad:
       case CommandType.Stats:
+      case CommandType.Train:
         break;
     }
   }

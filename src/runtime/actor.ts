@@ -22,6 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { serializeError, SyftError } from '../errors.js';
 import { type Entry, FailedInputError, ObjectStore, type StoredFailure } from '../store/object-store.js';
 import { RemoteGraph } from '../autograd/remote-graph.js';
+import { WorkerTraining } from '../nn/worker-training.js';
 import { seedRandomOps } from '../autograd/replay.js';
 import { executeOp, mapRefs, refsOf, resolveArgs } from '../tensor/op-execute.js';
 import { isOpName, type OpName } from '../tensor/op-registry.js';
@@ -62,6 +63,7 @@ const READS: ReadonlySet<CommandType> = new Set([
   CommandType.Clear,
   CommandType.Sync,
   CommandType.Stats,
+  CommandType.Train,
 ]);
 
 export class Actor {
@@ -69,6 +71,7 @@ export class Actor {
   readonly address: ActorAddress;
   /** The autograd tape of this actor's objects. */
   readonly graph: RemoteGraph;
+  readonly #training: WorkerTraining;
   /** Settles when every batch accepted so far has run; undefined when none is waiting. */
   #tail: Promise<void> | undefined;
   /** Forwards and deliveries not yet acknowledged by their receiver. */
@@ -80,6 +83,7 @@ export class Actor {
   ) {
     this.store = new ObjectStore(id);
     this.graph = new RemoteGraph(this.store, id);
+    this.#training = new WorkerTraining(this.store);
     this.address = { actor: id, thread: context.thread };
   }
 
@@ -167,6 +171,8 @@ export class Actor {
     switch (command.type) {
       case CommandType.Sync:
         return undefined;
+      case CommandType.Train:
+        return { losses: this.#training.run(command.key, command.params, command.x, command.y, command.job) };
       case CommandType.Stats:
         return { objects: this.store.size, retainedForBackward: this.graph.retainedCount, threadTensors: tf.memory().numTensors };
       case CommandType.Store:
@@ -418,6 +424,8 @@ function referencedIds(command: Command): readonly number[] {
     case CommandType.RemoteGet:
     case CommandType.Unwrap:
       return [command.id];
+    case CommandType.Train:
+      return [...command.params, command.x, command.y];
     case CommandType.Stats:
     case CommandType.Store:
     case CommandType.Objects:

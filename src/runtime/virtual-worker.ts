@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { inspect } from 'node:util';
 import type { OpTarget } from '../tensor/op-dispatch.js';
+import type { TrainJob } from '../nn/train-plan.js';
 import type { OpName } from '../tensor/op-registry.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
 import {
@@ -141,6 +142,12 @@ export class VirtualWorker implements OpTarget, SendTarget {
   /** @internal */
   backward(idAtLocation: number, grad: WireArg | undefined): void {
     this.#thread.enqueue(this.#id, grad === undefined ? { type: CommandType.Backward, id: idAtLocation } : { type: CommandType.Backward, id: idAtLocation, grad });
+  }
+
+  /** @internal */
+  async train(key: number, params: readonly number[], x: number, y: number, job: TrainJob): Promise<readonly number[]> {
+    const reply = await this.#thread.request(this.#id, { type: CommandType.Train, key, params, x, y, job });
+    return reply.losses;
   }
 
   /** @internal */

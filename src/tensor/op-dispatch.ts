@@ -10,7 +10,7 @@ import { InvalidArgumentError, TensorsNotCollocatedError, UnknownOpError } from 
 import type { GraphArg } from '../autograd/gradients.js';
 import { recordLocal } from '../autograd/local-graph.js';
 import { isRecording } from '../autograd/no-grad.js';
-import { seedRandomOps } from '../autograd/replay.js';
+import { replayOp, seedRandomOps } from '../autograd/replay.js';
 import { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
 import { PointerTensor, type PointerLocation } from '../pointers/pointer-tensor.js';
 import type { WireArg } from '../transport/protocol.js';
@@ -144,7 +144,8 @@ function callLocal(name: OpName, args: readonly unknown[], syft: boolean): unkno
   // Ops that draw random numbers get a seed, so that backward() can replay them exactly.
   const recording = isRecording() && args.some(requiresGradIn);
   const used = recording ? seedRandomOps(name, args, (v) => v) : args;
-  const outputs = flattenOutputs<tf.Tensor>(OPS[name], tfOps[name](...used.map(unwrap))).map((t) => new SyftTensor(t));
+  // replayOp: the same op, but matMul's gradient uses explicit transposes (fast on wasm) when tf.grads runs through it.
+  const outputs = flattenOutputs<tf.Tensor>(OPS[name], replayOp(name, used.map(unwrap))).map((t) => new SyftTensor(t));
   if (recording) recordLocal(name, used.map(toGraphArg), outputs);
   return shapeOutputs(OPS[name], outputs);
 }

@@ -9,6 +9,7 @@
  * pointer before the worker has run it.
  */
 import type { SerializedError } from '../errors.js';
+import type { TrainJob } from '../nn/train-plan.js';
 
 export type WireDtype = 'float32' | 'int32' | 'bool';
 export type WireValues = Float32Array | Int32Array | Uint8Array;
@@ -51,6 +52,7 @@ export enum CommandType {
   InPlace = 'in-place',
   RequireGrad = 'require-grad',
   Stats = 'stats',
+  Train = 'train',
 }
 
 /** Where an actor lives: its id and the thread that hosts it. */
@@ -185,7 +187,20 @@ export interface StatsReply {
   readonly threadTensors: number;
 }
 
+/** Run a training job (k steps) on the model whose parameters are `params`, in one message. */
+export interface TrainCommand {
+  readonly type: CommandType.Train;
+  /** The training session: the optimizer and its state are kept per key between calls. */
+  readonly key: number;
+  /** The parameters' ids, in the module's namedParameters() order. */
+  readonly params: readonly number[];
+  readonly x: number;
+  readonly y: number;
+  readonly job: TrainJob;
+}
+
 export type Command =
+  | TrainCommand
   | StatsCommand
   | SyncCommand
   | BackwardCommand
@@ -268,6 +283,7 @@ export interface ReplyOf {
   [CommandType.InPlace]: undefined;
   [CommandType.RequireGrad]: undefined;
   [CommandType.Stats]: StatsReply;
+  [CommandType.Train]: { readonly losses: readonly number[] };
 }
 
 /** A fetched tensor, with its autograd state: get() brings value and gradient home together. */

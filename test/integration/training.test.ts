@@ -135,6 +135,43 @@ describe('training where the data lives', () => {
     }
   });
 
+  test('k steps in one message give the same parameters and losses as the same steps run locally', async () => {
+    for (const optimizer of [
+      { kind: 'sgd', lr: 0.1, momentum: 0.5 } as const,
+      { kind: 'adam', lr: 0.05 } as const,
+    ]) {
+      const local = sy.nn.sequential(sy.nn.linear(2, 3), sy.nn.relu(), sy.nn.linear(3, 1));
+      const remote = local.copy().send(bob);
+      const opt = optimizer.kind === 'sgd' ? sy.optim.sgd(local.parameters(), optimizer) : sy.optim.adam(local.parameters(), optimizer);
+      const [x, y] = [data(), labels()];
+      const localLosses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        sy.tidy(() => {
+          opt.zeroGrad();
+          const loss = sy.nn.mseLoss(local.forward(x), y);
+          localLosses.push(loss.dataSync()[0]!);
+          loss.backward();
+          opt.step();
+        });
+      }
+      const [rx, ry] = [data().send(bob), labels().send(bob)];
+      // Two calls of 3 and 2 steps: the optimizer's state carries over at the worker.
+      const losses = [
+        ...(await remote.trainOn(rx, ry, { loss: 'mse', optimizer, steps: 3 })),
+        ...(await remote.trainOn(rx, ry, { loss: 'mse', optimizer, steps: 2 })),
+      ];
+      close(losses, localLosses, 4);
+      (await remote.get()).parameters().forEach((p, i) => close(valuesOf(p), valuesOf(local.parameters()[i]!), 4));
+    }
+  });
+
+  test('trainOn refuses a module that is not where the data is', async () => {
+    const model = sy.nn.linear(2, 1);
+    await expect(model.trainOn(data().send(bob), labels().send(bob), { loss: 'mse', optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 })).rejects.toThrow(
+      /must all be at bob/,
+    );
+  });
+
   test('the seed lesson: tensors only, all at bob, loss as PySyft printed it', async () => {
     const input = data().send(bob);
     const target = labels().send(bob);
