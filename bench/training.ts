@@ -1,0 +1,125 @@
+/**
+ * One training step of an MLP 784-500-10 (batch 64, SGD lr 0.01), three ways
+ * in the same run: plain tfjs in this thread (as a user writes it:
+ * optimizer.minimize), the model at a worker driven op by op, and the model at
+ * a worker trained k steps per message.
+ *
+ *   npm run build && npx tsx bench/training.ts
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// The built package: benchmarks measure what users run, not the tsx development transform.
+import * as sy from '../dist/src/index.js';
+import { median, printRatios, printTable, type Row, saveResults } from './stats.js';
+
+const BATCH = 64;
+const STEPS = 30;
+const REPEATS = 5;
+
+function batch(): { x: tf.Tensor2D; y: tf.Tensor2D } {
+  const x = tf.randomUniform([BATCH, 784]) as tf.Tensor2D;
+  const y = tf.oneHot(tf.randomUniform([BATCH], 0, 10, 'int32') as tf.Tensor1D, 10).toFloat() as tf.Tensor2D;
+  return { x, y };
+}
+
+/** Median ms per step over REPEATS runs of STEPS steps, after a warm-up run. */
+async function perStep(run: (steps: number) => Promise<void> | void): Promise<number> {
+  await run(3);
+  const times: number[] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    const t0 = performance.now();
+    await run(STEPS);
+    times.push((performance.now() - t0) / STEPS);
+  }
+  return median(times);
+}
+
+export async function run(): Promise<void> {
+  const hook = await sy.hook(tf);
+  const bob = await hook.virtualWorker('bob');
+  const { x, y } = batch();
+
+  // (a) plain tfjs, in this thread
+  const w1 = tf.variable(tf.randomUniform([784, 500], -0.04, 0.04));
+  const b1 = tf.variable(tf.zeros([500]));
+  const w2 = tf.variable(tf.randomUniform([500, 10], -0.04, 0.04));
+  const b2 = tf.variable(tf.zeros([10]));
+  const sgd = tf.train.sgd(0.01);
+  const local = await perStep((steps) => {
+    for (let i = 0; i < steps; i++) {
+      const loss = sgd.minimize(
+        () => tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2)) as tf.Scalar,
+        true,
+      );
+      loss!.dataSync();
+      loss!.dispose();
+    }
+  });
+
+  // (a') plain tfjs with the matMul gradient written with explicit transposes,
+  // the same math the worker runs: the fair baseline on wasm.
+  const fastMatMul = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    save([a, b]);
+    return {
+      value: tf.matMul(a, b),
+      gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [
+        tf.matMul(dy as tf.Tensor2D, tf.transpose(sb as tf.Tensor2D)),
+        tf.matMul(tf.transpose(sa as tf.Tensor2D), dy as tf.Tensor2D),
+      ],
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
+  const localFast = await perStep((steps) => {
+    for (let i = 0; i < steps; i++) {
+      const loss = sgd.minimize(
+        () => tf.losses.softmaxCrossEntropy(y, tf.add(fastMatMul(tf.relu(tf.add(fastMatMul(x, w1), b1)), w2), b2)) as tf.Scalar,
+        true,
+      );
+      loss!.dataSync();
+      loss!.dispose();
+    }
+  });
+
+  // (b) the model at bob, op by op (forward, backward and step are each a few pipelined commands)
+  const model = sy.nn.sequential(sy.nn.linear(784, 500), sy.nn.relu(), sy.nn.linear(500, 10)).send(bob);
+  const opt = sy.optim.sgd(model.parameters(), { lr: 0.01 });
+  const [px, py] = [sy.tensor(x).send(bob), sy.tensor(y).send(bob)];
+  const opByOp = await perStep(async (steps) => {
+    let last: sy.PointerTensor<tf.Tensor> | undefined;
+    for (let i = 0; i < steps; i++) {
+      last = sy.tidy(() => {
+        opt.zeroGrad();
+        const loss = sy.nn.crossEntropy(model.forward(px), py);
+        loss.backward();
+        opt.step();
+        return loss;
+      }) as unknown as sy.PointerTensor<tf.Tensor>;
+      if (i < steps - 1) last.dispose();
+    }
+    await last!.get();
+  });
+
+  // (c) the model at bob, all steps in one message
+  const oneMessage = await perStep(async (steps) => {
+    await model.trainOn(px, py, { loss: 'crossEntropy', optimizer: { kind: 'sgd', lr: 0.01 }, steps });
+  });
+
+  const rows: Row[] = [
+    { name: 'plain tfjs, this thread (optimizer.minimize)', value: local, unit: 'ms/step' },
+    { name: 'plain tfjs, this thread, explicit-transpose matMul gradient', value: localFast, unit: 'ms/step' },
+    { name: 'model at a worker, op by op', value: opByOp, unit: 'ms/step' },
+    { name: `model at a worker, ${STEPS} steps in one message`, value: oneMessage, unit: 'ms/step' },
+  ];
+  printTable(`bench/training: MLP 784-500-10, batch ${BATCH}, SGD (backend ${hook.backend}; medians of ${REPEATS})`, rows);
+  printRatios([
+    { name: 'one-message remote / plain tfjs', value: oneMessage / local, target: 1.1, better: 'lower' },
+    { name: 'one-message remote / plain tfjs with the same matMul gradient (no target)', value: oneMessage / localFast, target: Infinity, better: 'lower' },
+    { name: 'op-by-op remote / plain tfjs (no target)', value: opByOp / local, target: Infinity, better: 'lower' },
+  ]);
+  console.log(
+    '  (plain tfjs differentiates matMul with transposeA/B, which the wasm backend runs ~10x slower;\n' +
+      '   syft-ts replays matMul with explicit transposes: that is most of the difference on wasm)',
+  );
+  saveResults('training', { backend: hook.backend, rows });
+  await hook.shutdown();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();
