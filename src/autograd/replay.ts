@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OpName } from '../tensor/op-registry.js';
+import { conv2dPortableGradient, needsConv2dFilterGradient } from './conv2d-gradient.js';
 
 type TfOp = (...args: unknown[]) => unknown;
 const tfOps = tf as unknown as Record<OpName, TfOp>;
@@ -32,6 +33,11 @@ const OVERRIDES: Partial<Record<OpName, (args: readonly unknown[]) => unknown>> 
     const [a, b, transposeA, transposeB] = args as [tf.Tensor, tf.Tensor, boolean?, boolean?];
     const plain = a instanceof tf.Tensor && b instanceof tf.Tensor && a.rank === 2 && b.rank === 2 && !transposeA && !transposeB;
     return plain ? matMulExplicitTranspose(a, b) : tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, transposeA, transposeB);
+  },
+  conv2d: (args) => {
+    if (!needsConv2dFilterGradient(args)) return tfOps.conv2d(...args);
+    const [x, filter, strides, pad] = args as Parameters<typeof conv2dPortableGradient>;
+    return conv2dPortableGradient(x, filter, strides, pad);
   },
 };
 

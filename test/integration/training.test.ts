@@ -165,6 +165,32 @@ describe('training where the data lives', () => {
     }
   });
 
+  test('a small CNN trains at bob, op by op and in one message, to the same parameters as locally', async () => {
+    const cnn = () =>
+      sy.nn.sequential(sy.nn.conv2d(1, 2, 3, { padding: 'same' }), sy.nn.relu(), sy.nn.maxPool2d(2), sy.nn.flatten(2 * 3 * 3), sy.nn.linear(2 * 3 * 3, 3));
+    const images = () => sy.tensor(tf.randomUniform([4, 6, 6, 1], 0, 1, 'float32', 11));
+    const targets = () => sy.tensor(tf.oneHot(tf.tensor1d([0, 2, 1, 2], 'int32'), 3).toFloat());
+    const local = cnn();
+    const [opByOp, oneMessage] = [local.copy().send(bob), local.copy().send(bob)];
+    const [x, y, rx, ry] = [images(), targets(), images().send(bob), targets().send(bob)];
+    const step = (model: sy.nn.Module, opt: sy.optim.Optimizer, xs: sy.nn.Activation, ys: sy.nn.Activation) =>
+      sy.tidy(() => {
+        opt.zeroGrad();
+        sy.nn.crossEntropy(model.forward(xs), ys).backward();
+        opt.step();
+      });
+    const [localOpt, remoteOpt] = [sy.optim.sgd(local.parameters(), { lr: 0.5 }), sy.optim.sgd(opByOp.parameters(), { lr: 0.5 })];
+    for (let i = 0; i < 4; i++) {
+      step(local, localOpt, x, y);
+      step(opByOp, remoteOpt, rx, ry);
+    }
+    const losses = await oneMessage.trainOn(rx, ry, { loss: 'crossEntropy', optimizer: { kind: 'sgd', lr: 0.5 }, steps: 4 });
+    expect(losses[3]!).toBeLessThan(losses[0]!);
+    for (const trained of [await opByOp.get(), await oneMessage.get()]) {
+      trained.parameters().forEach((p, i) => close(valuesOf(p), valuesOf(local.parameters()[i]!), 4));
+    }
+  });
+
   test('trainOn refuses a module that is not where the data is', async () => {
     const model = sy.nn.linear(2, 1);
     await expect(model.trainOn(data().send(bob), labels().send(bob), { loss: 'mse', optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 })).rejects.toThrow(
