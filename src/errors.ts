@@ -22,7 +22,9 @@ export type ErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'UNSUPPORTED_DTYPE'
   | 'LEAKED_OBJECTS'
-  | 'MODEL_MISMATCH';
+  | 'MODEL_MISMATCH'
+  | 'WORKER_TIMEOUT'
+  | 'DATASET_UNAVAILABLE';
 
 export class SyftError extends Error {
   readonly code: ErrorCode;
@@ -118,6 +120,13 @@ export class WorkerCrashedError extends SyftError {
       `The thread hosting ${thread} stopped (${reason}); every pending call on it is rejected and its objects are lost. ` +
         `Create new virtual workers to continue.`,
     );
+  }
+}
+
+/** A worker's job (a federated round's local training, say) did not finish in time. */
+export class WorkerTimeoutError extends SyftError {
+  constructor(worker: string, what: string, ms: number) {
+    super('WORKER_TIMEOUT', `worker '${worker}' did not finish ${what} within ${ms} ms.`);
   }
 }
 

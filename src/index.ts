@@ -22,6 +22,12 @@ export * from './errors.js';
 export * as testing from './testing/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
+export { BaseDataset, type Sample } from './federated/base-dataset.js';
+export { FederatedDataset, type WorkerDataset } from './federated/federated-dataset.js';
+export { federate, type FederateOptions } from './federated/federate.js';
+export { FederatedDataLoader, type FederatedBatch, type FederatedDataLoaderOptions } from './federated/data-loader.js';
+export * as federated from './federated/index.js';
+export * as reporting from './reporting/index.js';
 
 /**
  * Functional forms of every registered op: `sy.add(x, y)`. ES modules need

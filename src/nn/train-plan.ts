@@ -29,10 +29,14 @@ export interface TrainPlan {
   readonly lossOptions?: ClassTargets;
   /** The optimizer; its state stays at the worker from one call to the next. */
   readonly optimizer: OptimizerSpec;
-  /** How many steps to run in this one message. */
-  readonly steps: number;
-  /** Split the data into consecutive batches of this many rows (cycling); the whole data per step otherwise. */
+  /** How many steps to run in this one message (or give `epochs`). */
+  readonly steps?: number;
+  /** Whole passes over the data, in batches of `batchSize` (the last batch may be smaller). */
+  readonly epochs?: number;
+  /** Split the data into batches of this many rows (cycling); the whole data per step otherwise. */
   readonly batchSize?: number;
+  /** Visit the rows in a new order each epoch, drawn from this seed (with `epochs`). */
+  readonly shuffleSeed?: number;
 }
 
 /** What the worker receives: the plan plus the model as data. */

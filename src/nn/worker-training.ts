@@ -3,11 +3,13 @@
  * around the parameters in the store, and each step is forward, gradients by
  * tf.valueAndGrads (tfjs's own gradients, matMul with explicit transposes),
  * and the optimizer's update, with no message in between. The optimizer (and
- * its state) is kept per training session for the next call.
+ * its state) is kept per training session for the next call, until one of
+ * the session's parameters leaves the store.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { noGrad } from '../autograd/no-grad.js';
 import { InvalidArgumentError } from '../errors.js';
+import { SeededRandom } from '../federated/seeded-random.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
@@ -18,6 +20,7 @@ import type { Module } from './module.js';
 import { LOSSES, optimizerFromSpec, type TrainJob } from './train-plan.js';
 
 interface Session {
+  readonly paramIds: readonly number[];
   readonly module: Module;
   readonly params: SyftTensor[];
   readonly optimizer: Optimizer;
@@ -36,17 +39,17 @@ export class WorkerTraining {
   constructor(private readonly store: ObjectStore) {}
 
   run(key: number, paramIds: readonly number[], x: number, y: number, job: TrainJob): number[] {
-    if (!(Number.isInteger(job.steps) && job.steps > 0)) throw new InvalidArgumentError(`steps must be a positive integer, got ${job.steps}`);
     const session = this.#session(key, paramIds, job);
     const xs = this.store.tensor(x);
     const ys = this.store.tensor(y);
-    const batches = job.batchSize === undefined ? undefined : { x: sourceOf(xs), y: sourceOf(ys), size: job.batchSize };
     const rows = xs.shape[0] ?? 1;
+    const order = stepOrder(job, rows);
+    const batched = job.batchSize !== undefined;
+    const sources = batched ? { x: sourceOf(xs), y: sourceOf(ys) } : undefined;
     const losses: number[] = [];
-    for (let step = 0; step < job.steps; step++) {
-      const start = batches === undefined ? 0 : (step * batches.size) % rows;
-      const xb = batches === undefined ? xs : batchOf(batches.x, start, batches.size);
-      const yb = batches === undefined ? ys : batchOf(batches.y, start, batches.size);
+    for (const rowsOfStep of order) {
+      const xb = sources === undefined ? xs : batchOf(sources.x, rowsOfStep);
+      const yb = sources === undefined ? ys : batchOf(sources.y, rowsOfStep);
       const lossOf = () =>
         noGrad(() => (LOSSES[job.loss](session.module.forward(new SyftTensor(xb)), new SyftTensor(yb), job.lossOptions) as SyftTensor).tensor) as tf.Scalar;
       const { value, grads } = tf.tidy(() => tf.valueAndGrads(lossOf)(session.params.map((p) => p.tensor)));
@@ -62,6 +65,18 @@ export class WorkerTraining {
       if (xb !== xs) tf.dispose([xb, yb]);
     }
     return losses;
+  }
+
+  /** Drops the sessions that trained any of these objects (deleted, moved away, or fetched). */
+  forget(ids: Iterable<number>): void {
+    const gone = new Set(ids);
+    for (const [key, session] of this.#sessions) {
+      if (session.paramIds.some((id) => gone.has(id))) this.#sessions.delete(key);
+    }
+  }
+
+  get sessionCount(): number {
+    return this.#sessions.size;
   }
 
   #session(key: number, paramIds: readonly number[], job: TrainJob): Session {
@@ -80,7 +95,7 @@ export class WorkerTraining {
     if (next !== params.length) {
       throw new InvalidArgumentError(`the model spec takes ${next} parameters, the job sent ${params.length}`);
     }
-    const session = { module, params, optimizer: optimizerFromSpec(job.optimizer, params) };
+    const session = { paramIds: [...paramIds], module, params, optimizer: optimizerFromSpec(job.optimizer, params) };
     this.#sessions.set(key, session);
     return session;
   }
@@ -90,9 +105,46 @@ function sourceOf(t: tf.Tensor): BatchSource {
   return { values: t.dataSync() as Float32Array, shape: t.shape, dtype: t.dtype };
 }
 
-function batchOf(source: BatchSource, start: number, size: number): tf.Tensor {
-  const rows = source.shape[0]!;
-  const count = Math.min(size, rows - start);
-  const width = source.values.length / rows;
-  return tf.tensor(source.values.subarray(start * width, (start + count) * width), [count, ...source.shape.slice(1)], source.dtype);
+/** A step: the rows it trains on, as [start, count) of the data or as a list of row indices. */
+type StepRows = { readonly start: number; readonly count: number } | readonly number[];
+
+/** The rows of every step of a job: `steps` cycling batches, or `epochs` passes (shuffled when seeded). */
+function stepOrder(job: TrainJob, rows: number): StepRows[] {
+  const { steps, epochs, batchSize, shuffleSeed } = job;
+  const positive = (v: number | undefined) => v !== undefined && Number.isInteger(v) && v > 0;
+  if ((steps === undefined) === (epochs === undefined) || !(positive(steps) || positive(epochs))) {
+    throw new InvalidArgumentError(`give a positive integer number of steps or of epochs (one of them), got steps ${steps}, epochs ${epochs}`);
+  }
+  if (batchSize !== undefined && !positive(batchSize)) throw new InvalidArgumentError(`batchSize must be a positive integer, got ${batchSize}`);
+  const size = batchSize ?? rows;
+  if (steps !== undefined) {
+    return Array.from({ length: steps }, (_, i) => {
+      const start = (i * size) % rows;
+      return { start, count: Math.min(size, rows - start) };
+    });
+  }
+  const order: StepRows[] = [];
+  const random = shuffleSeed === undefined ? undefined : new SeededRandom(shuffleSeed);
+  for (let e = 0; e < epochs!; e++) {
+    const perm = random?.permutation(rows);
+    for (let start = 0; start < rows; start += size) {
+      const count = Math.min(size, rows - start);
+      order.push(perm === undefined ? { start, count } : perm.slice(start, start + count));
+    }
+  }
+  return order;
+}
+
+/** The batch's rows copied out of typed-array views: slice() and gather() on wasm copy the whole source first. */
+function batchOf(source: BatchSource, rows: StepRows): tf.Tensor {
+  const width = source.values.length / source.shape[0]!;
+  const inner = source.shape.slice(1);
+  if (!Array.isArray(rows)) {
+    const { start, count } = rows as { start: number; count: number };
+    return tf.tensor(source.values.subarray(start * width, (start + count) * width), [count, ...inner], source.dtype);
+  }
+  const list = rows as readonly number[];
+  const out = new (source.values.constructor as new (n: number) => typeof source.values)(list.length * width);
+  list.forEach((row, i) => out.set(source.values.subarray(row * width, (row + 1) * width), i * width));
+  return tf.tensor(out, [list.length, ...inner], source.dtype);
 }

@@ -174,7 +174,12 @@ export class Actor {
       case CommandType.Train:
         return { losses: this.#training.run(command.key, command.params, command.x, command.y, command.job) };
       case CommandType.Stats:
-        return { objects: this.store.size, retainedForBackward: this.graph.retainedCount, threadTensors: tf.memory().numTensors };
+        return {
+          objects: this.store.size,
+          retainedForBackward: this.graph.retainedCount,
+          trainingSessions: this.#training.sessionCount,
+          threadTensors: tf.memory().numTensors,
+        };
       case CommandType.Store:
         this.store.setTensor(command.id, payloadToTensor(command.tensor));
         this.graph.addLeaf(command.id, command.requiresGrad ?? false);
@@ -199,6 +204,7 @@ export class Actor {
         if (!command.keep) {
           this.store.take(command.id);
           this.graph.drop(command.id, tensor);
+          this.#training.forget([command.id]);
         }
         transfer.push(...transferablesOf(reply), ...(reply.grad === undefined ? [] : transferablesOf(reply.grad)));
         return reply;
@@ -318,6 +324,7 @@ export class Actor {
   /** Disposes removed tensors (or lets the graph keep them) and forwards deletes down chains. */
   #release(removed: ReadonlyArray<readonly [number, Entry]>, track: (work: Promise<unknown>) => void): void {
     for (const [id, entry] of removed) this.graph.drop(id, entry.kind === 'tensor' ? entry.tensor : undefined);
+    this.#training.forget(removed.map(([id]) => id));
     this.#forwardDeletes(removed, track);
   }
 
@@ -354,6 +361,7 @@ export class Actor {
       return 0;
     }
     const entry = this.store.take(id);
+    this.#training.forget([id]);
     if (entry.kind === 'pointer') {
       track(this.context.forward(entry.location, [{ type: CommandType.Move, id: entry.idAtLocation, to, as }]));
       return 0;

@@ -183,6 +183,8 @@ export interface StatsCommand {
 export interface StatsReply {
   readonly objects: number;
   readonly retainedForBackward: number;
+  /** Training sessions (a model and its optimizer's state) kept for the next trainOn(). */
+  readonly trainingSessions: number;
   /** tf.memory().numTensors of the whole thread (all its actors). */
   readonly threadTensors: number;
 }

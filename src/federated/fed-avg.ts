@@ -1,0 +1,181 @@
+/**
+ * Federated averaging (McMahan et al.): each round, the model goes to the
+ * selected workers, each trains it on its own data for a few local epochs —
+ * all at once, one message per worker — and the model owner keeps the
+ * average of the results, weighted by sample count. With an `aggregator` the
+ * averaging happens at that trusted worker and the owner sees only the mean.
+ */
+import { InvalidArgumentError, WorkerTimeoutError } from '../errors.js';
+import type { Module } from '../nn/module.js';
+import type { TrainPlan } from '../nn/train-plan.js';
+import { createProgress } from '../reporting/progress.js';
+import type { RoundResult } from '../reporting/round-result.js';
+import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import type { FederatedDataset, WorkerDataset } from './federated-dataset.js';
+import { SeededRandom } from './seeded-random.js';
+import { averageAtAggregator, averageLocally, type WeightedModel } from './weighted-average.js';
+
+export interface FedAvgOptions<M extends Module> {
+  readonly rounds: number;
+  /** Local passes over each worker's data per round. */
+  readonly localEpochs?: number;
+  /** Local batch size; each worker's whole data per step when left out. */
+  readonly batchSize?: number;
+  readonly loss: TrainPlan['loss'];
+  readonly lossOptions?: TrainPlan['lossOptions'];
+  /** The local optimizer, made afresh at each worker every round. */
+  readonly optimizer: TrainPlan['optimizer'];
+  /** Workers drawn (without replacement) each round; all by default. */
+  readonly clientsPerRound?: number;
+  /** The trusted aggregator: updates are moved there and averaged; only the average comes home. */
+  readonly aggregator?: VirtualWorker;
+  /** A worker whose local job takes longer is left out of that round's average. */
+  readonly timeoutMs?: number;
+  /** Local jobs in flight at once (1: one worker after another). All at once by default. */
+  readonly concurrency?: number;
+  /** Seeds client sampling and local shuffling. */
+  readonly seed?: number;
+  /** Shuffle each worker's rows every local epoch (seeded). */
+  readonly shuffle?: boolean;
+  /** Measures the averaged model after each round (test accuracy, say). */
+  readonly evaluate?: (model: M, round: number) => Partial<Pick<RoundResult, 'trainAccuracy' | 'testAccuracy' | 'testLoss'>> | Promise<Partial<Pick<RoundResult, 'trainAccuracy' | 'testAccuracy' | 'testLoss'>>>;
+  readonly onRound?: (result: RoundResult) => void;
+  /** A progress bar over rounds (see sy.reporting); off by default. */
+  readonly progress?: boolean;
+}
+
+export interface FedAvgResult<M extends Module> {
+  /** The global model after the last round (local to the caller, the same object that was passed in). */
+  readonly model: M;
+  readonly rounds: RoundResult[];
+}
+
+interface LocalResult<M extends Module> extends WeightedModel<M> {
+  readonly worker: string;
+  readonly meanLoss: number;
+}
+
+export async function fedAvg<M extends Module>(model: M, dataset: FederatedDataset, options: FedAvgOptions<M>): Promise<FedAvgResult<M>> {
+  checkOptions(model, dataset, options);
+  const random = new SeededRandom(options.seed ?? 0);
+  const clients = dataset.datasets.filter((d) => d.length > 0);
+  const progress = createProgress({ quiet: !options.progress, total: options.rounds, label: 'FedAvg rounds' });
+  const rounds: RoundResult[] = [];
+  try {
+    for (let round = 1; round <= options.rounds; round++) {
+      const started = performance.now();
+      const selected = options.clientsPerRound === undefined ? clients : random.shuffle([...clients]).slice(0, options.clientsPerRound);
+      const seedOfRound = random.int(2 ** 31);
+      const outcomes = await runLimited(
+        selected.map((d, k) => () => trainAt(model, d, options, seedOfRound + k)),
+        options.concurrency ?? Infinity,
+      );
+      const trained: LocalResult<M>[] = [];
+      const excluded: { worker: string; reason: string }[] = [];
+      outcomes.forEach((o, k) => {
+        if (o.status === 'fulfilled') trained.push(o.value);
+        else excluded.push({ worker: selected[k]!.worker.id, reason: reasonOf(o.reason) });
+      });
+      if (trained.length > 0) {
+        let average;
+        if (options.aggregator === undefined) {
+          await Promise.all(trained.map((t) => t.model.get()));
+          average = averageLocally(trained);
+          for (const t of trained) disposeModule(t.model);
+        } else {
+          average = await averageAtAggregator(trained, options.aggregator);
+        }
+        const previous = model.parameters();
+        model.loadStateDict(average);
+        for (const p of previous) p.dispose();
+      }
+      const samples = trained.reduce((s, t) => s + t.weight, 0);
+      const result: RoundResult = {
+        round,
+        trainLoss: trained.length === 0 ? Number.NaN : trained.reduce((s, t) => s + t.meanLoss * t.weight, 0) / samples,
+        ...(await options.evaluate?.(model, round)),
+        participants: trained.map((t) => t.worker),
+        excluded,
+        seconds: (performance.now() - started) / 1000,
+      };
+      rounds.push(result);
+      options.onRound?.(result);
+      progress.tick(1, { loss: result.trainLoss.toFixed(4), ...(result.testAccuracy === undefined ? {} : { acc: `${(100 * result.testAccuracy).toFixed(2)}%` }) });
+    }
+  } finally {
+    progress.stop();
+  }
+  return { model, rounds };
+}
+
+/** One worker's local job: a copy of the model sent there and trained in one message. */
+async function trainAt<M extends Module>(model: M, d: WorkerDataset, options: FedAvgOptions<M>, seed: number): Promise<LocalResult<M>> {
+  const local = model.copy().send(d.worker);
+  const plan: TrainPlan = {
+    loss: options.loss,
+    ...(options.lossOptions === undefined ? {} : { lossOptions: options.lossOptions }),
+    optimizer: options.optimizer,
+    epochs: options.localEpochs ?? 1,
+    ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+    ...(options.shuffle ? { shuffleSeed: seed } : {}),
+  };
+  try {
+    const losses = await withTimeout(local.trainOn(d.data, d.targets, plan), options.timeoutMs, d.worker.id);
+    const perEpoch = Math.ceil(d.length / (options.batchSize ?? d.length));
+    const last = losses.slice(-perEpoch);
+    return { worker: d.worker.id, model: local, weight: d.length, meanLoss: last.reduce((a, b) => a + b, 0) / last.length };
+  } catch (error) {
+    disposeModule(local);
+    throw error;
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number | undefined, worker: string): Promise<T> {
+  if (ms === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WorkerTimeoutError(worker, 'its local training', ms)), ms);
+  });
+  // A late result is dropped; its pointers are disposed by the caller's catch.
+  work.catch(() => undefined);
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Runs the jobs with at most `limit` in flight, settling each (a failure never stops the others). */
+async function runLimited<T>(jobs: readonly (() => Promise<T>)[], limit: number): Promise<PromiseSettledResult<T>[]> {
+  const results: PromiseSettledResult<T>[] = new Array(jobs.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const k = next++;
+      try {
+        results[k] = { status: 'fulfilled', value: await jobs[k]!() };
+      } catch (reason) {
+        results[k] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, lane));
+  return results;
+}
+
+function disposeModule(m: Module): void {
+  for (const p of m.parameters()) if (!p.isDisposed) p.dispose();
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function checkOptions<M extends Module>(model: M, dataset: FederatedDataset, o: FedAvgOptions<M>): void {
+  const positive = (v: number | undefined) => v === undefined || (Number.isInteger(v) && v > 0);
+  if (!(Number.isInteger(o.rounds) && o.rounds > 0)) throw new InvalidArgumentError(`fedAvg: rounds must be a positive integer, got ${o.rounds}.`);
+  for (const key of ['localEpochs', 'batchSize', 'clientsPerRound', 'concurrency'] as const) {
+    if (!positive(o[key]) && !(key === 'concurrency' && o[key] === Infinity)) {
+      throw new InvalidArgumentError(`fedAvg: ${key} must be a positive integer, got ${o[key]}.`);
+    }
+  }
+  if (o.timeoutMs !== undefined && !(o.timeoutMs > 0)) throw new InvalidArgumentError(`fedAvg: timeoutMs must be positive, got ${o.timeoutMs}.`);
+  if (model.location !== 'me') throw new InvalidArgumentError(`fedAvg: the model must be local (it is at ${model.location}); get() it first.`);
+  if (dataset.length === 0) throw new InvalidArgumentError('fedAvg: the federated dataset holds no samples.');
+}

@@ -1,0 +1,29 @@
+/**
+ * sy.federate(dataset, workers): split a local dataset among workers and send
+ * each its share, so that training can only reach it through pointers.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import { SyftTensor } from '../tensor/syft-tensor.js';
+import { type BaseDataset, rowsOf } from './base-dataset.js';
+import { FederatedDataset } from './federated-dataset.js';
+import { partitionIndices, type PartitionOptions } from './partition.js';
+
+export type FederateOptions = PartitionOptions;
+
+export function federate(dataset: BaseDataset, workers: readonly VirtualWorker[], options: FederateOptions = {}): FederatedDataset {
+  if (workers.length === 0) throw new InvalidArgumentError('federate(dataset, workers): give at least one worker.');
+  const parts = partitionIndices(dataset.length, workers.length, options, () => dataset.labels());
+  return new FederatedDataset(
+    workers.map((worker, k) => {
+      const indices = parts[k]!;
+      // Built from the typed arrays, then handed over: the local copies are released by send().
+      const data = new SyftTensor(rowsOf(dataset.data, indices));
+      const targets = new SyftTensor(rowsOf(dataset.targets, indices));
+      const sent = { worker, data: data.send(worker), targets: targets.send(worker), length: indices.length, indices };
+      data.dispose();
+      targets.dispose();
+      return sent;
+    }),
+  );
+}
