@@ -130,6 +130,18 @@ export class WorkerTimeoutError extends SyftError {
   }
 }
 
+/** A dataset is neither on disk nor downloadable. */
+export class DatasetUnavailableError extends SyftError {
+  constructor(name: string, tried: readonly string[], url: string | undefined, reason: string) {
+    super(
+      'DATASET_UNAVAILABLE',
+      `${name}: no local copy (looked for ${tried.join(', ') || 'nothing'})` +
+        (url === undefined ? '' : ` and the download from ${url} failed`) +
+        ` (${reason}). Pass the path of a local copy.`,
+    );
+  }
+}
+
 export class RuntimeShutDownError extends SyftError {
   constructor(what: string) {
     super('RUNTIME_SHUT_DOWN', `${what}: the hook was shut down. Call sy.hook(tf) again to start a new runtime.`);

@@ -28,6 +28,7 @@ export { federate, type FederateOptions } from './federated/federate.js';
 export { FederatedDataLoader, type FederatedBatch, type FederatedDataLoaderOptions } from './federated/data-loader.js';
 export * as federated from './federated/index.js';
 export * as reporting from './reporting/index.js';
+export * as datasets from './datasets/index.js';
 
 /**
  * Functional forms of every registered op: `sy.add(x, y)`. ES modules need
