@@ -100,7 +100,7 @@ export async function fedAvg<M extends Module>(model: M, dataset: FederatedDatas
       };
       rounds.push(result);
       options.onRound?.(result);
-      progress.tick(1, { loss: result.trainLoss.toFixed(4), ...(result.testAccuracy === undefined ? {} : { acc: `${(100 * result.testAccuracy).toFixed(2)}%` }) });
+      progress.tick(round, { loss: result.trainLoss.toFixed(4), ...(result.testAccuracy === undefined ? {} : { acc: `${(100 * result.testAccuracy).toFixed(2)}%` }) });
     }
   } finally {
     progress.stop();

@@ -1,0 +1,69 @@
+/**
+ * The seed's credit application: every applicant is a data owner. 653
+ * virtual workers hold one application each (UCI Credit Approval); a logistic
+ * regression trains by federated averaging, each round on the applicants'
+ * own machines at once, averaged at a trusted aggregator so the bank sees only
+ * the average. 20% of applicants are held out for evaluation.
+ *
+ *   npx tsx examples/05-credit-federated.ts [--data path/to/crx.data] [--rounds 30] [--quiet]
+ */
+import * as tf from '@tensorflow/tfjs';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import * as sy from '../src/index.js';
+
+const { values: args } = parseArgs({
+  options: { data: { type: 'string' }, rounds: { type: 'string', default: '30' }, quiet: { type: 'boolean', default: false }, out: { type: 'string', default: 'results/05-credit' } },
+});
+const quiet = args.quiet || sy.reporting.isQuiet();
+const log = (line: string) => quiet || console.log(line);
+
+const hook = await sy.hook(tf);
+const credit = await sy.datasets.creditApproval(args.data === undefined ? {} : { path: args.data });
+log(`UCI Credit Approval: ${credit.length} applications (${credit.dropped} dropped for missing values), ${credit.featureNames.length} features`);
+
+const t0 = performance.now();
+const applicants = await hook.virtualWorkers(Array.from({ length: credit.length }, (_, i) => `applicant${i}`));
+const aggregator = await hook.virtualWorker('aggregator');
+log(`started ${applicants.length} workers on ${availableParallelism()} threads in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+
+// One application per worker; 80% train, 20% held out (a fixed, seeded draw).
+const all = sy.federate(new sy.BaseDataset(credit.features, credit.targets), applicants);
+const order = new sy.federated.SeededRandom(7).permutation(credit.length);
+const heldOut = order.slice(Math.round(0.8 * credit.length));
+const training = new sy.FederatedDataset(all.datasets.filter((_, i) => !heldOut.includes(i)));
+const testRows = tf.tensor1d(heldOut, 'int32');
+const trainRows = tf.tensor1d(order.slice(0, Math.round(0.8 * credit.length)), 'int32');
+
+const model = sy.nn.sequential(sy.nn.linear(credit.featureNames.length, 1), sy.nn.sigmoid());
+/** Accuracy at threshold 0.5. Measured here on the bank's copy, for the simulation's report only. */
+const accuracy = (m: sy.nn.Module, rows: tf.Tensor1D) =>
+  sy.noGrad(() =>
+    tf.tidy(() => {
+      const p = (m.forward(sy.tensor(tf.gather(credit.features, rows))) as sy.SyftTensor).tensor;
+      return tf.mean(tf.equal(tf.greater(p, 0.5), tf.greater(tf.gather(credit.targets, rows), 0.5))).dataSync()[0]!;
+    }),
+  );
+
+const { rounds } = await sy.federated.fedAvg(model, training, {
+  rounds: Number(args.rounds),
+  localEpochs: 1,
+  loss: 'bce',
+  optimizer: { kind: 'sgd', lr: 0.5 },
+  aggregator,
+  progress: !quiet,
+  evaluate: (m) => ({ trainAccuracy: accuracy(m, trainRows), testAccuracy: accuracy(m, testRows) }),
+});
+
+log('');
+log(sy.reporting.formatSummaryTable(rounds));
+const last = rounds[rounds.length - 1]!;
+console.log(
+  `${training.length} applicants trained, each on their own worker; final train accuracy ${(100 * last.trainAccuracy!).toFixed(2)}%, ` +
+    `held-out accuracy ${(100 * last.testAccuracy!).toFixed(2)}% (${heldOut.length} applicants); ${((performance.now() - t0) / 1000).toFixed(1)} s in all`,
+);
+sy.reporting.writeResultsJson(`${args.out}/rounds.json`, rounds, { example: '05-credit-federated', workers: applicants.length });
+sy.reporting.writeChartSvg(`${args.out}/rounds.svg`, rounds, { title: `FedAvg on UCI Credit Approval: ${training.length} data owners` });
+log(`wrote ${args.out}/rounds.json and ${args.out}/rounds.svg`);
+all.dispose();
+await hook.shutdown();
