@@ -31,7 +31,7 @@ export class BaseDataset {
     if (!(Number.isInteger(i) && i >= 0 && i < this.length)) {
       throw new InvalidArgumentError(`at(${i}): this dataset has samples 0 to ${this.length - 1}.`);
     }
-    return { data: rowsOf(this.data, [i]).squeeze([0]), target: rowsOf(this.targets, [i]).squeeze([0]) };
+    return tf.tidy(() => ({ data: tf.squeeze(rowsOf(this.data, [i]), [0]), target: tf.squeeze(rowsOf(this.targets, [i]), [0]) }));
   }
 
   /**
