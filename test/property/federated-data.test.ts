@@ -140,3 +140,15 @@ test('shuffled epochs differ and repeat with the seed', () => {
   expect(a.plan(0)).not.toEqual(a.plan(1));
   fd.dispose();
 });
+
+test('BaseDataset: length, at(i), labels from one-hot or scalar targets, and shape checks', () => {
+  const d = new sy.BaseDataset(tf.tensor2d([[1, 2], [3, 4], [5, 6]]), tf.tensor2d([[0, 1], [1, 0], [0, 1]]));
+  expect(d.length).toBe(3);
+  const { data, target } = d.at(1);
+  expect(Array.from(data.dataSync())).toEqual([3, 4]);
+  expect(Array.from(target.dataSync())).toEqual([1, 0]);
+  expect(Array.from(d.labels())).toEqual([1, 0, 1]);
+  expect(Array.from(new sy.BaseDataset(tf.zeros([2, 1]), tf.tensor1d([3, 1])).labels())).toEqual([3, 1]);
+  expect(() => d.at(3)).toThrow(/samples 0 to 2/);
+  expect(() => new sy.BaseDataset(tf.zeros([2, 1]), tf.zeros([3]))).toThrow(/first \(sample\) axis of the same length/);
+});
