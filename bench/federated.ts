@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // The built package: benchmarks measure what users run.
 import * as sy from '../dist/src/index.js';
+import { explicitTransposeMatMul } from './explicit-transpose-matmul.js';
 import { median, printRatios, printTable, type Row, saveResults } from './stats.js';
 
 const EPOCHS = 2;
@@ -39,18 +40,6 @@ function trainCentrally(images: tf.Tensor2D, labels: tf.Tensor2D, matMul: (a: tf
   tf.dispose([w1, b1, w2, b2]);
   sgd.dispose();
 }
-
-/** tfjs's matMul gradient uses transposeA/B, ~10x slower on wasm; the same gradient with explicit transposes. */
-const explicitTransposeMatMul = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradSaveFunc) => {
-  save([a, b]);
-  return {
-    value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [
-      tf.matMul(dy as tf.Tensor2D, tf.transpose(sb as tf.Tensor2D)),
-      tf.matMul(tf.transpose(sa as tf.Tensor2D), dy as tf.Tensor2D),
-    ],
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
 async function timed(fn: () => unknown): Promise<number> {
   const times: number[] = [];

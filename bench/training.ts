@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // The built package: benchmarks measure what users run, not the tsx development transform.
 import * as sy from '../dist/src/index.js';
+import { explicitTransposeMatMul } from './explicit-transpose-matmul.js';
 import { median, printRatios, printTable, type Row, saveResults } from './stats.js';
 
 const BATCH = 64;
@@ -39,9 +40,9 @@ export async function run(): Promise<void> {
   const { x, y } = batch();
 
   // (a) plain tfjs, in this thread
-  const w1 = tf.variable(tf.randomUniform([784, 500], -0.04, 0.04));
+  const w1 = tf.variable(tf.randomUniform([784, 500], -0.04, 0.04) as tf.Tensor2D);
   const b1 = tf.variable(tf.zeros([500]));
-  const w2 = tf.variable(tf.randomUniform([500, 10], -0.04, 0.04));
+  const w2 = tf.variable(tf.randomUniform([500, 10], -0.04, 0.04) as tf.Tensor2D);
   const b2 = tf.variable(tf.zeros([10]));
   const sgd = tf.train.sgd(0.01);
   const local = await perStep((steps) => {
@@ -57,20 +58,10 @@ export async function run(): Promise<void> {
 
   // (a') plain tfjs with the matMul gradient written with explicit transposes,
   // the same math the worker runs: the fair baseline on wasm.
-  const fastMatMul = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradSaveFunc) => {
-    save([a, b]);
-    return {
-      value: tf.matMul(a, b),
-      gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [
-        tf.matMul(dy as tf.Tensor2D, tf.transpose(sb as tf.Tensor2D)),
-        tf.matMul(tf.transpose(sa as tf.Tensor2D), dy as tf.Tensor2D),
-      ],
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
   const localFast = await perStep((steps) => {
     for (let i = 0; i < steps; i++) {
       const loss = sgd.minimize(
-        () => tf.losses.softmaxCrossEntropy(y, tf.add(fastMatMul(tf.relu(tf.add(fastMatMul(x, w1), b1)), w2), b2)) as tf.Scalar,
+        () => tf.losses.softmaxCrossEntropy(y, tf.add(explicitTransposeMatMul(tf.relu(tf.add(explicitTransposeMatMul(x, w1), b1)), w2), b2)) as tf.Scalar,
         true,
       );
       loss!.dataSync();
