@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'LEAKED_OBJECTS'
   | 'MODEL_MISMATCH'
   | 'WORKER_TIMEOUT'
-  | 'DATASET_UNAVAILABLE';
+  | 'DATASET_UNAVAILABLE'
+  | 'FIXED_PRECISION_OVERFLOW';
 
 export class SyftError extends Error {
   readonly code: ErrorCode;
@@ -138,6 +139,17 @@ export class DatasetUnavailableError extends SyftError {
       `${name}: no local copy (looked for ${tried.join(', ') || 'nothing'})` +
         (url === undefined ? '' : ` and the download from ${url} failed`) +
         ` (${reason}). Pass the path of a local copy.`,
+    );
+  }
+}
+
+/** A value too large for its fixed-point encoding. */
+export class FixedPrecisionOverflowError extends SyftError {
+  constructor(value: number, limit: number) {
+    super(
+      'FIXED_PRECISION_OVERFLOW',
+      `fixPrecision: ${value} is outside the representable range ±${limit.toExponential(3)} at this precision; ` +
+        'scale the data down or use fewer fractional bits (precisionFractional).',
     );
   }
 }

@@ -1,0 +1,125 @@
+/**
+ * The ring, fixed-point and sharing foundations of SMPC (no workers yet):
+ * reconstruction is exact for any 2-5 parties, share arithmetic equals ring
+ * arithmetic, fixed point round-trips and multiplies within its precision,
+ * proper subsets of shares look uniform, and overflow is refused.
+ */
+import fc from 'fast-check';
+import { expect, test } from 'vitest';
+import { isSyftError } from '../../src/errors.js';
+import { decodeFixed, encodeFixed, truncateFixed } from '../../src/smpc/fixed-precision.js';
+import { reconstruct, splitShares } from '../../src/smpc/additive-shares.js';
+import { ringAdd, ringMatMul, ringMul, ringNeg, ringSub, ringSum, type RingTensor } from '../../src/smpc/ring.js';
+
+const MOD = 1n << 64n;
+const words = (n: number) => fc.array(fc.bigInt({ min: 0n, max: MOD - 1n }), { minLength: n, maxLength: n });
+const ringArb = fc
+  .array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 })
+  .chain((shape) => words(shape.reduce((a, b) => a * b, 1)).map((v): RingTensor => ({ values: BigUint64Array.from(v), shape })));
+
+test('reconstruct(share(x)) = x mod 2^64, for any x and 2 to 5 parties', () => {
+  fc.assert(
+    fc.property(ringArb, fc.integer({ min: 2, max: 5 }), (x, parties) => {
+      const shares = splitShares(x, parties);
+      expect(shares).toHaveLength(parties);
+      expect(Array.from(reconstruct(shares).values)).toEqual(Array.from(x.values));
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('add, sub, neg and sum on shares equal the ring result exactly; a public scalar times a share too', () => {
+  fc.assert(
+    fc.property(ringArb.chain((x) => words(x.values.length).map((w) => [x, { values: BigUint64Array.from(w), shape: x.shape }] as const)), fc.integer({ min: 2, max: 5 }), ([x, y], n) => {
+      const [xs, ys] = [splitShares(x, n), splitShares(y, n)];
+      const open = (s: RingTensor[]) => Array.from(reconstruct(s).values);
+      const exact = (f: (a: bigint, b: bigint) => bigint) => Array.from(x.values, (v, i) => ((f(v, y.values[i]!) % MOD) + MOD) % MOD);
+      expect(open(xs.map((s, i) => ringAdd(s, ys[i]!)))).toEqual(exact((a, b) => a + b));
+      expect(open(xs.map((s, i) => ringSub(s, ys[i]!)))).toEqual(exact((a, b) => a - b));
+      expect(open(xs.map(ringNeg))).toEqual(exact((a) => -a));
+      expect(open(xs.map(ringSum))).toEqual([Array.from(x.values).reduce((a, b) => (a + b) % MOD, 0n)]);
+      const k = y.values[0]!;
+      const scaled = xs.map((s) => ringMul(s, { values: new BigUint64Array(s.values.length).fill(k), shape: s.shape }));
+      expect(open(scaled)).toEqual(Array.from(x.values, (v) => (v * k) % MOD));
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('matMul of a shared matrix by a public one equals the ring product; ringMatMul equals BigInt arithmetic', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 4 }), (m, k, n, parties) => {
+      const a = { values: BigUint64Array.from(Array.from({ length: m * k }, (_, i) => BigInt(i) * 0x9e3779b97f4a7c15n % MOD)), shape: [m, k] };
+      const b = { values: BigUint64Array.from(Array.from({ length: k * n }, (_, i) => (BigInt(i) + 7n) * 0xc2b2ae3d27d4eb4fn % MOD)), shape: [k, n] };
+      const product = ringMatMul(a, b);
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let s = 0n;
+          for (let t = 0; t < k; t++) s += a.values[i * k + t]! * b.values[t * n + j]!;
+          expect(product.values[i * n + j]).toBe(s % MOD);
+        }
+      const shared = splitShares(a, parties).map((s) => ringMatMul(s, b));
+      expect(Array.from(reconstruct(shared).values)).toEqual(Array.from(product.values));
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('fixed point: encode/decode within 2^-17; products truncated back equal the float product within 2^-14 relative', () => {
+  const real = fc.double({ min: -1000, max: 1000, noNaN: true });
+  fc.assert(
+    fc.property(fc.array(fc.tuple(real, real), { minLength: 1, maxLength: 20 }), (pairs) => {
+      const [xs, ys] = [pairs.map(([x]) => x), pairs.map(([, y]) => y)];
+      const [ex, ey] = [encodeFixed(xs, [xs.length]), encodeFixed(ys, [ys.length])];
+      decodeFixed(ex).forEach((v, i) => expect(Math.abs(v - xs[i]!)).toBeLessThanOrEqual(2 ** -17));
+      const product = decodeFixed(truncateFixed(ringMul(ex, ey)));
+      product.forEach((v, i) => {
+        const want = xs[i]! * ys[i]!;
+        // Encoding error (2^-17 on each factor) plus one truncation step (2^-16).
+        const bound = 2 ** -14 * Math.abs(want) + (Math.abs(xs[i]!) + Math.abs(ys[i]!) + 1) * 2 ** -16;
+        expect(Math.abs(v - want)).toBeLessThanOrEqual(bound);
+      });
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('truncation floors a signed product back to 16 fractional bits (exact for dyadic values, negatives included)', () => {
+  const x = encodeFixed([-3.25, 2.5], [2]);
+  const squared = ringMul(x, x);
+  expect(Array.from(decodeFixed(truncateFixed(squared)))).toEqual([10.5625, 6.25]);
+});
+
+test('every proper subset of shares is uniform: chi-square on the low byte over many draws', () => {
+  const secret = { values: new BigUint64Array(20000).fill(42n), shape: [20000] };
+  for (const parties of [2, 3, 5]) {
+    const shares = splitShares(secret, parties);
+    for (let p = 0; p < parties - 1; p++) {
+      const counts = new Array(256).fill(0);
+      for (const v of shares[p]!.values) counts[Number(v & 0xffn)]++;
+      const expected = secret.values.length / 256;
+      const chi2 = counts.reduce((s, c) => s + (c - expected) ** 2 / expected, 0);
+      // 255 degrees of freedom: the 99.99th percentile is about 355.
+      expect(chi2).toBeLessThan(355);
+    }
+    // And the sum of all but one share (what a coalition of n-1 parties holds) too.
+    const partial = reconstruct(shares.slice(0, parties - 1));
+    const counts = new Array(256).fill(0);
+    for (const v of partial.values) counts[Number(v & 0xffn)]++;
+    const expected = secret.values.length / 256;
+    expect(counts.reduce((s, c) => s + (c - expected) ** 2 / expected, 0)).toBeLessThan(355);
+  }
+});
+
+test('values beyond the representable range are refused with FIXED_PRECISION_OVERFLOW', () => {
+  for (const bad of [2 ** 46, -(2 ** 46), Number.POSITIVE_INFINITY, Number.NaN]) {
+    try {
+      encodeFixed([1, bad], [2]);
+      expect.unreachable();
+    } catch (error) {
+      expect(isSyftError(error) && error.code).toBe('FIXED_PRECISION_OVERFLOW');
+      expect((error as Error).message).toMatch(/outside the representable range ±7\.037e\+13/);
+    }
+  }
+  expect(Array.from(decodeFixed(encodeFixed([2 ** 45, -(2 ** 45)], [2])))).toEqual([2 ** 45, -(2 ** 45)]);
+});
