@@ -9,6 +9,7 @@ import { expect, test } from 'vitest';
 import { isSyftError } from '../../src/errors.js';
 import { decodeFixed, encodeFixed, truncateFixed } from '../../src/smpc/fixed-precision.js';
 import { reconstruct, splitShares } from '../../src/smpc/additive-shares.js';
+import { ringMatMulWasm } from '../../src/smpc/ring-matmul-wasm.js';
 import { ringAdd, ringMatMul, ringMul, ringNeg, ringSub, ringSum, type RingTensor } from '../../src/smpc/ring.js';
 
 const MOD = 1n << 64n;
@@ -122,4 +123,28 @@ test('values beyond the representable range are refused with FIXED_PRECISION_OVE
     }
   }
   expect(Array.from(decodeFixed(encodeFixed([2 ** 45, -(2 ** 45)], [2])))).toEqual([2 ** 45, -(2 ** 45)]);
+});
+
+test('the wasm i64 matMul kernel equals the BigInt ring matMul exactly', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 9 }).chain((m) =>
+        fc.integer({ min: 1, max: 9 }).chain((k) =>
+          fc.integer({ min: 1, max: 9 }).chain((n) =>
+            fc.tuple(words(m * k), words(k * n)).map(([a, b]) => [
+              { values: BigUint64Array.from(a), shape: [m, k] },
+              { values: BigUint64Array.from(b), shape: [k, n] },
+            ] as const),
+          ),
+        ),
+      ),
+      ([a, b]) => {
+        expect(Array.from(ringMatMulWasm(a, b).values)).toEqual(Array.from(ringMatMul(a, b).values));
+      },
+    ),
+    { numRuns: 150 },
+  );
+  // Larger than one wasm page of operands: the memory grows.
+  const big = { values: new BigUint64Array(128 * 128).map((_, i) => BigInt(i) * 0x9e3779b97f4a7c15n), shape: [128, 128] };
+  expect(Array.from(ringMatMulWasm(big, big).values.subarray(0, 300))).toEqual(Array.from(ringMatMul(big, big).values.subarray(0, 300)));
 });
