@@ -13,11 +13,18 @@ export const CREDIT_APPROVAL_URL = 'https://archive.ics.uci.edu/ml/machine-learn
 /** Where the workspace keeps a copy, relative to the working directory. */
 export const CREDIT_APPROVAL_LOCAL = '../shared/data/credit-approval/crx.data';
 
-type Kind = 'binary' | 'categorical' | 'numeric';
-/** A1..A15, from crx.names. */
+/**
+ * A1..A15, from crx.names. A binary attribute names its value that encodes as
+ * 1, fixed here rather than taken from the data, so that a subset of the file
+ * in which only one value occurs still encodes the same way.
+ */
+type Kind = { readonly kind: 'binary'; readonly one: string; readonly zero: string } | { readonly kind: 'categorical' | 'numeric' };
+const NUMERIC: Kind = { kind: 'numeric' };
+const CATEGORICAL: Kind = { kind: 'categorical' };
+const binary = (one: string, zero: string): Kind => ({ kind: 'binary', one, zero });
 const ATTRIBUTES: readonly Kind[] = [
-  'binary', 'numeric', 'numeric', 'categorical', 'categorical', 'categorical', 'categorical', 'numeric',
-  'binary', 'binary', 'numeric', 'binary', 'categorical', 'numeric', 'numeric',
+  binary('b', 'a'), NUMERIC, NUMERIC, CATEGORICAL, CATEGORICAL, CATEGORICAL, CATEGORICAL, NUMERIC,
+  binary('t', 'f'), binary('t', 'f'), NUMERIC, binary('t', 'f'), CATEGORICAL, NUMERIC, NUMERIC,
 ];
 
 export interface CreditApproval {
@@ -28,6 +35,8 @@ export interface CreditApproval {
   /** One name per feature column: 'A2', 'A4=u', … */
   readonly featureNames: readonly string[];
   readonly length: number;
+  /** Approved applications (targets equal to 1). */
+  readonly positives: number;
   /** Rows dropped for a missing value. */
   readonly dropped: number;
 }
@@ -47,6 +56,7 @@ export async function creditApproval(options: CreditApprovalOptions = {}): Promi
     targets: tf.tensor2d(parsed.targets, [parsed.length, 1]),
     featureNames: parsed.featureNames,
     length: parsed.length,
+    positives: parsed.positives,
     dropped: parsed.dropped,
   };
 }
@@ -56,6 +66,7 @@ export interface ParsedCreditApproval {
   readonly targets: Float32Array;
   readonly featureNames: string[];
   readonly length: number;
+  readonly positives: number;
   readonly dropped: number;
 }
 
@@ -71,38 +82,42 @@ export function parseCreditApproval(text: string): ParsedCreditApproval {
     else rows.push(cells);
   });
   const columns: Array<{ name: string; value: (row: string[]) => number }> = [];
-  ATTRIBUTES.forEach((kind, a) => {
+  ATTRIBUTES.forEach((attribute, a) => {
     const name = `A${a + 1}`;
     const values = rows.map((r) => r[a]!);
-    if (kind === 'numeric') {
+    if (attribute.kind === 'numeric') {
       const xs = values.map((v, i) => {
         const x = Number(v);
-        if (!Number.isFinite(x)) throw new InvalidArgumentError(`crx.data: ${name} of kept row ${i + 1} is '${v}', not a number.`);
+        if (v === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`crx.data: ${name} of kept row ${i + 1} is '${v}', not a number.`);
         return x;
       });
       const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+      // A constant column (possible in a small subset) becomes all zeros rather than NaN.
       const std = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / xs.length) || 1;
       columns.push({ name, value: (row) => (Number(row[a]) - mean) / std });
       return;
     }
-    const categories = [...new Set(values)].sort();
-    if (kind === 'binary') {
-      if (categories.length > 2) throw new InvalidArgumentError(`crx.data: ${name} should be binary, found ${categories.join(', ')}.`);
-      // The later of the two sorted values is 1 ('t' for t/f, 'b' for a/b).
-      const one = categories[categories.length - 1];
+    if (attribute.kind === 'binary') {
+      const { one, zero } = attribute;
+      const other = values.findIndex((v) => v !== one && v !== zero);
+      if (other >= 0) throw new InvalidArgumentError(`crx.data: ${name} of kept row ${other + 1} is '${values[other]}'; ${name} is binary, ${one} or ${zero}.`);
       columns.push({ name: `${name}=${one}`, value: (row) => (row[a] === one ? 1 : 0) });
       return;
     }
+    // Sorted, so the column order does not depend on the order of the rows.
+    const categories = [...new Set(values)].sort();
     for (const c of categories) columns.push({ name: `${name}=${c}`, value: (row) => (row[a] === c ? 1 : 0) });
   });
   const width = columns.length;
   const features = new Float32Array(rows.length * width);
   const targets = new Float32Array(rows.length);
+  let positives = 0;
   rows.forEach((row, i) => {
     columns.forEach((c, j) => (features[i * width + j] = c.value(row)));
     const label = row[15];
     if (label !== '+' && label !== '-') throw new InvalidArgumentError(`crx.data: the label of kept row ${i + 1} is '${label}', not + or -.`);
     targets[i] = label === '+' ? 1 : 0;
+    positives += targets[i]!;
   });
-  return { features, targets, featureNames: columns.map((c) => c.name), length: rows.length, dropped };
+  return { features, targets, featureNames: columns.map((c) => c.name), length: rows.length, positives, dropped };
 }

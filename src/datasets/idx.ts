@@ -13,7 +13,7 @@ export interface IdxArray {
 
 /** Parses an IDX file, gzip-compressed or not. */
 export function parseIdx(bytes: Uint8Array, name = 'IDX file'): IdxArray {
-  const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+  const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzip(bytes, name) : bytes;
   if (raw.length < 4 || raw[0] !== 0 || raw[1] !== 0) {
     throw new InvalidArgumentError(`${name}: not an IDX file (it must start with two zero bytes, a type byte and a rank byte).`);
   }
@@ -28,4 +28,14 @@ export function parseIdx(bytes: Uint8Array, name = 'IDX file'): IdxArray {
     throw new InvalidArgumentError(`${name}: the header promises ${size} values of shape [${shape}], the file holds ${raw.length - header}.`);
   }
   return { shape, values: raw.subarray(header) };
+}
+
+/** zlib's own errors ("unexpected end of file") do not say which file, nor carry a code. */
+function gunzip(bytes: Uint8Array, name: string): Uint8Array {
+  try {
+    return gunzipSync(bytes);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidArgumentError(`${name}: a damaged or truncated gzip file (${reason}); download it again.`);
+  }
 }

