@@ -77,14 +77,20 @@ test('on wasm, backward() through gather fails with the missing kernel named', a
   expect(() => sy.sum(sy.gather(table, tf.tensor1d([1], 'int32'))).backward()).toThrow(/UnsortedSegmentSum' not registered/);
 });
 
+/** The case's extra arguments, fixed random loss weights, and tfjs's gradients for them. */
+function prepare(op: string, inputs: Inputs): { attrs: unknown[]; list: boolean; weights: tf.Tensor; expected: tf.Tensor[] } {
+  const c = CASES[op]!;
+  const attrs = c.attrs?.(inputs) ?? [];
+  const list = c.list ?? false;
+  const weights = weightsFor(op, inputs, attrs, list);
+  return { attrs, list, weights, expected: reference(op, inputs, attrs, list, weights) };
+}
+
 test.each(TESTED)('local backward() through %s equals tf.grads', async (op) => {
   const c = CASES[op]!;
   await fc.assert(
     fc.asyncProperty(c.inputs, async (inputs) => {
-      const attrs = c.attrs?.(inputs) ?? [];
-      const list = c.list ?? false;
-      const weights = weightsFor(op, inputs, attrs, list);
-      const expected = reference(op, inputs, attrs, list, weights);
+      const { attrs, list, weights, expected } = prepare(op, inputs);
       const xs = inputs.map((t) => sy.tensor(t, { requiresGrad: t.dtype === 'float32' }));
       const y = sy.op(op, ...(list ? [xs] : xs), ...attrs) as sy.SyftTensor;
       sy.sum(y.mul(weights)).backward();
@@ -100,10 +106,7 @@ test.each(TESTED)('remote backward() through %s equals tf.grads, at the worker',
   const c = CASES[op]!;
   await fc.assert(
     fc.asyncProperty(c.inputs, async (inputs) => {
-      const attrs = c.attrs?.(inputs) ?? [];
-      const list = c.list ?? false;
-      const weights = weightsFor(op, inputs, attrs, list);
-      const expected = reference(op, inputs, attrs, list, weights);
+      const { attrs, list, weights, expected } = prepare(op, inputs);
       const xs = inputs.map((t) => t.send(bob, { requiresGrad: t.dtype === 'float32' }));
       const w = weights.send(bob);
       const y = sy.op(op, ...(list ? [xs] : xs), ...attrs) as sy.PointerTensor<tf.Tensor>;
