@@ -18,7 +18,7 @@ const REPEATS = 5;
 
 function batch(): { x: tf.Tensor2D; y: tf.Tensor2D } {
   const x = tf.randomUniform([BATCH, 784]) as tf.Tensor2D;
-  const y = tf.oneHot(tf.randomUniform([BATCH], 0, 10, 'int32') as tf.Tensor1D, 10).toFloat() as tf.Tensor2D;
+  const y = tf.cast(tf.oneHot(tf.randomUniform([BATCH], 0, 10, 'int32') as tf.Tensor1D, 10), 'float32') as tf.Tensor2D;
   return { x, y };
 }
 

@@ -12,7 +12,7 @@ const show = (objects: Map<number, sy.ObjectSummary>) =>
   objects.size === 0
     ? '{}'
     : [...objects.values()]
-        .map((o) => (o.kind === 'tensor' ? `${o.id}: tensor${JSON.stringify(o.shape)} ${o.preview}` : `${o.id}: -> ${o.location}:${o.idAtLocation}`))
+        .map((o) => (o.kind === 'pointer' ? `${o.id}: -> ${o.location}:${o.idAtLocation}` : `${o.id}: ${o.kind}${JSON.stringify(o.shape)} ${o.preview}`))
         .join('\n  ');
 
 // import syft as sy; hook = sy.TorchHook(torch)

@@ -12,7 +12,7 @@ const hook = await sy.hook(tf);
 const [bob, alice, jon] = await hook.virtualWorkers(['bob', 'alice', 'jon'], { threads: 3 });
 
 const describe = (o: sy.ObjectSummary) =>
-  o.kind === 'tensor' ? `${o.id}: tensor ${o.preview}` : `${o.id}: -> ${o.location}:${o.idAtLocation}`;
+  o.kind === 'pointer' ? `${o.id}: -> ${o.location}:${o.idAtLocation}` : `${o.id}: ${o.kind} ${o.preview}`;
 async function objects(step: string): Promise<void> {
   console.log(`\n# ${step}`);
   for (const w of [bob, alice, jon]) {

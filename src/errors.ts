@@ -25,7 +25,9 @@ export type ErrorCode =
   | 'MODEL_MISMATCH'
   | 'WORKER_TIMEOUT'
   | 'DATASET_UNAVAILABLE'
-  | 'FIXED_PRECISION_OVERFLOW';
+  | 'FIXED_PRECISION_OVERFLOW'
+  | 'CRYPTO_PROVIDER_REQUIRED'
+  | 'SHARES_NOT_COMPATIBLE';
 
 export class SyftError extends Error {
   readonly code: ErrorCode;
@@ -151,6 +153,24 @@ export class FixedPrecisionOverflowError extends SyftError {
       `fixPrecision: ${value} is outside the representable range ±${limit.toExponential(3)} at this precision; ` +
         'scale the data down or use fewer fractional bits (precisionFractional).',
     );
+  }
+}
+
+/** A protocol step needs correlated randomness (Beaver triples, truncation masks) and no provider was given. */
+export class CryptoProviderRequiredError extends SyftError {
+  constructor(what: string) {
+    super(
+      'CRYPTO_PROVIDER_REQUIRED',
+      `${what} needs a crypto provider for its Beaver triples or truncation masks: ` +
+        "share with x.share(bob, alice, { cryptoProvider: james }), where james is a worker that is not a party.",
+    );
+  }
+}
+
+/** Two shared tensors that cannot meet in one op: other parties, or other fixed-point scales. */
+export class SharesNotCompatibleError extends SyftError {
+  constructor(op: string, reason: string) {
+    super('SHARES_NOT_COMPATIBLE', `${op}: ${reason}`);
   }
 }
 

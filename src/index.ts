@@ -29,6 +29,10 @@ export { FederatedDataLoader, type FederatedBatch, type FederatedDataLoaderOptio
 export * as federated from './federated/index.js';
 export * as reporting from './reporting/index.js';
 export * as datasets from './datasets/index.js';
+export * as smpc from './smpc/index.js';
+export { AdditiveSharingTensor, type ShareOptions } from './smpc/additive-sharing-tensor.js';
+export { FixedPrecisionTensor, fixPrecision } from './smpc/fixed-precision-tensor.js';
+export type { PointerShareOptions } from './pointers/pointer-tensor.js';
 
 /**
  * Functional forms of every registered op: `sy.add(x, y)`. ES modules need

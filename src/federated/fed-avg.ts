@@ -3,7 +3,9 @@
  * selected workers, each trains it on its own data for a few local epochs —
  * all at once, one message per worker — and the model owner keeps the
  * average of the results, weighted by sample count. With an `aggregator` the
- * averaging happens at that trusted worker and the owner sees only the mean.
+ * averaging happens at that trusted worker and the owner sees only the mean;
+ * with `secureAggregation` it happens on secret shares and no one sees any
+ * single worker's update.
  */
 import { InvalidArgumentError, WorkerTimeoutError } from '../errors.js';
 import type { Module } from '../nn/module.js';
@@ -14,6 +16,7 @@ import type { VirtualWorker } from '../runtime/virtual-worker.js';
 import type { FederatedDataset, WorkerDataset } from './federated-dataset.js';
 import { SeededRandom } from './seeded-random.js';
 import { averageAtAggregator, averageLocally, type WeightedModel } from './weighted-average.js';
+import { averageSecurely } from './secure-aggregate.js';
 
 export interface FedAvgOptions<M extends Module> {
   readonly rounds: number;
@@ -29,6 +32,12 @@ export interface FedAvgOptions<M extends Module> {
   readonly clientsPerRound?: number;
   /** The trusted aggregator: updates are moved there and averaged; only the average comes home. */
   readonly aggregator?: VirtualWorker;
+  /**
+   * Average on secret shares (sy.federated.secureAggregate): no worker and not
+   * the owner sees any single worker's update, only the average. `true` shares
+   * among all the dataset's workers; or name the parties.
+   */
+  readonly secureAggregation?: boolean | { readonly parties?: readonly VirtualWorker[]; readonly precisionFractional?: number };
   /** A worker whose local job takes longer is left out of that round's average. */
   readonly timeoutMs?: number;
   /** Local jobs in flight at once (1: one worker after another). All at once by default. */
@@ -78,7 +87,10 @@ export async function fedAvg<M extends Module>(model: M, dataset: FederatedDatas
       });
       if (trained.length > 0) {
         let average;
-        if (options.aggregator === undefined) {
+        if (options.secureAggregation) {
+          const secure = options.secureAggregation === true ? {} : options.secureAggregation;
+          average = await averageSecurely(trained, secure.parties ?? dataset.workers, secure.precisionFractional === undefined ? {} : { precisionFractional: secure.precisionFractional });
+        } else if (options.aggregator === undefined) {
           await Promise.all(trained.map((t) => t.model.get()));
           average = averageLocally(trained);
           for (const t of trained) disposeModule(t.model);
@@ -178,4 +190,11 @@ function checkOptions<M extends Module>(model: M, dataset: FederatedDataset, o: 
   if (o.timeoutMs !== undefined && !(o.timeoutMs > 0)) throw new InvalidArgumentError(`fedAvg: timeoutMs must be positive, got ${o.timeoutMs}.`);
   if (model.location !== 'me') throw new InvalidArgumentError(`fedAvg: the model must be local (it is at ${model.location}); get() it first.`);
   if (dataset.length === 0) throw new InvalidArgumentError('fedAvg: the federated dataset holds no samples.');
+  if (o.secureAggregation && o.aggregator !== undefined) {
+    throw new InvalidArgumentError('fedAvg: choose secureAggregation or a trusted aggregator, not both.');
+  }
+  if (o.secureAggregation) {
+    const parties = (o.secureAggregation === true ? undefined : o.secureAggregation.parties) ?? dataset.workers;
+    if (parties.length < 2) throw new InvalidArgumentError(`fedAvg: secure aggregation needs at least 2 parties, got ${parties.length}.`);
+  }
 }

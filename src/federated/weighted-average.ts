@@ -17,7 +17,7 @@ export interface WeightedModel<M extends Module> {
   readonly weight: number;
 }
 
-function normalizedWeights(models: readonly WeightedModel<Module>[]): number[] {
+export function normalizedWeights(models: readonly WeightedModel<Module>[]): number[] {
   if (models.length === 0) throw new InvalidArgumentError('averaging needs at least one model.');
   const total = models.reduce((s, m) => s + m.weight, 0);
   if (!(total > 0) || models.some((m) => !(m.weight >= 0))) {

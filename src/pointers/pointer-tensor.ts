@@ -24,6 +24,16 @@ import { type PointerRecord, stopWatching, watchForCollection } from './collecti
 import { encodeOperand } from '../tensor/op-dispatch.js';
 import type { SendTarget } from './send.js';
 import { trackInScope } from './tidy.js';
+import { AdditiveSharingTensor, type ShareOptions } from '../smpc/additive-sharing-tensor.js';
+import type { FixedPrecisionOptions } from '../smpc/fixed-precision.js';
+import { precisionOf } from '../smpc/fixed-precision-tensor.js';
+import type { VirtualWorker } from '../runtime/virtual-worker.js';
+
+/** pointer.share(...workers, options): the fixed-point encoding, a weight, and the crypto provider. */
+export interface PointerShareOptions extends ShareOptions, FixedPrecisionOptions {
+  /** Multiplies the tensor by this public number before it is shared (a FedAvg weight, say). */
+  readonly weight?: number;
+}
 
 /** What get() returns at the end of a chain: the kind of tensor that was sent. */
 export type LocalTensor = tf.Tensor | SyftTensor;
@@ -242,6 +252,31 @@ export class PointerTensor<L = LocalTensor> {
     this.location.sendPointer(this.#idAtLocation, target, as);
     this.#retire('sent');
     return new PointerTensor(target, as, this.#kind, [target, ...this.#route]);
+  }
+
+  /**
+   * Secret-shares the tensor among `workers` from where it is: the worker
+   * holding it encodes it in fixed point, splits it with its CSPRNG and sends
+   * each party its share, so no one else (the caller included) sees it. The
+   * tensor stays. Options: the fixed-point precision, a public `weight` to
+   * multiply by first (secure weighted averaging), and the crypto provider.
+   */
+  share(...args: (PointerLocation | PointerShareOptions)[]): AdditiveSharingTensor {
+    this.assertLive();
+    if (this.#route.length !== 1 || this.#gradOf !== undefined) {
+      throw new InvalidArgumentError(`${String(this)}: share() needs a pointer to the data itself; move() it first.`);
+    }
+    const last = args[args.length - 1];
+    const options = last !== undefined && !('id' in last) ? (last as PointerShareOptions) : {};
+    const workers = (last !== undefined && !('id' in last) ? args.slice(0, -1) : args) as unknown as VirtualWorker[];
+    const { cryptoProvider, weight, ...precision } = options;
+    return AdditiveSharingTensor.shareFromWorker(
+      this.location as unknown as VirtualWorker,
+      this.#idAtLocation,
+      precisionOf(precision),
+      cryptoProvider === undefined ? workers : [...workers, { cryptoProvider }],
+      weight,
+    );
   }
 
   /**

@@ -43,6 +43,7 @@ const READS: ReadonlySet<CommandType> = new Set([
   CommandType.Sync,
   CommandType.Stats,
   CommandType.Train,
+  CommandType.RingFetch,
 ]);
 
 export interface TransportStats {

@@ -23,6 +23,7 @@ import { serializeError, SyftError } from '../errors.js';
 import { type Entry, FailedInputError, ObjectStore, type StoredFailure } from '../store/object-store.js';
 import { RemoteGraph } from '../autograd/remote-graph.js';
 import { WorkerTraining } from '../nn/worker-training.js';
+import { Party } from '../smpc/party.js';
 import { seedRandomOps } from '../autograd/replay.js';
 import { executeOp, mapRefs, refsOf, resolveArgs } from '../tensor/op-execute.js';
 import { isOpName, type OpName } from '../tensor/op-registry.js';
@@ -64,6 +65,7 @@ const READS: ReadonlySet<CommandType> = new Set([
   CommandType.Sync,
   CommandType.Stats,
   CommandType.Train,
+  CommandType.RingFetch,
 ]);
 
 export class Actor {
@@ -72,6 +74,9 @@ export class Actor {
   /** The autograd tape of this actor's objects. */
   readonly graph: RemoteGraph;
   readonly #training: WorkerTraining;
+  /** This worker's side of the SMPC protocols; its deliveries are tracked like any other. */
+  readonly #party: Party;
+  #run: BatchRun | undefined;
   /** Settles when every batch accepted so far has run; undefined when none is waiting. */
   #tail: Promise<void> | undefined;
   /** Forwards and deliveries not yet acknowledged by their receiver. */
@@ -85,6 +90,10 @@ export class Actor {
     this.graph = new RemoteGraph(this.store, id);
     this.#training = new WorkerTraining(this.store);
     this.address = { actor: id, thread: context.thread };
+    this.#party = new Party(this.store, {
+      self: this.address,
+      deliver: (to, at, item, transfer) => this.#track(this.context.deliver(to, at, item, transfer), this.#run!),
+    });
   }
 
   /**
@@ -113,6 +122,12 @@ export class Actor {
       case 'pointer':
         this.store.set(id, { kind: 'pointer', location: item.location, idAtLocation: item.idAtLocation });
         break;
+      case 'ring':
+        this.store.set(id, { kind: 'ring', ring: item.ring });
+        break;
+      case 'reveal-part':
+        this.#party.receiveRevealPart(id, item);
+        break;
       case 'failure':
         this.store.fail([id], item);
         break;
@@ -139,6 +154,7 @@ export class Actor {
       if (wait !== undefined) return wait.then(() => this.#runFrom(commands, transfer, i, run));
       if (this.#inFlight.size > 0 && READS.has(command.type)) run.before.push(...this.#inFlight);
       try {
+        this.#run = run;
         const reply = this.#runOne(command, transfer, run);
         if (reply !== undefined) run.replies.push([i, reply]);
       } catch (error) {
@@ -149,6 +165,7 @@ export class Actor {
             ? error.failure
             : { op: command.type === CommandType.Op ? command.op : command.type, ...serializeError(error) };
         if (command.type === CommandType.Op) this.store.fail(command.out, failure);
+        if (command.type === CommandType.RingOp) this.store.fail([command.out], failure);
         run.failures.push([i, { name: 'RemoteError', message: failure.message, code: failure.code }, failure.op]);
       }
     }
@@ -242,6 +259,29 @@ export class Actor {
       }
       case CommandType.Objects:
         return this.store.summaries();
+      case CommandType.RingStore:
+        this.store.set(command.id, { kind: 'ring', ring: command.ring });
+        return undefined;
+      case CommandType.RingOp:
+        this.#party.ringOp(command);
+        return undefined;
+      case CommandType.RingFetch: {
+        const ring = this.store.ring(command.id);
+        if (!command.keep) this.store.take(command.id);
+        // A kept share stays usable here: send a copy, not its buffer.
+        const values = command.keep ? ring.values.slice() : ring.values;
+        if (!command.keep) transfer.push(values.buffer as ArrayBuffer);
+        return { values, shape: ring.shape };
+      }
+      case CommandType.Reveal:
+        this.#party.reveal(command);
+        return undefined;
+      case CommandType.Deal:
+        this.#party.deal(command);
+        return undefined;
+      case CommandType.ShareTensor:
+        this.#party.shareTensor(command, () => this.store.tensor(command.id));
+        return undefined;
       case CommandType.Clear: {
         const removed = this.store.clear();
         this.#release(removed, track);
@@ -366,6 +406,11 @@ export class Actor {
       track(this.context.forward(entry.location, [{ type: CommandType.Move, id: entry.idAtLocation, to, as }]));
       return 0;
     }
+    if (entry.kind === 'ring') {
+      const bytes = entry.ring.values.byteLength;
+      track(this.context.deliver(to, as, { kind: 'ring', ring: entry.ring }, [entry.ring.values.buffer as ArrayBuffer]));
+      return bytes;
+    }
     const payload = tensorToPayload(entry.tensor);
     const state = this.graph.stateOf(id);
     // Disposed, unless a graph here still needs the value for backward().
@@ -434,6 +479,15 @@ function referencedIds(command: Command): readonly number[] {
       return [command.id];
     case CommandType.Train:
       return [...command.params, command.x, command.y];
+    case CommandType.RingOp:
+      return refsOf(command.args);
+    case CommandType.Reveal:
+      return command.parts;
+    case CommandType.RingFetch:
+    case CommandType.ShareTensor:
+      return [command.id];
+    case CommandType.RingStore:
+    case CommandType.Deal:
     case CommandType.Stats:
     case CommandType.Store:
     case CommandType.Objects:

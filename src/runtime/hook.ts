@@ -1,6 +1,6 @@
 /**
  * `sy.hook(tf)` starts the runtime (PySyft's `sy.TorchHook(torch)`): it picks
- * the tfjs backend, adds `.send()` to `tf.Tensor`, and from then on makes
+ * the tfjs backend, adds `.send()`, `.fixPrecision()` and `.share()` to `tf.Tensor`, and from then on makes
  * virtual workers, each an actor with its own store on a worker thread.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -16,6 +16,9 @@ import { type BackendName, isBackendName, selectBackend, useBackend } from './ba
 import { EventBus, type LifecycleEvent } from './event-bus.js';
 import { LocalWorker } from './local-worker.js';
 import { VirtualWorker } from './virtual-worker.js';
+import { type AdditiveSharingTensor, type ShareOptions, shareIntegerTensor } from '../smpc/additive-sharing-tensor.js';
+import type { FixedPrecisionOptions } from '../smpc/fixed-precision.js';
+import { FixedPrecisionTensor } from '../smpc/fixed-precision-tensor.js';
 
 declare module '@tensorflow/tfjs-core/dist/tensor.js' {
   interface Tensor<R extends Rank = Rank> {
@@ -23,6 +26,10 @@ declare module '@tensorflow/tfjs-core/dist/tensor.js' {
     send(worker: SendTarget, options?: SendOptions): PointerTensor<Tensor>;
     /** To several workers: a MultiPointerTensor with a copy at each. */
     send(first: SendTarget, second: SendTarget, ...more: (SendTarget | SendOptions)[]): MultiPointerTensor<Tensor>;
+    /** Encodes the values in fixed point over Z_2^64 (added by sy.hook). */
+    fixPrecision(options?: FixedPrecisionOptions): FixedPrecisionTensor;
+    /** Secret-shares an integer tensor among workers (added by sy.hook); real values need fixPrecision() first. */
+    share(...args: (VirtualWorker | ShareOptions)[]): AdditiveSharingTensor;
   }
 }
 
@@ -49,21 +56,27 @@ export async function hook(tfNamespace?: TfNamespace, options: HookOptions = {})
     throw new InvalidArgumentError(`sy.hook: unknown backend '${options.backend}'; use 'tensorflow', 'wasm' or 'cpu'.`);
   }
   const backend = options.backend !== undefined ? await useBackend(options.backend) : await selectBackend();
-  addSendToTensors([tf.Tensor.prototype, tfNamespace?.Tensor.prototype]);
+  addSyftMethodsToTensors([tf.Tensor.prototype, tfNamespace?.Tensor.prototype]);
   return new Hook(backend);
 }
 
-function addSendToTensors(prototypes: readonly unknown[]): void {
+function addSyftMethodsToTensors(prototypes: readonly unknown[]): void {
   for (const proto of new Set(prototypes)) {
     if (typeof proto !== 'object' || proto === null) continue;
-    Object.defineProperty(proto, 'send', {
-      value: function send(this: tf.Tensor, ...workers: unknown[]) {
+    const methods = {
+      send(this: tf.Tensor, ...workers: unknown[]) {
         return sendTensor(this, 'tf', false, ...workers);
       },
-      enumerable: false,
-      configurable: true,
-      writable: true,
-    });
+      fixPrecision(this: tf.Tensor, options?: FixedPrecisionOptions) {
+        return FixedPrecisionTensor.encode(this, options);
+      },
+      share(this: tf.Tensor, ...args: (VirtualWorker | ShareOptions)[]) {
+        return shareIntegerTensor(this, args);
+      },
+    };
+    for (const [name, value] of Object.entries(methods)) {
+      Object.defineProperty(proto, name, { value, enumerable: false, configurable: true, writable: true });
+    }
   }
 }
 

@@ -16,9 +16,15 @@ import {
   type InPlaceOp,
   type LinkReply,
   type ObjectSummary,
+  type RingPayload,
   type Slot,
   type StatsReply,
   type WireArg,
+  type DealCommand,
+  type RevealCommand,
+  type RingOpCommand,
+  type RingStoreCommand,
+  type ShareTensorCommand,
 } from '../transport/protocol.js';
 import { payloadToTensor, tensorToPayload, transferablesOf } from '../transport/tensor-payload.js';
 import { PointerTensor, type LocalTensor, type PointerLocation, type TensorKind } from '../pointers/pointer-tensor.js';
@@ -186,6 +192,22 @@ export class VirtualWorker implements OpTarget, SendTarget {
   /** @internal */
   unwrap(idAtLocation: number): Promise<LinkReply> {
     return this.#thread.request(this.#id, { type: CommandType.Unwrap, id: idAtLocation });
+  }
+
+  /** @internal A step of an SMPC protocol at this worker (see src/smpc/protocols.ts). */
+  smpc(command: RingStoreCommand | RingOpCommand | RevealCommand | DealCommand | ShareTensorCommand): void {
+    const transfer = command.type === CommandType.RingStore ? [command.ring.values.buffer as ArrayBuffer] : undefined;
+    this.#thread.enqueue(this.#id, command, transfer);
+  }
+
+  /** @internal This worker's share `id`; unless `keep`, it leaves the worker. */
+  fetchRing(id: number, keep: boolean): Promise<RingPayload> {
+    return this.#thread.request(this.#id, { type: CommandType.RingFetch, id, keep });
+  }
+
+  /** @internal A fresh object id (unique across all workers). */
+  nextId(): number {
+    return this.#owner.nextId();
   }
 
   /** @internal */

@@ -28,7 +28,11 @@ export function scaleOf(options: FixedPrecisionOptions = {}): bigint {
 }
 
 export function encodeFixed(values: ArrayLike<number>, shape: readonly number[], options: FixedPrecisionOptions = {}): RingTensor {
-  const scale = scaleOf(options);
+  return encodeScaled(values, shape, scaleOf(options));
+}
+
+/** round(v · scale) for every value, in two's complement; refuses values the ring cannot hold. */
+export function encodeScaled(values: ArrayLike<number>, shape: readonly number[], scale: bigint): RingTensor {
   const factor = Number(scale);
   const limit = 2 ** MAX_MAGNITUDE_BITS / factor;
   const out = new BigUint64Array(sizeOf(shape));
@@ -41,7 +45,11 @@ export function encodeFixed(values: ArrayLike<number>, shape: readonly number[],
 }
 
 export function decodeFixed(t: RingTensor, options: FixedPrecisionOptions = {}): Float64Array {
-  const factor = Number(scaleOf(options));
+  return decodeScaled(t, scaleOf(options));
+}
+
+export function decodeScaled(t: RingTensor, scale: bigint): Float64Array {
+  const factor = Number(scale);
   const out = new Float64Array(t.values.length);
   for (let i = 0; i < out.length; i++) out[i] = Number(BigInt.asIntN(64, t.values[i]!)) / factor;
   return out;
@@ -49,7 +57,10 @@ export function decodeFixed(t: RingTensor, options: FixedPrecisionOptions = {}):
 
 /** Divides every (signed) value by the scale, rounding toward -∞: the truncation after a fixed-point product. */
 export function truncateFixed(t: RingTensor, options: FixedPrecisionOptions = {}): RingTensor {
-  const scale = scaleOf(options);
+  return truncateScaled(t, scaleOf(options));
+}
+
+export function truncateScaled(t: RingTensor, scale: bigint): RingTensor {
   const out = new BigUint64Array(t.values.length);
   for (let i = 0; i < out.length; i++) {
     const signed = BigInt.asIntN(64, t.values[i]!);

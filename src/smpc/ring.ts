@@ -93,3 +93,110 @@ export function ringMatMul(a: RingTensor, b: RingTensor): RingTensor {
   }
   return { values: out, shape: [m, n] };
 }
+
+/** The same values under another shape (no copy: ring tensors are never changed in place). */
+export function ringReshape(a: RingTensor, shape: readonly number[]): RingTensor {
+  const known = shape.filter((d) => d !== -1);
+  const size = sizeOf(known);
+  const inferred = shape.map((d) => (d === -1 ? a.values.length / size : d));
+  if (shape.filter((d) => d === -1).length > 1 || sizeOf(inferred) !== a.values.length || inferred.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new InvalidArgumentError(`ring reshape: cannot reshape [${a.shape}] (${a.values.length} values) to [${shape}].`);
+  }
+  return { values: a.values, shape: inferred };
+}
+
+function stridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= shape[d]!;
+  }
+  return strides;
+}
+
+/** Permutes the axes (reverses them when `perm` is left out), as tf.transpose. */
+export function ringTranspose(a: RingTensor, perm?: readonly number[]): RingTensor {
+  const rank = a.shape.length;
+  const p = perm ?? a.shape.map((_, d) => rank - 1 - d);
+  if (p.length !== rank || [...p].sort((x, y) => x - y).some((d, i) => d !== i)) {
+    throw new InvalidArgumentError(`ring transpose: perm [${p}] is not a permutation of the ${rank} axes of [${a.shape}].`);
+  }
+  const shape = p.map((d) => a.shape[d]!);
+  const inStrides = stridesOf(a.shape);
+  const stepOf = p.map((d) => inStrides[d]!);
+  const out = new BigUint64Array(a.values.length);
+  const index = new Array<number>(rank).fill(0);
+  let from = 0;
+  for (let i = 0; i < out.length; i++) {
+    out[i] = a.values[from]!;
+    // Odometer over the output's index, tracking the input offset incrementally.
+    for (let d = rank - 1; d >= 0; d--) {
+      index[d]!++;
+      from += stepOf[d]!;
+      if (index[d]! < shape[d]!) break;
+      from -= stepOf[d]! * shape[d]!;
+      index[d] = 0;
+    }
+  }
+  return { values: out, shape };
+}
+
+/** The block starting at `begin` of extent `size` (-1: to the end), as tf.slice. */
+export function ringSlice(a: RingTensor, begin: readonly number[], size: readonly number[]): RingTensor {
+  const rank = a.shape.length;
+  const extent = size.map((s, d) => (s === -1 ? a.shape[d]! - begin[d]! : s));
+  if (begin.length !== rank || size.length !== rank || begin.some((b, d) => !(b >= 0 && extent[d]! >= 0 && b + extent[d]! <= a.shape[d]!))) {
+    throw new InvalidArgumentError(`ring slice: begin [${begin}] and size [${size}] do not fit in shape [${a.shape}].`);
+  }
+  const inStrides = stridesOf(a.shape);
+  const out = new BigUint64Array(sizeOf(extent));
+  const index = new Array<number>(rank).fill(0);
+  for (let i = 0; i < out.length; i++) {
+    let from = 0;
+    for (let d = 0; d < rank; d++) from += (begin[d]! + index[d]!) * inStrides[d]!;
+    out[i] = a.values[from]!;
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++index[d]! < extent[d]!) break;
+      index[d] = 0;
+    }
+  }
+  return { values: out, shape: extent };
+}
+
+/** Sum along one axis (all axes, to a scalar, when `axis` is left out). */
+export function ringSumAxis(a: RingTensor, axis?: number): RingTensor {
+  if (axis === undefined) return ringSum(a);
+  const rank = a.shape.length;
+  const d = axis < 0 ? axis + rank : axis;
+  if (!(Number.isInteger(d) && d >= 0 && d < rank)) {
+    throw new InvalidArgumentError(`ring sum: axis ${axis} is out of range for shape [${a.shape}].`);
+  }
+  const outer = sizeOf(a.shape.slice(0, d));
+  const n = a.shape[d]!;
+  const inner = sizeOf(a.shape.slice(d + 1));
+  const out = new BigUint64Array(outer * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let t = 0; t < n; t++) {
+      const base = (o * n + t) * inner;
+      for (let i = 0; i < inner; i++) out[o * inner + i] = BigInt.asUintN(64, out[o * inner + i]! + a.values[base + i]!);
+    }
+  }
+  return { values: out, shape: a.shape.filter((_, k) => k !== d) };
+}
+
+/** a + p, where the public p has a's shape or is a scalar. */
+export function ringAddPublic(a: RingTensor, p: RingTensor): RingTensor {
+  if (p.values.length === 1 && a.values.length !== 1) {
+    const k = p.values[0]!;
+    const out = new BigUint64Array(a.values.length);
+    for (let i = 0; i < out.length; i++) out[i] = BigInt.asUintN(64, a.values[i]! + k);
+    return { values: out, shape: a.shape };
+  }
+  return ringAdd(a, p);
+}
+
+/** a · p, where the public p has a's shape or is a scalar. */
+export function ringMulPublic(a: RingTensor, p: RingTensor): RingTensor {
+  return p.values.length === 1 && a.values.length !== 1 ? ringScale(a, p.values[0]!) : ringMul(a, p);
+}

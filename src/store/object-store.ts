@@ -2,8 +2,9 @@
  * One actor's objects. Each virtual worker owns exactly one store; no store is
  * ever shared between actors, even when they share a thread.
  *
- * An entry is a tensor or a chain link (a pointer to an object at another
- * worker, as alice holds after `x.send(bob).send(alice)`). Two more kinds of
+ * An entry is a tensor, a chain link (a pointer to an object at another
+ * worker, as alice holds after `x.send(bob).send(alice)`), or a ring tensor
+ * over Z_2^64 (a secret share, see src/smpc). Two more kinds of
  * id are remembered:
  * - failed: the op that should have produced it failed. With pipelining the
  *   caller already holds a pointer to it, and whatever reads it later must fail
@@ -12,10 +13,13 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { SyftError } from '../errors.js';
-import type { ActorAddress, PointerSummary, TensorSummary } from '../transport/protocol.js';
+import type { RingTensor } from '../smpc/ring.js';
+import type { ActorAddress, ObjectSummary } from '../transport/protocol.js';
 
 export type Entry =
   | { readonly kind: 'tensor'; readonly tensor: tf.Tensor }
+  /** Never changed in place, and never shared by two ids (its buffer may be transferred). */
+  | { readonly kind: 'ring'; readonly ring: RingTensor }
   | { readonly kind: 'pointer'; readonly location: ActorAddress; readonly idAtLocation: number };
 
 /** Why an id has no object: the op that should have produced it failed. */
@@ -82,9 +86,18 @@ export class ObjectStore {
   tensor(id: number): tf.Tensor {
     const entry = this.get(id);
     if (entry.kind !== 'tensor') {
-      throw new SyftError('INVALID_ARGUMENT', `object ${id} at '${this.owner}' is a pointer, not a tensor`);
+      throw new SyftError('INVALID_ARGUMENT', `object ${id} at '${this.owner}' is ${describe(entry)}, not a tensor`);
     }
     return entry.tensor;
+  }
+
+  /** The ring tensor (secret share) under `id`. */
+  ring(id: number): RingTensor {
+    const entry = this.get(id);
+    if (entry.kind !== 'ring') {
+      throw new SyftError('INVALID_ARGUMENT', `object ${id} at '${this.owner}' is ${describe(entry)}, not a share (ring tensor)`);
+    }
+    return entry.ring;
   }
 
   /** Removes an entry without disposing it (it is leaving the worker). */
@@ -152,12 +165,17 @@ export class ObjectStore {
     return removed;
   }
 
-  summaries(): Array<TensorSummary | PointerSummary> {
-    return [...this.#entries].map(([id, e]) =>
-      e.kind === 'tensor'
-        ? { id, kind: 'tensor' as const, shape: e.tensor.shape.slice(), dtype: e.tensor.dtype, preview: previewOf(e.tensor) }
-        : { id, kind: 'pointer' as const, location: e.location.actor, idAtLocation: e.idAtLocation },
-    );
+  summaries(): ObjectSummary[] {
+    return [...this.#entries].map(([id, e]): ObjectSummary => {
+      switch (e.kind) {
+        case 'tensor':
+          return { id, kind: 'tensor', shape: e.tensor.shape.slice(), dtype: e.tensor.dtype, preview: previewOf(e.tensor) };
+        case 'ring':
+          return { id, kind: 'ring', shape: [...e.ring.shape], preview: previewValues(Array.from(e.ring.values.subarray(0, PREVIEW_VALUES), String), e.ring.values.length) };
+        case 'pointer':
+          return { id, kind: 'pointer', location: e.location.actor, idAtLocation: e.idAtLocation };
+      }
+    });
   }
 
   #arrive(id: number): void {
@@ -170,6 +188,13 @@ export class ObjectStore {
 
 function previewOf(t: tf.Tensor): string {
   const values = t.dataSync();
-  const head = Array.from(values.subarray(0, PREVIEW_VALUES), (v) => (t.dtype === 'bool' ? String(v !== 0) : String(v)));
-  return `[${head.join(', ')}${values.length > PREVIEW_VALUES ? ', …' : ''}]`;
+  return previewValues(Array.from(values.subarray(0, PREVIEW_VALUES), (v) => (t.dtype === 'bool' ? String(v !== 0) : String(v))), values.length);
+}
+
+function previewValues(head: readonly string[], size: number): string {
+  return `[${head.join(', ')}${size > PREVIEW_VALUES ? ', …' : ''}]`;
+}
+
+function describe(entry: Entry): string {
+  return entry.kind === 'pointer' ? 'a pointer' : entry.kind === 'ring' ? 'a share (ring tensor)' : 'a tensor';
 }

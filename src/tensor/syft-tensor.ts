@@ -12,6 +12,10 @@ import type { PointerTensor } from '../pointers/pointer-tensor.js';
 import { type SendOptions, sendTensor, type SendTarget } from '../pointers/send.js';
 import { backwardLocal, bumpVersion, creatorOf } from '../autograd/local-graph.js';
 import type { OpMethods } from './op-methods-type.js';
+import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import { type AdditiveSharingTensor, type ShareOptions, shareIntegerTensor } from '../smpc/additive-sharing-tensor.js';
+import type { FixedPrecisionOptions } from '../smpc/fixed-precision.js';
+import { FixedPrecisionTensor } from '../smpc/fixed-precision-tensor.js';
 
 export interface SyftTensor extends OpMethods<SyftTensor> {}
 
@@ -139,6 +143,16 @@ export class SyftTensor {
   send(...args: (SendTarget | SendOptions | undefined)[]): PointerTensor<SyftTensor> | MultiPointerTensor<SyftTensor> {
     const given = args.filter((a) => a !== undefined);
     return sendTensor(this.tensor, 'syft', this.requiresGrad, ...given) as PointerTensor<SyftTensor> | MultiPointerTensor<SyftTensor>;
+  }
+
+  /** Encodes the values in fixed point over Z_2^64 (PySyft's fix_precision(); 16 fractional bits by default). */
+  fixPrecision(options?: FixedPrecisionOptions): FixedPrecisionTensor {
+    return FixedPrecisionTensor.encode(this.tensor, options);
+  }
+
+  /** Secret-shares an integer tensor among workers; real values go through fixPrecision() first. */
+  share(...args: (VirtualWorker | ShareOptions)[]): AdditiveSharingTensor {
+    return shareIntegerTensor(this.tensor, args);
   }
 
   /** Disposes the tensor and its gradient. */

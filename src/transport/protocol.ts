@@ -53,6 +53,13 @@ export enum CommandType {
   RequireGrad = 'require-grad',
   Stats = 'stats',
   Train = 'train',
+  // Secure multi-party computation: shares live in the store as ring tensors.
+  RingStore = 'ring-store',
+  RingOp = 'ring-op',
+  RingFetch = 'ring-fetch',
+  Reveal = 'reveal',
+  Deal = 'deal',
+  ShareTensor = 'share-tensor',
 }
 
 /** Where an actor lives: its id and the thread that hosts it. */
@@ -201,7 +208,95 @@ export interface TrainCommand {
   readonly job: TrainJob;
 }
 
+/** A tensor over Z_2^64 (a secret share, or an opened masked value); its buffer transfers. */
+export interface RingPayload {
+  readonly values: BigUint64Array;
+  readonly shape: readonly number[];
+}
+
+/** Put a ring tensor (a share dealt by the caller) into the store under `id`. */
+export interface RingStoreCommand {
+  readonly type: CommandType.RingStore;
+  readonly id: number;
+  readonly ring: RingPayload;
+}
+
+/**
+ * Run registered ring op `op` (src/smpc/ring-ops.ts) on ring tensors of this
+ * store (ids) and public values (`{ value }`), storing the result under `out`.
+ */
+export interface RingOpCommand {
+  readonly type: CommandType.RingOp;
+  readonly op: string;
+  readonly args: readonly WireArg[];
+  readonly out: number;
+}
+
+/** Read a ring tensor; unless `keep`, it leaves the store. */
+export interface RingFetchCommand {
+  readonly type: CommandType.RingFetch;
+  readonly id: number;
+  readonly keep: boolean;
+}
+
+/**
+ * Open shares in one round: this party (number `index` of `parties`) sends its
+ * shares `parts` to every other party over the worker-to-worker channels, and
+ * stores the sums of everyone's shares under `out` once all have arrived.
+ * Every party runs the same command with its own index.
+ */
+export interface RevealCommand {
+  readonly type: CommandType.Reveal;
+  readonly parts: readonly number[];
+  readonly parties: readonly ActorAddress[];
+  readonly index: number;
+  readonly out: readonly number[];
+}
+
+/** What a crypto provider deals: correlated randomness for one protocol step. */
+export type DealRequest =
+  /** A Beaver triple a, b, c = a·b for an element-wise product of this shape. */
+  | { readonly kind: 'mul'; readonly shape: readonly number[] }
+  /** A Beaver triple a [m, k], b [k, n], c = a·b for a matrix product. */
+  | { readonly kind: 'matMul'; readonly a: readonly number[]; readonly b: readonly number[] }
+  /** A truncation mask r with floor((r mod 2^63) / scale) and the top bit of r, for dividing shares by `scale`. */
+  | { readonly kind: 'truncation'; readonly shape: readonly number[]; readonly scale: bigint }
+  /** Shares of zero, to re-randomize shares (refresh). */
+  | { readonly kind: 'zero'; readonly shape: readonly number[] };
+
+/**
+ * At the crypto provider: draw what `request` asks for, split each value into
+ * one share per party, and deliver party p's shares under the ids `out`
+ * (the same ids at every party). The provider keeps nothing.
+ */
+export interface DealCommand {
+  readonly type: CommandType.Deal;
+  readonly request: DealRequest;
+  readonly parties: readonly ActorAddress[];
+  readonly out: readonly number[];
+}
+
+/**
+ * At the worker holding tensor `id`: encode it in fixed point (times `weight`,
+ * when given), split it into one share per party with a CSPRNG, and deliver
+ * each party its share under `out`. The tensor stays; only shares leave.
+ */
+export interface ShareTensorCommand {
+  readonly type: CommandType.ShareTensor;
+  readonly id: number;
+  readonly scale: bigint;
+  readonly weight?: number;
+  readonly parties: readonly ActorAddress[];
+  readonly out: number;
+}
+
 export type Command =
+  | RingStoreCommand
+  | RingOpCommand
+  | RingFetchCommand
+  | RevealCommand
+  | DealCommand
+  | ShareTensorCommand
   | TrainCommand
   | StatsCommand
   | SyncCommand
@@ -254,7 +349,15 @@ export interface PointerSummary {
   readonly idAtLocation: number;
 }
 
-export type ObjectSummary = TensorSummary | PointerSummary;
+/** A ring tensor: a secret share (its values look random by design). */
+export interface RingSummary {
+  readonly id: number;
+  readonly kind: 'ring';
+  readonly shape: readonly number[];
+  readonly preview: string;
+}
+
+export type ObjectSummary = TensorSummary | PointerSummary | RingSummary;
 
 /** Where a chain link pointed. */
 export interface LinkReply {
@@ -273,7 +376,7 @@ export interface ReplyOf {
   [CommandType.Op]: undefined;
   [CommandType.Delete]: DeleteReply;
   [CommandType.Fetch]: FetchReply;
-  [CommandType.Objects]: readonly (TensorSummary | PointerSummary)[];
+  [CommandType.Objects]: readonly ObjectSummary[];
   [CommandType.Clear]: DeletedReply;
   [CommandType.Expect]: undefined;
   [CommandType.Move]: MoveReply;
@@ -286,6 +389,12 @@ export interface ReplyOf {
   [CommandType.RequireGrad]: undefined;
   [CommandType.Stats]: StatsReply;
   [CommandType.Train]: { readonly losses: readonly number[] };
+  [CommandType.RingStore]: undefined;
+  [CommandType.RingOp]: undefined;
+  [CommandType.RingFetch]: RingPayload;
+  [CommandType.Reveal]: undefined;
+  [CommandType.Deal]: undefined;
+  [CommandType.ShareTensor]: undefined;
 }
 
 /** A fetched tensor, with its autograd state: get() brings value and gradient home together. */
@@ -294,10 +403,20 @@ export interface FetchReply extends TensorPayload {
   readonly grad?: TensorPayload;
 }
 
+/** Why an object is missing: the op that failed and its cause. */
+export interface StoredFailureLike {
+  readonly op: string;
+  readonly message: string;
+  readonly code: string | undefined;
+}
+
 /** What arrives at a worker from another one: a tensor, a chain link, or the failure that replaced it. */
 export type DeliveredItem =
   | { readonly kind: 'tensor'; readonly tensor: TensorPayload; readonly requiresGrad?: boolean; readonly grad?: TensorPayload }
   | { readonly kind: 'pointer'; readonly location: ActorAddress; readonly idAtLocation: number }
+  | { readonly kind: 'ring'; readonly ring: RingPayload }
+  /** One party's shares for a Reveal (delivered under the id of the reveal's first output), or why it has none. */
+  | { readonly kind: 'reveal-part'; readonly from: number; readonly parts: readonly RingPayload[] | StoredFailureLike }
   | { readonly kind: 'failure'; readonly op: string; readonly message: string; readonly code: string | undefined };
 
 /**

@@ -53,23 +53,24 @@ function trainCentrally(model: sy.nn.Module, x: tf.Tensor2D, y: tf.Tensor2D, rou
 }
 
 describe('fedAvg', () => {
-  test('identical clients give the same model as centralized training (owner and trusted aggregator)', async () => {
+  test('identical clients give the same model as centralized training (owner, trusted aggregator, secure aggregation)', async () => {
     const { x, y } = samples(1);
     const copies = new sy.BaseDataset(tf.concat([x, x, x]), tf.concat([y, y, y]));
     const fd = sy.federate(copies, workers.slice(0, 3)); // 'even': each worker gets one copy of the 8 samples
     const init = sy.nn.sequential(sy.nn.linear(3, 4), sy.nn.tanh(), sy.nn.linear(4, 1));
     const central = init.copy();
     trainCentrally(central, x, y, 3, 2, 3, 0.1);
-    for (const at of [undefined, aggregator]) {
+    for (const at of [undefined, aggregator, 'secure'] as const) {
       const { model, rounds } = await sy.federated.fedAvg(init.copy(), fd, {
         rounds: 3,
         localEpochs: 2,
         batchSize: 3,
         loss: 'mse',
         optimizer: { kind: 'sgd', lr: 0.1 },
-        ...(at === undefined ? {} : { aggregator: at }),
+        ...(at === undefined ? {} : at === 'secure' ? { secureAggregation: true } : { aggregator: at }),
       });
       expect(rounds.map((r) => r.participants)).toEqual([0, 1, 2].map(() => ['w0', 'w1', 'w2']));
+      // Secure aggregation rounds each average to 24 fractional bits (6e-8) before float32.
       expectClose(valuesOf(model), valuesOf(central), 2e-6);
     }
     fd.dispose();
@@ -93,6 +94,18 @@ describe('fedAvg', () => {
     // Only the averaged parameters came home, never a single worker's.
     expect(fetched.length).toBe(names.length);
     for (const name of names) expectClose([Array.from(atAggregator[name]!.dataSync())], [Array.from(average[name]!.dataSync())], 1e-6);
+    await sy.testing.assertNoLeaks(hook);
+
+    // On shares among the three workers: nothing comes home but the average's shares.
+    const events: string[] = [];
+    const watch = hook.events$.subscribe((e) => events.push(e.type));
+    const secure = await sy.federated.averageSecurely(
+      models.map((m, k) => ({ model: m.copy().send(workers[k]!), weight: counts[k]! })),
+      workers.slice(0, 3),
+    );
+    watch.unsubscribe();
+    expect(events.filter((t) => t === 'fetched')).toEqual([]);
+    for (const name of names) expectClose([Array.from(secure[name]!.dataSync())], [Array.from(average[name]!.dataSync())], 1e-6);
     await sy.testing.assertNoLeaks(hook);
   });
 

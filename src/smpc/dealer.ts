@@ -1,0 +1,57 @@
+/**
+ * What a trusted dealer (CrypTen's TTP provider, PySyft's crypto_provider)
+ * draws: correlated randomness, already split into one list of shares per
+ * party. All randomness comes from the CSPRNG (randomRing). The dealer learns
+ * nothing about the parties' secrets: it never sees any of their values.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import type { DealRequest } from '../transport/protocol.js';
+import { randomRing, splitShares } from './additive-shares.js';
+import { ringMul, type RingTensor, sizeOf } from './ring.js';
+import { ringMatMulWasm } from './ring-matmul-wasm.js';
+
+const HALF = 1n << 63n;
+
+/** Shares for each party, in the order the protocol uses them (see DealRequest). */
+export function deal(request: DealRequest, parties: number): RingTensor[][] {
+  const values = dealValues(request);
+  const perValue = values.map((v) => splitShares(v, parties));
+  return Array.from({ length: parties }, (_, p) => perValue.map((shares) => shares[p]!));
+}
+
+function random(shape: readonly number[]): RingTensor {
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new InvalidArgumentError(`deal: [${shape}] is not a tensor shape.`);
+  }
+  return randomRing(shape, sizeOf(shape));
+}
+
+function dealValues(request: DealRequest): RingTensor[] {
+  switch (request.kind) {
+    case 'mul': {
+      const [a, b] = [random(request.shape), random(request.shape)];
+      return [a, b, ringMul(a, b)];
+    }
+    case 'matMul': {
+      const [a, b] = [random(request.a), random(request.b)];
+      return [a, b, ringMatMulWasm(a, b)];
+    }
+    case 'truncation': {
+      const r = random(request.shape);
+      const div = new BigUint64Array(r.values.length);
+      const msb = new BigUint64Array(r.values.length);
+      for (let i = 0; i < div.length; i++) {
+        const v = r.values[i]!;
+        div[i] = (v & (HALF - 1n)) / request.scale;
+        msb[i] = v >> 63n;
+      }
+      return [r, { values: div, shape: r.shape }, { values: msb, shape: r.shape }];
+    }
+    case 'zero':
+      return [{ values: new BigUint64Array(sizeOf(request.shape)), shape: [...request.shape] }];
+    default: {
+      const unknown: never = request;
+      throw new InvalidArgumentError(`deal: unknown request kind ${String((unknown as { kind: unknown }).kind)}.`);
+    }
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * A worker's side of the SMPC protocols: ring ops on its shares, opening
+ * masked values with the other parties (Reveal), dealing as a crypto provider,
+ * and sharing a tensor it holds. Shares travel worker to worker over the
+ * direct channels; the main thread sees none of them.
+ *
+ * Opening never blocks the party's command stream: a Reveal sends this party's
+ * shares at once and marks its outputs pending; commands that read them wait
+ * (the store's pending mechanism). Every party receives the same protocol
+ * steps in the same order, so the k-th opening depends only on earlier ones
+ * and no two parties can wait for each other.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { serializeError } from '../errors.js';
+import { FailedInputError, type ObjectStore, type StoredFailure } from '../store/object-store.js';
+import type {
+  ActorAddress,
+  DealCommand,
+  DeliveredItem,
+  RevealCommand,
+  RingOpCommand,
+  RingPayload,
+  ShareTensorCommand,
+  WireArg,
+} from '../transport/protocol.js';
+import { splitShares } from './additive-shares.js';
+import { deal } from './dealer.js';
+import { encodeScaled } from './fixed-precision.js';
+import { ringAdd, type RingTensor } from './ring.js';
+import { executeRingOp } from './ring-ops.js';
+
+/** How a party reaches the others. */
+export interface PartyChannels {
+  readonly self: ActorAddress;
+  /** Delivers an item to another actor (or this one); the returned work is tracked by the caller. */
+  deliver(to: ActorAddress, id: number, item: DeliveredItem, transfer: ArrayBuffer[]): void;
+}
+
+/** One opening in progress, keyed by the id of its first output. */
+interface Opening {
+  readonly contributions: Map<number, readonly RingTensor[]>;
+  failure: StoredFailure | undefined;
+  /** Set when this party's own Reveal ran. */
+  own: { readonly parties: number; readonly out: readonly number[] } | undefined;
+}
+
+export class Party {
+  readonly #openings = new Map<number, Opening>();
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly channels: PartyChannels,
+  ) {}
+
+  /** Openings waiting for another party's shares (a leak check: 0 when idle). */
+  get openingsInProgress(): number {
+    return this.#openings.size;
+  }
+
+  ringOp(command: RingOpCommand): void {
+    const args = command.args.map((arg) => this.#resolve(arg));
+    this.store.set(command.out, { kind: 'ring', ring: executeRingOp(command.op, args) });
+  }
+
+  /**
+   * Sends this party's shares of `parts` to every other party, and stores
+   * the opened sums under `out` once everyone's shares are here. A part that
+   * failed is sent as that failure, so the others fail too instead of waiting.
+   */
+  reveal(command: RevealCommand): void {
+    const key = command.out[0]!;
+    let parts: RingTensor[] | undefined;
+    let failure: StoredFailure | undefined;
+    try {
+      parts = command.parts.map((id) => this.store.ring(id));
+    } catch (error) {
+      failure = error instanceof FailedInputError ? error.failure : { op: 'reveal', ...serializeError(error) };
+    }
+    command.parties.forEach((to, j) => {
+      if (j === command.index) return;
+      const item: DeliveredItem = { kind: 'reveal-part', from: command.index, parts: parts === undefined ? failure! : parts.map(payloadOf) };
+      this.channels.deliver(to, key, item, []);
+    });
+    for (const id of command.out) this.store.expect(id);
+    const opening = this.#opening(key);
+    opening.own = { parties: command.parties.length, out: command.out };
+    opening.contributions.set(command.index, parts ?? []);
+    opening.failure ??= failure;
+    this.#complete(key, opening);
+  }
+
+  /** Another party's shares for an opening (which may not have started here yet). */
+  receiveRevealPart(key: number, item: Extract<DeliveredItem, { kind: 'reveal-part' }>): void {
+    const opening = this.#opening(key);
+    if (Array.isArray(item.parts)) opening.contributions.set(item.from, item.parts as readonly RingPayload[]);
+    else {
+      opening.failure ??= item.parts as StoredFailure;
+      opening.contributions.set(item.from, []);
+    }
+    this.#complete(key, opening);
+  }
+
+  /** As the crypto provider: draws the request's randomness and hands each party its shares. */
+  deal(command: DealCommand): void {
+    let perParty: RingTensor[][];
+    try {
+      perParty = deal(command.request, command.parties.length);
+    } catch (error) {
+      const failure = { kind: 'failure', op: `deal ${command.request.kind}`, ...serializeError(error) } as const;
+      for (const to of command.parties) for (const id of command.out) this.channels.deliver(to, id, failure, []);
+      throw error;
+    }
+    command.parties.forEach((to, p) => {
+      perParty[p]!.forEach((share, k) => this.channels.deliver(to, command.out[k]!, { kind: 'ring', ring: share }, [share.values.buffer as ArrayBuffer]));
+    });
+  }
+
+  /** Secret-shares a tensor this worker holds among the parties; only shares leave. */
+  shareTensor(command: ShareTensorCommand, tensor: () => tf.Tensor): void {
+    let shares: RingTensor[];
+    try {
+      const t = tensor();
+      const values = t.dataSync();
+      const weighted = command.weight === undefined ? values : Float64Array.from(values, (v) => v * command.weight!);
+      shares = splitShares(encodeScaled(weighted, t.shape, command.scale), command.parties.length);
+    } catch (error) {
+      const failure: StoredFailure = error instanceof FailedInputError ? error.failure : { op: 'share', ...serializeError(error) };
+      for (const to of command.parties) this.channels.deliver(to, command.out, { kind: 'failure', ...failure }, []);
+      throw error;
+    }
+    command.parties.forEach((to, p) => this.channels.deliver(to, command.out, { kind: 'ring', ring: shares[p]! }, [shares[p]!.values.buffer as ArrayBuffer]));
+  }
+
+  #resolve(arg: WireArg): unknown {
+    if (typeof arg === 'number') return this.store.ring(arg);
+    if ('value' in arg) return arg.value;
+    throw new FailedInputError(-1, { op: 'ring-op', message: 'ring ops take share ids and public values only', code: 'INVALID_ARGUMENT' });
+  }
+
+  #opening(key: number): Opening {
+    let opening = this.#openings.get(key);
+    if (opening === undefined) this.#openings.set(key, (opening = { contributions: new Map(), failure: undefined, own: undefined }));
+    return opening;
+  }
+
+  #complete(key: number, opening: Opening): void {
+    const own = opening.own;
+    if (own === undefined || opening.contributions.size < own.parties) return;
+    this.#openings.delete(key);
+    if (opening.failure !== undefined) {
+      this.store.fail(own.out, opening.failure);
+      return;
+    }
+    const all = [...opening.contributions.values()];
+    own.out.forEach((id, k) => this.store.set(id, { kind: 'ring', ring: all.slice(1).reduce((s, parts) => ringAdd(s, parts[k]!), all[0]![k]!) }));
+  }
+}
+
+function payloadOf(t: RingTensor): RingPayload {
+  return { values: t.values, shape: t.shape };
+}

@@ -1,0 +1,88 @@
+/**
+ * The multi-party protocols, as sequences of per-party ring ops and openings.
+ * They run in the parties' command streams, pipelined: nothing here awaits.
+ * Shares are named by one id, the same at every party (each store is its own
+ * namespace); party 0 is the leader that adds public constants.
+ */
+import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import { CommandType, type WireArg } from '../transport/protocol.js';
+import type { TripleProvider } from './crypto-provider.js';
+import type { RingOpName } from './ring-ops.js';
+
+export type Parties = readonly VirtualWorker[];
+
+/** An argument of a ring op as each party sees it: a share id, or a public value. */
+type PartyArg = number | { readonly value: unknown };
+
+/** Runs `op` at every party (arguments may depend on the party's index); returns the result's id. */
+export function ringOpAtParties(parties: Parties, op: RingOpName, args: (index: number) => readonly PartyArg[]): number {
+  const out = parties[0]!.nextId();
+  parties.forEach((w, i) => w.smpc({ type: CommandType.RingOp, op, args: args(i) as readonly WireArg[], out }));
+  return out;
+}
+
+export function release(parties: Parties, ids: readonly number[]): void {
+  for (const w of parties) for (const id of ids) w.release(id);
+}
+
+/** Opens shared values in one round: every party ends up holding the plaintext sums under the returned ids. */
+export function open(parties: Parties, parts: readonly number[]): number[] {
+  const out = parts.map(() => parties[0]!.nextId());
+  const addresses = parties.map((p) => p.address);
+  parties.forEach((w, index) => w.smpc({ type: CommandType.Reveal, parts, parties: addresses, index, out }));
+  return out;
+}
+
+const leader = (i: number) => ({ value: i === 0 });
+
+/**
+ * Beaver's multiplication of shared x and y (element-wise, or matrix product):
+ * 1. the provider deals a triple a, b, c = a·b (shapes of x and y);
+ * 2. each party masks its shares: e_i = x_i - a_i, f_i = y_i - b_i;
+ * 3. e and f are opened together, in one round (CrypTen's reveal_batch); they
+ *    are uniformly random, so they show nothing of x or y;
+ * 4. each party computes z_i = c_i + e·b_i + a_i·f (+ e·f at the leader).
+ * The result carries the product of both scales; see truncate().
+ */
+export function beaverProduct(
+  kind: 'mul' | 'matMul',
+  x: number,
+  y: number,
+  shapes: { readonly x: readonly number[]; readonly y: readonly number[] },
+  parties: Parties,
+  provider: TripleProvider,
+): number {
+  const [a, b, c] = provider.deal(kind === 'mul' ? { kind, shape: shapes.x } : { kind, a: shapes.x, b: shapes.y }, parties) as [number, number, number];
+  const e = ringOpAtParties(parties, 'sub', () => [x, a]);
+  const f = ringOpAtParties(parties, 'sub', () => [y, b]);
+  const [eOpen, fOpen] = open(parties, [e, f]) as [number, number];
+  const z = ringOpAtParties(parties, kind === 'mul' ? 'beaverMul' : 'beaverMatMul', (i) => [eOpen, fOpen, a, b, c, leader(i)]);
+  release(parties, [a, b, c, e, f, eOpen, fOpen]);
+  return z;
+}
+
+/**
+ * Divides shared x by the public `scale` (after a fixed-point product), for
+ * any number of parties:
+ * 1. the provider deals r (uniform), floor((r mod 2^63) / scale) and r's top bit;
+ * 2. each party masks: c_i = x_i + r_i (+ 2^62 at the leader);
+ * 3. c is opened (uniform, so it shows nothing);
+ * 4. each party finishes locally (ring-ops.ts, truncationFinish, has the algebra).
+ * Needs |x| < 2^62; the result is off by at most one unit in the last place.
+ */
+export function truncate(x: number, shape: readonly number[], scale: bigint, parties: Parties, provider: TripleProvider): number {
+  const [r, rDiv, rMsb] = provider.deal({ kind: 'truncation', shape, scale }, parties) as [number, number, number];
+  const masked = ringOpAtParties(parties, 'truncationMask', (i) => [x, r, leader(i)]);
+  const [c] = open(parties, [masked]) as [number];
+  const out = ringOpAtParties(parties, 'truncationFinish', (i) => [c, rDiv, rMsb, leader(i), { value: scale }]);
+  release(parties, [r, rDiv, rMsb, masked, c]);
+  return out;
+}
+
+/** Re-randomizes shares by adding dealt shares of zero; the value is unchanged. */
+export function refreshShares(x: number, shape: readonly number[], parties: Parties, provider: TripleProvider): number {
+  const [zero] = provider.deal({ kind: 'zero', shape }, parties) as [number];
+  const out = ringOpAtParties(parties, 'add', () => [x, zero]);
+  release(parties, [zero]);
+  return out;
+}

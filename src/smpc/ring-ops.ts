@@ -1,0 +1,137 @@
+/**
+ * The ops a party may run on its shares, one entry each (as tfjs-core
+ * registers kernels): workers dispatch a RingOp command through this table
+ * and run nothing else. Arguments arrive resolved: store ids become the ring
+ * tensors they name, `{ value }` arguments are public values.
+ *
+ * Each op is local to one party; the protocols that need several parties
+ * (multiplication, truncation) are sequences of these ops and Reveal rounds,
+ * driven by src/smpc/protocols.ts.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import {
+  ringAdd,
+  ringAddPublic,
+  ringMul,
+  ringMulPublic,
+  ringNeg,
+  ringReshape,
+  ringScale,
+  ringSlice,
+  ringSub,
+  ringSumAxis,
+  ringTranspose,
+  type RingTensor,
+} from './ring.js';
+import { ringMatMulWasm } from './ring-matmul-wasm.js';
+
+const HALF = 1n << 63n;
+const LOW_MASK = HALF - 1n;
+const OFFSET = 1n << 62n;
+
+function copy(x: RingTensor): RingTensor {
+  return { values: x.values.slice(), shape: x.shape };
+}
+
+/**
+ * Beaver's product for party i, given the opened e = x - a and f = y - b and
+ * its shares of the triple (a, b, c = a·b):
+ *   z_i = c_i + e·b_i + a_i·f (+ e·f at the leader, party 0),
+ * so that Σ z_i = (e + a)·(f + b) = x·y.
+ */
+function beaverMul(e: RingTensor, f: RingTensor, a: RingTensor, b: RingTensor, c: RingTensor, leader: boolean): RingTensor {
+  const out = new BigUint64Array(c.values.length);
+  const [ev, fv, av, bv, cv] = [e.values, f.values, a.values, b.values, c.values];
+  for (let i = 0; i < out.length; i++) {
+    const term = cv[i]! + ev[i]! * bv[i]! + av[i]! * fv[i]!;
+    out[i] = BigInt.asUintN(64, leader ? term + ev[i]! * fv[i]! : term);
+  }
+  return { values: out, shape: c.shape };
+}
+
+/** The matrix form: z_i = c_i + e·b_i + a_i·f (+ e·f); the leader folds e·(b_i + f) into one product. */
+function beaverMatMul(e: RingTensor, f: RingTensor, a: RingTensor, b: RingTensor, c: RingTensor, leader: boolean): RingTensor {
+  const eb = ringMatMulWasm(e, leader ? ringAdd(b, f) : b);
+  return ringAdd(ringAdd(c, eb), ringMatMulWasm(a, f));
+}
+
+/**
+ * Truncation (division of a shared x by a public scale), step 1 of 2: mask
+ * x' = x + 2^62 (which lies in [0, 2^63) whenever |x| < 2^62) with a dealt
+ * uniform r. c = x' + r is then opened; it is uniform, so it shows nothing.
+ */
+function truncationMask(x: RingTensor, r: RingTensor, leader: boolean): RingTensor {
+  const out = new BigUint64Array(x.values.length);
+  for (let i = 0; i < out.length; i++) out[i] = BigInt.asUintN(64, x.values[i]! + r.values[i]! + (leader ? OFFSET : 0n));
+  return { values: out, shape: x.shape };
+}
+
+/**
+ * Step 2, with c opened and the dealer's shares of r_div = floor((r mod 2^63) / s)
+ * and r_msb = r >> 63. Write c_low = c mod 2^63. Because x' + (r mod 2^63) < 2^64,
+ *   x' = c_low - (r mod 2^63) + 2^63·b,  with b = c_msb XOR r_msb = c_msb + (1 - 2c_msb)·r_msb,
+ * which is linear in the shares of r_msb. So each party outputs
+ *   -r_div_i + floor(2^63 / s)·(1 - 2c_msb)·r_msb_i
+ * and the leader adds floor(c_low / s) + floor(2^63 / s)·c_msb - floor(2^62 / s).
+ * The sum is x / s, off by at most one unit in the last place (the borrow of
+ * the two floors; exact otherwise for s a power of two). No wrap-around error,
+ * for any number of parties: PySyft 0.2's local truncation failed with three.
+ */
+function truncationFinish(c: RingTensor, rDiv: RingTensor, rMsb: RingTensor, leader: boolean, scale: bigint): RingTensor {
+  const k = HALF / scale;
+  const offset = OFFSET / scale;
+  const out = new BigUint64Array(c.values.length);
+  for (let i = 0; i < out.length; i++) {
+    const cv = c.values[i]!;
+    const cMsb = cv >> 63n;
+    let share = k * (1n - 2n * cMsb) * rMsb.values[i]! - rDiv.values[i]!;
+    if (leader) share += (cv & LOW_MASK) / scale + k * cMsb - offset;
+    out[i] = BigInt.asUintN(64, share);
+  }
+  return { values: out, shape: c.shape };
+}
+
+function leaderOnly(op: (x: RingTensor, p: RingTensor) => RingTensor) {
+  return (x: RingTensor, p: RingTensor, leader: boolean): RingTensor => (leader ? op(x, p) : copy(x));
+}
+
+export const RING_OPS = {
+  copy,
+  add: ringAdd,
+  sub: ringSub,
+  neg: ringNeg,
+  /** Product of two tensors held by one party (a share times a public tensor, or plaintext ring math). */
+  mul: ringMul,
+  scale: (x: RingTensor, k: bigint) => ringScale(x, k),
+  /** A public value is added once, by the leader. */
+  addPublic: leaderOnly(ringAddPublic),
+  /** public - x: every party negates, the leader adds the public value. */
+  subFromPublic: (x: RingTensor, p: RingTensor, leader: boolean) => (leader ? ringAddPublic(ringNeg(x), p) : ringNeg(x)),
+  mulPublic: ringMulPublic,
+  matMulPublic: (x: RingTensor, p: RingTensor) => ringMatMulWasm(x, p),
+  publicMatMul: (p: RingTensor, x: RingTensor) => ringMatMulWasm(p, x),
+  sum: (x: RingTensor, axis: number | null) => ringSumAxis(x, axis ?? undefined),
+  // A copy: two store entries never share a buffer, because fetch and move transfer it.
+  reshape: (x: RingTensor, shape: readonly number[]) => copy(ringReshape(x, shape)),
+  transpose: (x: RingTensor, perm: readonly number[] | null) => ringTranspose(x, perm ?? undefined),
+  slice: (x: RingTensor, begin: readonly number[], size: readonly number[]) => ringSlice(x, begin, size),
+  beaverMul,
+  beaverMatMul,
+  truncationMask,
+  truncationFinish,
+} as const;
+
+export type RingOpName = keyof typeof RING_OPS;
+
+export function isRingOpName(name: string): name is RingOpName {
+  return Object.prototype.hasOwnProperty.call(RING_OPS, name);
+}
+
+/** Runs a registered ring op; anything else is refused. */
+export function executeRingOp(name: string, args: readonly unknown[]): RingTensor {
+  if (!isRingOpName(name)) {
+    throw new InvalidArgumentError(`'${name}' is not a registered ring op; known: ${Object.keys(RING_OPS).join(', ')}.`);
+  }
+  const op = RING_OPS[name] as (...a: readonly unknown[]) => RingTensor;
+  return op(...args);
+}
