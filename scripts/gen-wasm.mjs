@@ -7,7 +7,7 @@ import wabtInit from 'wabt';
 const dir = 'src/smpc/wasm';
 const wabt = await wabtInit();
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.wat'))) {
-  const module = wabt.parseWat(file, readFileSync(join(dir, file), 'utf8'), { bulk_memory: true });
+  const module = wabt.parseWat(file, readFileSync(join(dir, file), 'utf8'), { bulk_memory: true, simd: true });
   const { buffer } = module.toBinary({});
   module.destroy();
   const out = join(dir, file.replace(/\.wat$/, '.wasm.generated.ts'));

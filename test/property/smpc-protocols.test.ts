@@ -104,7 +104,8 @@ describe('shares at workers', () => {
       }),
       { numRuns: 16 },
     );
-    const entry = fc.double({ min: -16, max: 16, noNaN: true });
+    // Magnitudes in [1, 16]: a fixed-point entry near 0 has no relative precision to speak of.
+    const entry = fc.tuple(fc.double({ min: 1, max: 16, noNaN: true }), fc.boolean()).map(([v, neg]) => (neg ? -v : v));
     await fc.assert(
       fc.asyncProperty(
         fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 })).chain(([m, k, n]) =>
@@ -119,11 +120,12 @@ describe('shares at workers', () => {
           for (let i = 0; i < m; i++) {
             for (let j = 0; j < n; j++) {
               let want = 0;
-              let scale = 1;
+              let scale = 0;
               for (let t = 0; t < k; t++) {
                 want += a[i * k + t]! * b[t * n + j]!;
                 scale += Math.abs(a[i * k + t]! * b[t * n + j]!);
               }
+              // Relative to Σ|x·y|: the sum itself may cancel to near 0.
               expect(Math.abs(got[i * n + j]! - want)).toBeLessThanOrEqual(2 ** -14 * scale);
             }
           }
@@ -131,7 +133,7 @@ describe('shares at workers', () => {
           y.dispose();
         },
       ),
-      { numRuns: 16 },
+      { numRuns: 40 },
     );
     await expectNothingLeft();
   });
