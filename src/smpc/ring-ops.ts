@@ -42,9 +42,11 @@ function copy(x: RingTensor): RingTensor {
 function beaverMul(e: RingTensor, f: RingTensor, a: RingTensor, b: RingTensor, c: RingTensor, leader: boolean): RingTensor {
   const out = new BigUint64Array(c.values.length);
   const [ev, fv, av, bv, cv] = [e.values, f.values, a.values, b.values, c.values];
+  // Every intermediate goes through asUintN(64, …): V8 then keeps it in a machine word (about 20x faster).
   for (let i = 0; i < out.length; i++) {
-    const term = cv[i]! + ev[i]! * bv[i]! + av[i]! * fv[i]!;
-    out[i] = BigInt.asUintN(64, leader ? term + ev[i]! * fv[i]! : term);
+    let z = BigInt.asUintN(64, cv[i]! + BigInt.asUintN(64, ev[i]! * bv[i]!));
+    z = BigInt.asUintN(64, z + BigInt.asUintN(64, av[i]! * fv[i]!));
+    out[i] = leader ? BigInt.asUintN(64, z + BigInt.asUintN(64, ev[i]! * fv[i]!)) : z;
   }
   return { values: out, shape: c.shape };
 }
@@ -62,7 +64,8 @@ function beaverMatMul(e: RingTensor, f: RingTensor, a: RingTensor, b: RingTensor
  */
 function truncationMask(x: RingTensor, r: RingTensor, leader: boolean): RingTensor {
   const out = new BigUint64Array(x.values.length);
-  for (let i = 0; i < out.length; i++) out[i] = BigInt.asUintN(64, x.values[i]! + r.values[i]! + (leader ? OFFSET : 0n));
+  const offset = leader ? OFFSET : 0n;
+  for (let i = 0; i < out.length; i++) out[i] = BigInt.asUintN(64, BigInt.asUintN(64, x.values[i]! + r.values[i]!) + offset);
   return { values: out, shape: x.shape };
 }
 
@@ -79,14 +82,28 @@ function truncationMask(x: RingTensor, r: RingTensor, leader: boolean): RingTens
  */
 function truncationFinish(c: RingTensor, rDiv: RingTensor, rMsb: RingTensor, leader: boolean, scale: bigint): RingTensor {
   const k = HALF / scale;
-  const offset = OFFSET / scale;
-  const out = new BigUint64Array(c.values.length);
+  const twoK = BigInt.asUintN(64, 2n * k);
+  const minusOffset = BigInt.asUintN(64, -(OFFSET / scale));
+  // A power-of-two scale divides by a shift. Comparisons and divisions of
+  // BigInts leave V8's machine-word fast path; shifts, products and asUintN stay on it.
+  const powerOfTwo = (scale & (scale - 1n)) === 0n;
+  const bits = BigInt(scale.toString(2).length - 1);
+  const [cv, rm, rd] = [c.values, rMsb.values, rDiv.values];
+  const out = new BigUint64Array(cv.length);
   for (let i = 0; i < out.length; i++) {
-    const cv = c.values[i]!;
-    const cMsb = cv >> 63n;
-    let share = k * (1n - 2n * cMsb) * rMsb.values[i]! - rDiv.values[i]!;
-    if (leader) share += (cv & LOW_MASK) / scale + k * cMsb - offset;
-    out[i] = BigInt.asUintN(64, share);
+    // k·(1 - 2c_msb)·r_msb - r_div
+    const signedK = BigInt.asUintN(64, k - BigInt.asUintN(64, (cv[i]! >> 63n) * twoK));
+    out[i] = BigInt.asUintN(64, BigInt.asUintN(64, signedK * rm[i]!) - rd[i]!);
+  }
+  if (leader) {
+    // + floor(c_low / s) + k·c_msb - floor(2^62 / s); one loop per kind of divisor keeps each loop monomorphic.
+    const quotients = new BigUint64Array(cv.length);
+    if (powerOfTwo) for (let i = 0; i < out.length; i++) quotients[i] = (cv[i]! & LOW_MASK) >> bits;
+    else for (let i = 0; i < out.length; i++) quotients[i] = (cv[i]! & LOW_MASK) / scale;
+    for (let i = 0; i < out.length; i++) {
+      const constant = BigInt.asUintN(64, BigInt.asUintN(64, quotients[i]! + BigInt.asUintN(64, (cv[i]! >> 63n) * k)) + minusOffset);
+      out[i] = BigInt.asUintN(64, out[i]! + constant);
+    }
   }
   return { values: out, shape: c.shape };
 }
