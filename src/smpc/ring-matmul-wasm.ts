@@ -1,7 +1,7 @@
 /**
- * Ring matMul in a small WebAssembly kernel (src/smpc/wasm/ring-matmul.wat):
- * i64.mul and i64.add wrap mod 2^64 natively, where BigInt arithmetic
- * allocates for every multiply-accumulate.
+ * Ring matMul in a small WebAssembly SIMD kernel (src/smpc/wasm/ring-matmul.wat):
+ * wasm integer arithmetic wraps mod 2^64 (and mod 2^32 in 32-bit lanes)
+ * natively, where BigInt arithmetic allocates for every multiply-accumulate.
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { RingTensor } from './ring.js';
@@ -15,7 +15,8 @@ interface WasmApi {
 
 interface Kernel {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  readonly matmul: (a: number, b: number, c: number, m: number, k: number, n: number) => void;
+  /** C = A·B; `w` is scratch for k*npad words and `c` needs room for m*npad words (npad = n rounded up to 4). */
+  readonly matmul: (a: number, b: number, c: number, m: number, k: number, n: number, w: number) => void;
 }
 
 let kernel: Kernel | undefined;
@@ -36,12 +37,18 @@ export function ringMatMulWasm(a: RingTensor, b: RingTensor): RingTensor {
   }
   const [m, k] = a.shape as [number, number];
   const n = b.shape[1]!;
+  const npad = Math.ceil(n / 4) * 4;
   const { memory, matmul } = load();
-  const bytes = 8 * (m * k + k * n + m * n);
+  // One instance, reused: operands always start at 0, so memory only grows to the largest call's need.
+  const aAt = 0;
+  const bAt = aAt + 8 * m * k;
+  const wAt = bAt + 8 * k * n;
+  const cAt = wAt + 8 * k * npad;
+  const bytes = cAt + 8 * m * npad;
   if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
-  const [aAt, bAt, cAt] = [0, 8 * m * k, 8 * (m * k + k * n)];
   new BigUint64Array(memory.buffer, aAt, m * k).set(a.values);
   new BigUint64Array(memory.buffer, bAt, k * n).set(b.values);
-  matmul(aAt, bAt, cAt, m, k, n);
+  matmul(aAt, bAt, cAt, m, k, n, wAt);
+  // Copied out: the next call overwrites (or, on growth, detaches) this memory.
   return { values: new BigUint64Array(memory.buffer, cAt, m * n).slice(), shape: [m, n] };
 }

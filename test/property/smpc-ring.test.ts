@@ -5,7 +5,7 @@
  * proper subsets of shares look uniform, and overflow is refused.
  */
 import fc from 'fast-check';
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { isSyftError } from '../../src/errors.js';
 import { decodeFixed, encodeFixed, truncateFixed } from '../../src/smpc/fixed-precision.js';
 import { reconstruct, splitShares } from '../../src/smpc/additive-shares.js';
@@ -147,4 +147,57 @@ test('the wasm i64 matMul kernel equals the BigInt ring matMul exactly', () => {
   // Larger than one wasm page of operands: the memory grows.
   const big = { values: new BigUint64Array(128 * 128).map((_, i) => BigInt(i) * 0x9e3779b97f4a7c15n), shape: [128, 128] };
   expect(Array.from(ringMatMulWasm(big, big).values.subarray(0, 300))).toEqual(Array.from(ringMatMul(big, big).values.subarray(0, 300)));
+});
+
+describe('wasm ring matMul kernel: edge shapes and wrap-around', () => {
+  const TOP = MOD - 1n;
+  // Words near 2^64 - 1 (and a few near 2^32, where the kernel splits words into halves).
+  const edgeWord = fc.oneof(
+    fc.bigInt({ min: TOP - 1000n, max: TOP }),
+    fc.bigInt({ min: (1n << 32n) - 3n, max: (1n << 32n) + 3n }),
+    fc.bigInt({ min: 0n, max: TOP }),
+  );
+  const matrix = (rows: number, cols: number, word: fc.Arbitrary<bigint> = edgeWord) =>
+    fc.array(word, { minLength: rows * cols, maxLength: rows * cols }).map((v): RingTensor => ({ values: BigUint64Array.from(v), shape: [rows, cols] }));
+  const same = (a: RingTensor, b: RingTensor) => {
+    const got = ringMatMulWasm(a, b);
+    expect(got.shape).toEqual(ringMatMul(a, b).shape);
+    expect(Array.from(got.values)).toEqual(Array.from(ringMatMul(a, b).values));
+  };
+
+  test('m, k or n equal to 1, odd n (column tail) and odd m (row tail), with words near 2^64 - 1', () => {
+    const dim = fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 13 }));
+    fc.assert(
+      fc.property(dim, dim, dim.map((n) => (n % 2 === 0 ? n + 1 : n)), (m, k, n) => {
+        fc.assert(fc.property(matrix(m, k), matrix(k, n), same), { numRuns: 2 });
+      }),
+      { numRuns: 120 },
+    );
+    for (const [m, k, n] of [[1, 1, 1], [1, 7, 1], [1, 1, 9], [9, 1, 1], [3, 5, 7], [5, 2, 6], [2, 3, 4]] as const) {
+      fc.assert(fc.property(matrix(m, k), matrix(k, n), same), { numRuns: 10 });
+    }
+  });
+
+  test('all words 2^64 - 1: every product is 1 and every sum wraps', () => {
+    for (const [m, k, n] of [[1, 1, 1], [3, 5, 7], [6, 33, 5], [17, 64, 9]] as const) {
+      const a = { values: new BigUint64Array(m * k).fill(TOP), shape: [m, k] };
+      const b = { values: new BigUint64Array(k * n).fill(TOP), shape: [k, n] };
+      expect(Array.from(ringMatMulWasm(a, b).values)).toEqual(new Array<bigint>(m * n).fill(BigInt(k)));
+      same(a, b);
+    }
+  });
+
+  test('k = 0 gives zeros; repeated calls of different sizes give fresh, independent results', () => {
+    expect(Array.from(ringMatMulWasm({ values: new BigUint64Array(0), shape: [3, 0] }, { values: new BigUint64Array(0), shape: [0, 5] }).values)).toEqual(new Array<bigint>(15).fill(0n));
+    const big = { values: new BigUint64Array(70 * 70).map((_, i) => TOP - BigInt(i) * 0x9e3779b97f4a7c15n), shape: [70, 70] };
+    const small = { values: BigUint64Array.from([TOP, 2n, 3n, TOP - 1n, 5n, 6n]), shape: [2, 3] };
+    const smallB = { values: BigUint64Array.from([TOP, 1n, 2n, 3n, TOP, 5n, 6n, 7n, TOP]), shape: [3, 3] };
+    const first = ringMatMulWasm(small, smallB);
+    const firstCopy = Array.from(first.values);
+    same(big, big);
+    same(small, smallB);
+    // The earlier result is a copy, untouched by later calls.
+    expect(Array.from(first.values)).toEqual(firstCopy);
+    expect(firstCopy).toEqual(Array.from(ringMatMul(small, smallB).values));
+  });
 });
