@@ -12,9 +12,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 // The built package: benchmarks measure what users run.
 import * as sy from '../dist/src/index.js';
-import { ringAdd, ringMatMul, ringSub, type RingTensor } from '../dist/src/smpc/ring.js';
-import { ringMatMulWasm } from '../dist/src/smpc/ring-matmul-wasm.js';
-import { randomRing } from '../dist/src/smpc/additive-shares.js';
+import { ringAdd, ringMatMul, ringSub, type RingTensor } from '../dist/src/core/ring/ring.js';
+import { ringMatMulWasm } from '../dist/src/core/ring/ring-matmul-wasm.js';
+import { randomRing } from '../dist/src/core/ring/additive-shares.js';
 import { median, printRatios, printTable, type Row, saveResults, timeMedian } from './stats.js';
 
 const random = (n: number, k: number): RingTensor => randomRing([n, k], n * k);

@@ -1,10 +1,10 @@
-// Turns the readable WebAssembly text kernels in src/smpc/wasm/*.wat into
+// Turns the readable WebAssembly text kernels in src/core/ring/wasm/*.wat into
 // bytes (base64 in a generated module), with wabt from npm: no downloaded toolchain.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import wabtInit from 'wabt';
 
-const dir = 'src/smpc/wasm';
+const dir = 'src/core/ring/wasm';
 const wabt = await wabtInit();
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.wat'))) {
   const module = wabt.parseWat(file, readFileSync(join(dir, file), 'utf8'), { bulk_memory: true, simd: true });

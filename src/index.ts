@@ -4,21 +4,21 @@
  */
 import { functionalOps } from './tensor/op-methods.js';
 
-export { hook, Hook, type HookOptions, type TfNamespace, type VirtualWorkersOptions } from './runtime/hook.js';
-export { VirtualWorker } from './runtime/virtual-worker.js';
-export { LocalWorker } from './runtime/local-worker.js';
-export type { LifecycleEvent, LifecycleEventType } from './runtime/event-bus.js';
-export type { BackendName } from './runtime/backend.js';
+export { hook, Hook, type HookOptions, type TfNamespace, type VirtualWorkersOptions } from './client/hook.js';
+export { VirtualWorker } from './client/virtual-worker.js';
+export { LocalWorker } from './client/local-worker.js';
+export type { LifecycleEvent, LifecycleEventType } from './client/event-bus.js';
+export type { BackendName } from './core/backend.js';
 export { PointerTensor, type DataOf, type LocalTensor, type PointerLocation } from './pointers/pointer-tensor.js';
 export { combinePointers, MultiPointerTensor, type MultiGetOptions } from './pointers/multi-pointer-tensor.js';
-export { tidy } from './pointers/tidy.js';
+export { tidy } from './tensor/tidy.js';
 export type { SendOptions, SendTarget } from './pointers/send.js';
 export { noGrad } from './autograd/no-grad.js';
 export { SyftTensor, tensor, type TensorOptions } from './tensor/syft-tensor.js';
 export { op } from './tensor/op-methods.js';
-export { opNames, OPS, type OpName, type OpSpec } from './tensor/op-registry.js';
-export type { ObjectSummary, TensorSummary, PointerSummary, StatsReply } from './transport/protocol.js';
-export * from './errors.js';
+export { opNames, OPS, type OpName, type OpSpec } from './core/op-registry.js';
+export type { ObjectSummary, TensorSummary, PointerSummary, StatsReply } from './core/protocol.js';
+export * from './core/errors.js';
 export * as testing from './testing/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';

@@ -14,8 +14,8 @@
  * thread, store ids in a worker.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError } from '../errors.js';
-import { flattenOutputs, OPS, type OpName } from '../tensor/op-registry.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { flattenOutputs, OPS, type OpName } from '../core/op-registry.js';
 import './register-gradients.js';
 import { replayOp } from './replay.js';
 

@@ -4,7 +4,7 @@
  * SyftTensor stays a thin wrapper and forgotten graphs are collected with it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { OpName } from '../tensor/op-registry.js';
+import type { OpName } from '../core/op-registry.js';
 import type { SyftTensor } from '../tensor/syft-tensor.js';
 import { type Creation, type GradGraph, type GraphArg, gradients, needsGrad, nodesOf } from './gradients.js';
 

@@ -9,7 +9,7 @@
  * so the replay draws the same numbers as the forward pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { OpName } from '../tensor/op-registry.js';
+import type { OpName } from '../core/op-registry.js';
 import { conv2dPortableGradient, needsConv2dFilterGradient } from './conv2d-gradient.js';
 
 type TfOp = (...args: unknown[]) => unknown;

@@ -6,7 +6,7 @@
  * ones are standardized.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import { loadBytes } from './load-bytes.js';
 
 export const CREDIT_APPROVAL_URL = 'https://archive.ics.uci.edu/ml/machine-learning-databases/credit-screening/crx.data';

@@ -4,7 +4,7 @@
  * values. Only unsigned bytes (type 0x08), which is what MNIST uses.
  */
 import { gunzipSync } from 'node:zlib';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 export interface IdxArray {
   readonly shape: number[];

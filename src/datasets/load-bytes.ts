@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DatasetUnavailableError } from '../errors.js';
+import { DatasetUnavailableError } from '../core/errors.js';
 
 export async function loadBytes(name: string, localPaths: readonly string[], url: string | undefined): Promise<Uint8Array> {
   const tried: string[] = [];

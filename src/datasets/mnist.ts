@@ -11,8 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { InvalidArgumentError } from '../errors.js';
-import { SeededRandom } from '../federated/seeded-random.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { SeededRandom } from '../core/seeded-random.js';
 import { loadBytes } from './load-bytes.js';
 import { parseIdx } from './idx.js';
 

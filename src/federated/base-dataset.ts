@@ -3,7 +3,7 @@
  * targets, row i of each being sample i (PySyft's sy.BaseDataset).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 export interface Sample {
   readonly data: tf.Tensor;

@@ -5,12 +5,12 @@
  * Iterated with `for await`; every pass is one epoch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
 import type { FederatedDataset, WorkerDataset } from './federated-dataset.js';
-import { SeededRandom } from './seeded-random.js';
+import { SeededRandom } from '../core/seeded-random.js';
 
 export interface FederatedDataLoaderOptions {
   /** Samples per batch (PySyft's default: 8). */

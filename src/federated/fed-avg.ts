@@ -7,14 +7,14 @@
  * with `secureAggregation` it happens on secret shares and no one sees any
  * single worker's update.
  */
-import { InvalidArgumentError, WorkerTimeoutError } from '../errors.js';
+import { InvalidArgumentError, WorkerTimeoutError } from '../core/errors.js';
 import type { Module } from '../nn/module.js';
 import type { TrainPlan } from '../nn/train-plan.js';
 import { createProgress } from '../reporting/progress.js';
 import type { RoundResult } from '../reporting/round-result.js';
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
 import type { FederatedDataset, WorkerDataset } from './federated-dataset.js';
-import { SeededRandom } from './seeded-random.js';
+import { SeededRandom } from '../core/seeded-random.js';
 import { averageAtAggregator, averageLocally, type WeightedModel } from './weighted-average.js';
 import { averageSecurely } from './secure-aggregate.js';
 

@@ -2,8 +2,8 @@
  * sy.federate(dataset, workers): split a local dataset among workers and send
  * each its share, so that training can only reach it through pointers.
  */
-import { InvalidArgumentError } from '../errors.js';
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
 import { type BaseDataset, rowsOf } from './base-dataset.js';
 import { FederatedDataset } from './federated-dataset.js';

@@ -2,9 +2,9 @@
  * A dataset spread over workers: each worker holds its own samples, and the
  * model owner holds only pointers to them (PySyft's sy.FederatedDataset).
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
 import type { SyftTensor } from '../tensor/syft-tensor.js';
 
 /** One worker's share: pointers to its features and targets, and how many samples it holds. */

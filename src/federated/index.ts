@@ -2,5 +2,5 @@
 export { fedAvg, type FedAvgOptions, type FedAvgResult } from './fed-avg.js';
 export { averageAtAggregator, averageLocally, type WeightedModel } from './weighted-average.js';
 export { partitionIndices, type Partition, type PartitionOptions } from './partition.js';
-export { SeededRandom } from './seeded-random.js';
+export { SeededRandom } from '../core/seeded-random.js';
 export { secureAggregate, averageSecurely, type SecureAggregateOptions } from './secure-aggregate.js';

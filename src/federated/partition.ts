@@ -2,8 +2,8 @@
  * How samples are split among workers. Every partition is a list of sample
  * indices per worker in which every sample appears exactly once.
  */
-import { InvalidArgumentError } from '../errors.js';
-import { SeededRandom } from './seeded-random.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { SeededRandom } from '../core/seeded-random.js';
 
 export type Partition =
   /** Contiguous, as even as possible, in dataset order (PySyft's dataset.federate). */

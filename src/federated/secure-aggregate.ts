@@ -10,10 +10,10 @@
  * 3. The caller gathers the parties' sums and reconstructs the total.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import type { Module } from '../nn/module.js';
 import { PointerTensor } from '../pointers/pointer-tensor.js';
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
 import type { AdditiveSharingTensor } from '../smpc/additive-sharing-tensor.js';
 import type { CryptoProviderLike } from '../smpc/crypto-provider.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';

@@ -4,11 +4,11 @@
  * aggregator worker, so that the owner receives only the average.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import type { Module, Parameter } from '../nn/module.js';
 import { PointerTensor } from '../pointers/pointer-tensor.js';
-import { tidy } from '../pointers/tidy.js';
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import { tidy } from '../tensor/tidy.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
 
 export interface WeightedModel<M extends Module> {

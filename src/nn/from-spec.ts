@@ -2,7 +2,7 @@
  * Rebuilds a module from its spec around existing parameters: how a worker
  * gets the model it trains in one message. One entry per kind of module.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import { Dropout, isOpLayerName, OpLayer } from './activations.js';
 import { Conv2d, MaxPool2d } from './conv.js';
 import { Linear } from './linear.js';

@@ -4,11 +4,11 @@
  * written once with registry ops, which run wherever the parameters are.
  */
 import { noGrad } from '../autograd/no-grad.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import { PointerTensor } from '../pointers/pointer-tensor.js';
 import type { SendTarget } from '../pointers/send.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
 import type { TrainJob, TrainPlan } from './train-plan.js';
 
 /** A parameter: local, or at a worker. */

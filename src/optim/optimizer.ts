@@ -4,10 +4,10 @@
  * optimizer's state (momentum, Adam's moments), live at bob.
  */
 import { noGrad } from '../autograd/no-grad.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import type { Parameter } from '../nn/module.js';
 import { PointerTensor } from '../pointers/pointer-tensor.js';
-import { escapeScope } from '../pointers/tidy.js';
+import { escapeScope } from '../tensor/tidy.js';
 import type { SyftTensor } from '../tensor/syft-tensor.js';
 
 /** A tensor the update reads: a local syft tensor or a pointer (or gradient view) at the parameter's worker. */

@@ -6,11 +6,11 @@
  */
 import { inspect } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import type { OpMethods } from '../tensor/op-methods-type.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
 import { type LocalTensor, PointerTensor } from './pointer-tensor.js';
-import { OWNED_RESOURCES } from './tidy.js';
+import { OWNED_RESOURCES } from '../tensor/tidy.js';
 
 export interface MultiGetOptions {
   /** Return the sum of the branches' tensors instead of the list. */

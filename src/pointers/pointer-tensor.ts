@@ -16,18 +16,18 @@
  */
 import { inspect } from 'node:util';
 import type * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, PointerDisposedError } from '../errors.js';
+import { InvalidArgumentError, PointerDisposedError } from '../core/errors.js';
 import type { OpMethods } from '../tensor/op-methods-type.js';
 import type { SyftTensor } from '../tensor/syft-tensor.js';
-import type { ActorAddress, InPlaceOp, LinkReply, Slot, WireArg } from '../transport/protocol.js';
+import type { ActorAddress, InPlaceOp, LinkReply, Slot, WireArg } from '../core/protocol.js';
 import { type PointerRecord, stopWatching, watchForCollection } from './collection.js';
 import { encodeOperand } from '../tensor/op-dispatch.js';
 import type { SendTarget } from './send.js';
-import { trackInScope } from './tidy.js';
+import { trackInScope } from '../tensor/tidy.js';
 import { AdditiveSharingTensor, type ShareOptions } from '../smpc/additive-sharing-tensor.js';
-import type { FixedPrecisionOptions } from '../smpc/fixed-precision.js';
+import type { FixedPrecisionOptions } from '../core/ring/fixed-precision.js';
 import { precisionOf } from '../smpc/fixed-precision-tensor.js';
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
 
 /** pointer.share(...workers, options): the fixed-point encoding, a weight, and the crypto provider. */
 export interface PointerShareOptions extends ShareOptions, FixedPrecisionOptions {

@@ -1,6 +1,6 @@
 /** The one path by which a local tensor leaves for a worker. */
 import type * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import { MultiPointerTensor } from './multi-pointer-tensor.js';
 import type { PointerTensor, TensorKind } from './pointer-tensor.js';
 

@@ -4,7 +4,7 @@
  * a CI artifact preview. Loss and accuracy have different units, so loss is
  * on the left axis (scaled to the data) and accuracy on the right (0-100%).
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import type { RoundResult } from './round-result.js';
 
 export interface ChartOptions {

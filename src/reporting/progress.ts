@@ -5,7 +5,7 @@
  * instead, few enough that the log stays readable.
  */
 import cliProgress from 'cli-progress';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 export interface ProgressOptions {
   /** Print nothing at all. */

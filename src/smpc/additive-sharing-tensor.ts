@@ -12,16 +12,16 @@
  */
 import { inspect } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { CryptoProviderRequiredError, InvalidArgumentError, PointerDisposedError, SharesNotCompatibleError } from '../errors.js';
+import { CryptoProviderRequiredError, InvalidArgumentError, PointerDisposedError, SharesNotCompatibleError } from '../core/errors.js';
 import type { PointerRecord } from '../pointers/collection.js';
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
-import { CommandType } from '../transport/protocol.js';
-import { reconstruct, splitShares } from './additive-shares.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
+import { CommandType } from '../core/protocol.js';
+import { reconstruct, splitShares } from '../core/ring/additive-shares.js';
 import { type CryptoProviderLike, toTripleProvider, type TripleProvider } from './crypto-provider.js';
-import { encodeScaled, scaleOf } from './fixed-precision.js';
+import { encodeScaled, scaleOf } from '../core/ring/fixed-precision.js';
 import { FixedPrecisionTensor, plainToTensor, type PlainValue, type Precision } from './fixed-precision-tensor.js';
 import { beaverProduct, open, type Parties, refreshShares, release, ringOpAtParties, truncate } from './protocols.js';
-import { type RingTensor, sizeOf } from './ring.js';
+import { type RingTensor, sizeOf } from '../core/ring/ring.js';
 
 export interface ShareOptions {
   /** Deals Beaver triples and truncation masks: a worker that is not a party, or any TripleProvider. */

@@ -3,9 +3,9 @@
  * share is and how a product is computed). A provider deals each request to
  * the parties and says under which ids each party will hold its shares.
  */
-import { InvalidArgumentError } from '../errors.js';
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
-import { CommandType, type DealRequest } from '../transport/protocol.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
+import { CommandType, type DealRequest } from '../core/protocol.js';
 
 export interface TripleProvider {
   /** Printed in errors and toString(). */

@@ -7,12 +7,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { inspect } from 'node:util';
-import { InvalidArgumentError, SharesNotCompatibleError } from '../errors.js';
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import { InvalidArgumentError, SharesNotCompatibleError } from '../core/errors.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
 import { AdditiveSharingTensor, type ShareOptions } from './additive-sharing-tensor.js';
-import { decodeScaled, encodeScaled, type FixedPrecisionOptions, scaleOf, truncateScaled } from './fixed-precision.js';
-import { ringAddPublic, ringMulPublic, ringNeg, ringReshape, ringSub, ringSumAxis, type RingTensor, ringTranspose } from './ring.js';
-import { ringMatMulWasm } from './ring-matmul-wasm.js';
+import { decodeScaled, encodeScaled, type FixedPrecisionOptions, scaleOf, truncateScaled } from '../core/ring/fixed-precision.js';
+import { ringAddPublic, ringMulPublic, ringNeg, ringReshape, ringSub, ringSumAxis, type RingTensor, ringTranspose } from '../core/ring/ring.js';
+import { ringMatMulWasm } from '../core/ring/ring-matmul-wasm.js';
 
 /** The encoding of a fixed-point tensor: fractional digits in a base. */
 export interface Precision {

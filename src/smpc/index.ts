@@ -5,9 +5,9 @@
  */
 export { AdditiveSharingTensor, type ShareOptions } from './additive-sharing-tensor.js';
 export { FixedPrecisionTensor, fixPrecision, type Precision, type PlainValue } from './fixed-precision-tensor.js';
-export { type FixedPrecisionOptions, MAX_MAGNITUDE_BITS, encodeFixed, decodeFixed } from './fixed-precision.js';
+export { type FixedPrecisionOptions, MAX_MAGNITUDE_BITS, encodeFixed, decodeFixed } from '../core/ring/fixed-precision.js';
 export { TrustedDealer, type TripleProvider, type CryptoProviderLike } from './crypto-provider.js';
-export { type RingTensor, ringTensor } from './ring.js';
-export { splitShares, reconstruct } from './additive-shares.js';
-export { RING_OPS, type RingOpName } from './ring-ops.js';
-export type { DealRequest } from '../transport/protocol.js';
+export { type RingTensor, ringTensor } from '../core/ring/ring.js';
+export { splitShares, reconstruct } from '../core/ring/additive-shares.js';
+export { RING_OPS, type RingOpName } from '../core/ring/ring-ops.js';
+export type { DealRequest } from '../core/protocol.js';

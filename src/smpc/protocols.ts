@@ -4,10 +4,10 @@
  * Shares are named by one id, the same at every party (each store is its own
  * namespace); party 0 is the leader that adds public constants.
  */
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
-import { CommandType, type WireArg } from '../transport/protocol.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
+import { CommandType, type WireArg } from '../core/protocol.js';
 import type { TripleProvider } from './crypto-provider.js';
-import type { RingOpName } from './ring-ops.js';
+import type { RingOpName } from '../core/ring/ring-ops.js';
 
 export type Parties = readonly VirtualWorker[];
 

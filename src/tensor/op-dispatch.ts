@@ -6,14 +6,14 @@
  * fails at the worker comes back later as a RemoteError.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, TensorsNotCollocatedError, UnknownOpError } from '../errors.js';
+import { InvalidArgumentError, TensorsNotCollocatedError, UnknownOpError } from '../core/errors.js';
 import type { GraphArg } from '../autograd/gradients.js';
 import { recordLocal } from '../autograd/local-graph.js';
 import { isRecording } from '../autograd/no-grad.js';
 import { replayOp, seedRandomOps } from '../autograd/replay.js';
 import { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
 import { PointerTensor, type PointerLocation } from '../pointers/pointer-tensor.js';
-import type { WireArg } from '../transport/protocol.js';
+import type { WireArg } from '../core/protocol.js';
 import {
   flattenOutputs,
   isOpName,
@@ -24,7 +24,7 @@ import {
   signatureOf,
   type OpName,
   type OpSpec,
-} from './op-registry.js';
+} from '../core/op-registry.js';
 import { SyftTensor } from './syft-tensor.js';
 
 /** A worker that can run ops for pointers (implemented by VirtualWorker). */

@@ -1,4 +1,4 @@
-import type { OpName, OpResult } from './op-registry.js';
+import type { OpName, OpResult } from '../core/op-registry.js';
 
 /**
  * The op methods the registry installs on a tensor-like class whose ops return

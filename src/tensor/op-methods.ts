@@ -6,7 +6,7 @@ import { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
 import { PointerTensor } from '../pointers/pointer-tensor.js';
 import type * as tf from '@tensorflow/tfjs-core';
 import { assertOpName, callOp, callOpByName } from './op-dispatch.js';
-import { OPS, opNames, type OpName, type OpResult } from './op-registry.js';
+import { OPS, opNames, type OpName, type OpResult } from '../core/op-registry.js';
 import { SyftTensor } from './syft-tensor.js';
 
 /** In method form the receiver is the first input; for list ops, the first list element. */

@@ -6,15 +6,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { inspect } from 'node:util';
-import { InvalidArgumentError, TensorsNotCollocatedError } from '../errors.js';
+import { InvalidArgumentError, TensorsNotCollocatedError } from '../core/errors.js';
 import type { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
 import { type SendOptions, sendTensor, type SendTarget } from '../pointers/send.js';
 import { backwardLocal, bumpVersion, creatorOf } from '../autograd/local-graph.js';
 import type { OpMethods } from './op-methods-type.js';
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
 import { type AdditiveSharingTensor, type ShareOptions, shareIntegerTensor } from '../smpc/additive-sharing-tensor.js';
-import type { FixedPrecisionOptions } from '../smpc/fixed-precision.js';
+import type { FixedPrecisionOptions } from '../core/ring/fixed-precision.js';
 import { FixedPrecisionTensor } from '../smpc/fixed-precision-tensor.js';
 
 export interface SyftTensor extends OpMethods<SyftTensor> {}

@@ -6,10 +6,10 @@
  * when node runs with --expose-gc.
  */
 import type { Observable, Subscription } from 'rxjs';
-import { SyftError } from '../errors.js';
-import type { LifecycleEvent } from '../runtime/event-bus.js';
-import type { Hook } from '../runtime/hook.js';
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import { SyftError } from '../core/errors.js';
+import type { LifecycleEvent } from '../client/event-bus.js';
+import type { Hook } from '../client/hook.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
 
 export interface Leak {
   readonly worker: string;

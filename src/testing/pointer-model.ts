@@ -7,11 +7,11 @@
  * the model says: each route's links and tensor present, nothing else anywhere.
  */
 import type fc from 'fast-check';
-import { SyftError } from '../errors.js';
+import { SyftError } from '../core/errors.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
-import type { Hook } from '../runtime/hook.js';
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
-import type { ObjectSummary } from '../transport/protocol.js';
+import type { Hook } from '../client/hook.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
+import type { ObjectSummary } from '../core/protocol.js';
 
 export interface ModelEntry {
   /** The values the pointer's tensor holds (float32-rounded). */

@@ -14,8 +14,8 @@
  *   await fc.assert(fc.asyncProperty(program, (p) => sy.testing.runPointerProgram({ hook, workers }, p)));
  */
 import fc from 'fast-check';
-import type { Hook } from '../runtime/hook.js';
-import type { VirtualWorker } from '../runtime/virtual-worker.js';
+import type { Hook } from '../client/hook.js';
+import type { VirtualWorker } from '../client/virtual-worker.js';
 import { vectorArb } from './arbitraries.js';
 import { BinaryOpCommand, type BinaryOpName } from './commands/binary-op.js';
 import { CollectCommand } from './commands/collect.js';

@@ -3,8 +3,8 @@
  * buffer costs ~0.1 ms whatever its size, where a copy costs 1-15 ms for 1-16 MB.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { UnsupportedDtypeError } from '../errors.js';
-import type { TensorPayload, WireDtype, WireValues } from './protocol.js';
+import { UnsupportedDtypeError } from '../core/errors.js';
+import type { TensorPayload, WireDtype, WireValues } from '../core/protocol.js';
 
 const WIRE_DTYPES: ReadonlySet<string> = new Set<WireDtype>(['float32', 'int32', 'bool']);
 

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as sy from '../../src/index.js';
-import { ringAdd, ringMatMul, ringMul, ringNeg, ringSlice, ringSub, ringSumAxis, type RingTensor, ringTranspose } from '../../src/smpc/ring.js';
+import { ringAdd, ringMatMul, ringMul, ringNeg, ringSlice, ringSub, ringSumAxis, type RingTensor, ringTranspose } from '../../src/core/ring/ring.js';
 import { rejection, startHook, thrown } from '../support/runtime.js';
 
 let hook: sy.Hook;

@@ -6,11 +6,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { isSyftError } from '../../src/errors.js';
-import { decodeFixed, encodeFixed, truncateFixed } from '../../src/smpc/fixed-precision.js';
-import { reconstruct, splitShares } from '../../src/smpc/additive-shares.js';
-import { ringMatMulWasm } from '../../src/smpc/ring-matmul-wasm.js';
-import { ringAdd, ringMatMul, ringMul, ringNeg, ringSub, ringSum, type RingTensor } from '../../src/smpc/ring.js';
+import { isSyftError } from '../../src/core/errors.js';
+import { decodeFixed, encodeFixed, truncateFixed } from '../../src/core/ring/fixed-precision.js';
+import { reconstruct, splitShares } from '../../src/core/ring/additive-shares.js';
+import { ringMatMulWasm } from '../../src/core/ring/ring-matmul-wasm.js';
+import { ringAdd, ringMatMul, ringMul, ringNeg, ringSub, ringSum, type RingTensor } from '../../src/core/ring/ring.js';
 
 const MOD = 1n << 64n;
 const words = (n: number) => fc.array(fc.bigInt({ min: 0n, max: MOD - 1n }), { minLength: n, maxLength: n });

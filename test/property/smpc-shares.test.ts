@@ -27,7 +27,7 @@ import {
   type RingTensor,
   ringTranspose,
   sizeOf,
-} from '../../src/smpc/ring.js';
+} from '../../src/core/ring/ring.js';
 import { startHook, thrown } from '../support/runtime.js';
 
 let hook: sy.Hook;

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { afterAll, describe, expect, test } from 'vitest';
 import * as reporting from '../../src/reporting/index.js';
 import type { RoundResult } from '../../src/reporting/index.js';
-import { InvalidArgumentError } from '../../src/errors.js';
+import { InvalidArgumentError } from '../../src/core/errors.js';
 
 const round = (n: number, fields: Partial<RoundResult> = {}): RoundResult => ({
   round: n,

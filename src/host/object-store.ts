@@ -12,9 +12,9 @@
  * - pending: it is on its way from another worker. Readers wait for it.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { SyftError } from '../errors.js';
-import type { RingTensor } from '../smpc/ring.js';
-import type { ActorAddress, ObjectSummary } from '../transport/protocol.js';
+import { SyftError } from '../core/errors.js';
+import type { RingTensor } from '../core/ring/ring.js';
+import type { ActorAddress, ObjectSummary } from '../core/protocol.js';
 
 export type Entry =
   | { readonly kind: 'tensor'; readonly tensor: tf.Tensor }

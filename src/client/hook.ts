@@ -7,17 +7,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Rank } from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
 import type { Observable } from 'rxjs';
-import { DuplicateWorkerError, InvalidArgumentError, RuntimeShutDownError } from '../errors.js';
+import { DuplicateWorkerError, InvalidArgumentError, RuntimeShutDownError } from '../core/errors.js';
 import type { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
 import { type SendOptions, sendTensor, type SendTarget } from '../pointers/send.js';
-import { ActorThread, type TransportStats } from './actor-thread.js';
-import { type BackendName, isBackendName, selectBackend, useBackend } from './backend.js';
+import { ActorThread, type TransportStats } from './host-connection.js';
+import { type BackendName, isBackendName, selectBackend, useBackend } from '../core/backend.js';
 import { EventBus, type LifecycleEvent } from './event-bus.js';
 import { LocalWorker } from './local-worker.js';
 import { VirtualWorker } from './virtual-worker.js';
 import { type AdditiveSharingTensor, type ShareOptions, shareIntegerTensor } from '../smpc/additive-sharing-tensor.js';
-import type { FixedPrecisionOptions } from '../smpc/fixed-precision.js';
+import type { FixedPrecisionOptions } from '../core/ring/fixed-precision.js';
 import { FixedPrecisionTensor } from '../smpc/fixed-precision-tensor.js';
 
 declare module '@tensorflow/tfjs-core/dist/tensor.js' {

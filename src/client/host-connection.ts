@@ -10,7 +10,7 @@
 import * as Comlink from 'comlink';
 import { nodeEndpoint } from '../transport/endpoint.js';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { RemoteError, RuntimeShutDownError, SyftError, WorkerCrashedError } from '../errors.js';
+import { RemoteError, RuntimeShutDownError, SyftError, WorkerCrashedError } from '../core/errors.js';
 import {
   type ActorBatch,
   type ActorBatchResult,
@@ -22,7 +22,7 @@ import {
   type MoveReply,
   type ReplyOf,
   type TensorPayload,
-} from '../transport/protocol.js';
+} from '../core/protocol.js';
 import type { EventBus } from './event-bus.js';
 import { threadEntry } from './thread-entry.js';
 

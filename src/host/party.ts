@@ -11,8 +11,8 @@
  * and no two parties can wait for each other.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { serializeError } from '../errors.js';
-import { FailedInputError, type ObjectStore, type StoredFailure } from '../store/object-store.js';
+import { serializeError } from '../core/errors.js';
+import { FailedInputError, type ObjectStore, type StoredFailure } from './object-store.js';
 import type {
   ActorAddress,
   DealCommand,
@@ -22,12 +22,12 @@ import type {
   RingPayload,
   ShareTensorCommand,
   WireArg,
-} from '../transport/protocol.js';
-import { splitShares } from './additive-shares.js';
+} from '../core/protocol.js';
+import { splitShares } from '../core/ring/additive-shares.js';
 import { deal } from './dealer.js';
-import { encodeScaled } from './fixed-precision.js';
-import { ringAdd, type RingTensor } from './ring.js';
-import { executeRingOp } from './ring-ops.js';
+import { encodeScaled } from '../core/ring/fixed-precision.js';
+import { ringAdd, type RingTensor } from '../core/ring/ring.js';
+import { executeRingOp } from '../core/ring/ring-ops.js';
 
 /** How a party reaches the others. */
 export interface PartyChannels {

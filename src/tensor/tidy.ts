@@ -5,7 +5,7 @@
  * objects. What is kept belongs to the enclosing scope, if any.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 export interface ScopedResource {
   readonly isDisposed: boolean;

@@ -8,7 +8,7 @@
  * ids are chosen by the caller, which is what lets an op return its result
  * pointer before the worker has run it.
  */
-import type { SerializedError } from '../errors.js';
+import type { SerializedError } from './errors.js';
 import type { TrainJob } from '../nn/train-plan.js';
 
 export type WireDtype = 'float32' | 'int32' | 'bool';

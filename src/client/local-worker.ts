@@ -6,8 +6,8 @@
  */
 import type { PointerRecord } from '../pointers/collection.js';
 import type { PointerOwner } from '../pointers/pointer-tensor.js';
-import { IdGenerator } from '../pointers/ids.js';
-import type { ObjectSummary, PointerSummary } from '../transport/protocol.js';
+import { IdGenerator } from '../core/ids.js';
+import type { ObjectSummary, PointerSummary } from '../core/protocol.js';
 
 export class LocalWorker implements PointerOwner {
   readonly id = 'me';

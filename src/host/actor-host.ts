@@ -7,7 +7,7 @@
  */
 import * as Comlink from 'comlink';
 import type { MessagePort } from 'node:worker_threads';
-import { SyftError } from '../errors.js';
+import { SyftError } from '../core/errors.js';
 import { nodeEndpoint } from '../transport/endpoint.js';
 import type {
   ActorAddress,
@@ -18,9 +18,9 @@ import type {
   DeliveredItem,
   HostInitOptions,
   PeerApi,
-} from '../transport/protocol.js';
+} from '../core/protocol.js';
 import { Actor, type ActorContext } from './actor.js';
-import { useBackend } from './backend.js';
+import { useBackend } from '../core/backend.js';
 
 export function createActorHost(): ActorHostApi {
   const actors = new Map<string, Actor>();

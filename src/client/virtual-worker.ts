@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { inspect } from 'node:util';
 import type { OpTarget } from '../tensor/op-dispatch.js';
 import type { TrainJob } from '../nn/train-plan.js';
-import type { OpName } from '../tensor/op-registry.js';
+import type { OpName } from '../core/op-registry.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
 import {
   type ActorAddress,
@@ -25,11 +25,11 @@ import {
   type RingOpCommand,
   type RingStoreCommand,
   type ShareTensorCommand,
-} from '../transport/protocol.js';
+} from '../core/protocol.js';
 import { payloadToTensor, tensorToPayload, transferablesOf } from '../transport/tensor-payload.js';
 import { PointerTensor, type LocalTensor, type PointerLocation, type TensorKind } from '../pointers/pointer-tensor.js';
 import type { SendTarget } from '../pointers/send.js';
-import type { ActorThread } from './actor-thread.js';
+import type { ActorThread } from './host-connection.js';
 import type { EventBus } from './event-bus.js';
 import type { LocalWorker } from './local-worker.js';
 

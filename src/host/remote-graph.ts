@@ -10,12 +10,12 @@
  * pointer collected between the forward pass and backward() would cut the graph.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, SyftError } from '../errors.js';
-import type { ObjectStore } from '../store/object-store.js';
-import type { OpName } from '../tensor/op-registry.js';
-import type { InPlaceOp, Slot, TensorPayload, WireArg } from '../transport/protocol.js';
+import { InvalidArgumentError, SyftError } from '../core/errors.js';
+import type { ObjectStore } from './object-store.js';
+import type { OpName } from '../core/op-registry.js';
+import type { InPlaceOp, Slot, TensorPayload, WireArg } from '../core/protocol.js';
 import { payloadToTensor, tensorToPayload } from '../transport/tensor-payload.js';
-import { type Creation, type GradGraph, type GraphArg, gradients, needsGrad, nodesOf } from './gradients.js';
+import { type Creation, type GradGraph, type GraphArg, gradients, needsGrad, nodesOf } from '../autograd/gradients.js';
 
 interface NodeState {
   requiresGrad: boolean;

@@ -7,7 +7,7 @@
  * package is an expected outcome, not an error.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BackendUnavailableError } from '../errors.js';
+import { BackendUnavailableError } from './errors.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 

@@ -5,9 +5,9 @@
  * actor forwards them to where the data is.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { UnknownOpError } from '../errors.js';
-import type { WireArg } from '../transport/protocol.js';
-import { flattenOutputs, isOpName, nearOpNames, OPS, type OpName } from './op-registry.js';
+import { UnknownOpError } from '../core/errors.js';
+import type { WireArg } from '../core/protocol.js';
+import { flattenOutputs, isOpName, nearOpNames, OPS, type OpName } from '../core/op-registry.js';
 
 type TfOp = (...args: unknown[]) => tf.Tensor | tf.Tensor[] | Record<string, tf.Tensor>;
 

@@ -4,11 +4,11 @@
  * party. All randomness comes from the CSPRNG (randomRing). The dealer learns
  * nothing about the parties' secrets: it never sees any of their values.
  */
-import { InvalidArgumentError } from '../errors.js';
-import type { DealRequest } from '../transport/protocol.js';
-import { randomRing, splitShares } from './additive-shares.js';
-import { ringMul, type RingTensor, sizeOf } from './ring.js';
-import { ringMatMulWasm } from './ring-matmul-wasm.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import type { DealRequest } from '../core/protocol.js';
+import { randomRing, splitShares } from '../core/ring/additive-shares.js';
+import { ringMul, type RingTensor, sizeOf } from '../core/ring/ring.js';
+import { ringMatMulWasm } from '../core/ring/ring-matmul-wasm.js';
 
 const HALF = 1n << 63n;
 

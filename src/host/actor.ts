@@ -19,14 +19,14 @@
  *    directly, and can never overtake what this worker asked of them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { serializeError, SyftError } from '../errors.js';
-import { type Entry, FailedInputError, ObjectStore, type StoredFailure } from '../store/object-store.js';
-import { RemoteGraph } from '../autograd/remote-graph.js';
-import { WorkerTraining } from '../nn/worker-training.js';
-import { Party } from '../smpc/party.js';
+import { serializeError, SyftError } from '../core/errors.js';
+import { type Entry, FailedInputError, ObjectStore, type StoredFailure } from './object-store.js';
+import { RemoteGraph } from './remote-graph.js';
+import { WorkerTraining } from './training.js';
+import { Party } from './party.js';
 import { seedRandomOps } from '../autograd/replay.js';
-import { executeOp, mapRefs, refsOf, resolveArgs } from '../tensor/op-execute.js';
-import { isOpName, type OpName } from '../tensor/op-registry.js';
+import { executeOp, mapRefs, refsOf, resolveArgs } from './op-execute.js';
+import { isOpName, type OpName } from '../core/op-registry.js';
 import { payloadToTensor, tensorToPayload, transferablesOf } from '../transport/tensor-payload.js';
 import {
   type ActorAddress,
@@ -36,7 +36,7 @@ import {
   type DeliveredItem,
   type OpCommand,
   type WireArg,
-} from '../transport/protocol.js';
+} from '../core/protocol.js';
 
 /** What an actor needs from the thread that hosts it: a way to reach other actors. */
 export interface ActorContext {
