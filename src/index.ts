@@ -2,7 +2,9 @@
  * syft-ts public API. `import * as sy from 'syft-ts'`; see README and GUIDE for
  * the PySyft 0.2 correspondence.
  */
-import { functionalOps } from './tensor/op-methods.js';
+import { functionalOps } from './pointers/functional.js';
+// Loaded for its effect: send, share and fixPrecision on syft tensors, pointers and fixed-precision tensors.
+import './client/verbs.js';
 
 export { hook, Hook, type HookOptions, type TfNamespace, type VirtualWorkersOptions } from './client/hook.js';
 export { VirtualWorker } from './client/virtual-worker.js';
@@ -15,7 +17,7 @@ export { tidy } from './tensor/tidy.js';
 export type { SendOptions, SendTarget } from './pointers/send.js';
 export { noGrad } from './autograd/no-grad.js';
 export { SyftTensor, tensor, type TensorOptions } from './tensor/syft-tensor.js';
-export { op } from './tensor/op-methods.js';
+export { op } from './tensor/op-dispatch.js';
 export { opNames, OPS, type OpName, type OpSpec } from './core/op-registry.js';
 export type { ObjectSummary, TensorSummary, PointerSummary, StatsReply } from './core/protocol.js';
 export * from './core/errors.js';
@@ -32,7 +34,8 @@ export * as datasets from './datasets/index.js';
 export * as smpc from './smpc/index.js';
 export { AdditiveSharingTensor, type ShareOptions } from './smpc/additive-sharing-tensor.js';
 export { FixedPrecisionTensor, fixPrecision } from './smpc/fixed-precision-tensor.js';
-export type { PointerShareOptions } from './pointers/pointer-tensor.js';
+export type { PointerShareOptions } from './client/verbs.js';
+export type { Location } from './core/handles.js';
 
 /**
  * Functional forms of every registered op: `sy.add(x, y)`. ES modules need

@@ -4,34 +4,15 @@
  * virtual workers, each an actor with its own store on a worker thread.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rank } from '@tensorflow/tfjs-core';
 import { availableParallelism } from 'node:os';
 import type { Observable } from 'rxjs';
-import { DuplicateWorkerError, InvalidArgumentError, RuntimeShutDownError } from '../core/errors.js';
-import type { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
-import type { PointerTensor } from '../pointers/pointer-tensor.js';
-import { type SendOptions, sendTensor, type SendTarget } from '../pointers/send.js';
-import { ActorThread, type TransportStats } from './host-connection.js';
 import { type BackendName, isBackendName, selectBackend, useBackend } from '../core/backend.js';
+import { DuplicateWorkerError, InvalidArgumentError, RuntimeShutDownError } from '../core/errors.js';
 import { EventBus, type LifecycleEvent } from './event-bus.js';
+import { HostConnection, type TransportStats } from './host-connection.js';
 import { LocalWorker } from './local-worker.js';
+import { addVerbsToTfTensors } from './verbs.js';
 import { VirtualWorker } from './virtual-worker.js';
-import { type AdditiveSharingTensor, type ShareOptions, shareIntegerTensor } from '../smpc/additive-sharing-tensor.js';
-import type { FixedPrecisionOptions } from '../core/ring/fixed-precision.js';
-import { FixedPrecisionTensor } from '../smpc/fixed-precision-tensor.js';
-
-declare module '@tensorflow/tfjs-core/dist/tensor.js' {
-  interface Tensor<R extends Rank = Rank> {
-    /** Sends a copy of this tensor to a virtual worker and returns a pointer to it (added by sy.hook). */
-    send(worker: SendTarget, options?: SendOptions): PointerTensor<Tensor>;
-    /** To several workers: a MultiPointerTensor with a copy at each. */
-    send(first: SendTarget, second: SendTarget, ...more: (SendTarget | SendOptions)[]): MultiPointerTensor<Tensor>;
-    /** Encodes the values in fixed point over Z_2^64 (added by sy.hook). */
-    fixPrecision(options?: FixedPrecisionOptions): FixedPrecisionTensor;
-    /** Secret-shares an integer tensor among workers (added by sy.hook); real values need fixPrecision() first. */
-    share(...args: (VirtualWorker | ShareOptions)[]): AdditiveSharingTensor;
-  }
-}
 
 export interface HookOptions {
   /** Force a backend; otherwise SYFT_BACKEND, otherwise the best that loads. */
@@ -56,28 +37,8 @@ export async function hook(tfNamespace?: TfNamespace, options: HookOptions = {})
     throw new InvalidArgumentError(`sy.hook: unknown backend '${options.backend}'; use 'tensorflow', 'wasm' or 'cpu'.`);
   }
   const backend = options.backend !== undefined ? await useBackend(options.backend) : await selectBackend();
-  addSyftMethodsToTensors([tf.Tensor.prototype, tfNamespace?.Tensor.prototype]);
+  addVerbsToTfTensors([tf.Tensor.prototype, tfNamespace?.Tensor.prototype]);
   return new Hook(backend);
-}
-
-function addSyftMethodsToTensors(prototypes: readonly unknown[]): void {
-  for (const proto of new Set(prototypes)) {
-    if (typeof proto !== 'object' || proto === null) continue;
-    const methods = {
-      send(this: tf.Tensor, ...workers: unknown[]) {
-        return sendTensor(this, 'tf', false, ...workers);
-      },
-      fixPrecision(this: tf.Tensor, options?: FixedPrecisionOptions) {
-        return FixedPrecisionTensor.encode(this, options);
-      },
-      share(this: tf.Tensor, ...args: (VirtualWorker | ShareOptions)[]) {
-        return shareIntegerTensor(this, args);
-      },
-    };
-    for (const [name, value] of Object.entries(methods)) {
-      Object.defineProperty(proto, name, { value, enumerable: false, configurable: true, writable: true });
-    }
-  }
 }
 
 export class Hook {
@@ -89,7 +50,7 @@ export class Hook {
   readonly #workers = new Map<string, VirtualWorker>();
   /** Ids being created right now, so two concurrent creations of 'bob' cannot both succeed. */
   readonly #reserved = new Set<string>();
-  readonly #threads: ActorThread[] = [];
+  readonly #threads: HostConnection[] = [];
   #threadCount = 0;
   #creating: Promise<void> = Promise.resolve();
   #shutDown = false;
@@ -149,7 +110,7 @@ export class Hook {
       const started = await Promise.all(
         Array.from({ length: Math.min(threads, ids.length) }, () => {
           const name = `syft-thread-${++this.#threadCount}`;
-          return ActorThread.start(name, this.backend, this.#bus).then((t) => {
+          return HostConnection.start(name, this.backend, this.#bus).then((t) => {
             this.#threads.push(t);
             return t;
           });
@@ -192,7 +153,7 @@ export class Hook {
    * including the work workers forward to each other (chains, moves).
    */
   async settle(): Promise<void> {
-    await Promise.allSettled([...this.#workers.values()].filter((w) => w.thread.isAlive).map((w) => w.sync()));
+    await Promise.allSettled([...this.#workers.values()].filter((w) => w.host.isAlive).map((w) => w.sync()));
   }
 
   /**

@@ -11,18 +11,8 @@ import * as Comlink from 'comlink';
 import { nodeEndpoint } from '../transport/endpoint.js';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { RemoteError, RuntimeShutDownError, SyftError, WorkerCrashedError } from '../core/errors.js';
-import {
-  type ActorBatch,
-  type ActorBatchResult,
-  type ActorHostApi,
-  type Command,
-  CommandType,
-  type DeletedReply,
-  type DeleteReply,
-  type MoveReply,
-  type ReplyOf,
-  type TensorPayload,
-} from '../core/protocol.js';
+import { confirmedEvents, isRead, nameOf, postedEvents, replyBytesOf } from '../core/commands.js';
+import type { ActorBatch, ActorBatchResult, Command, HostApi, PeerApi, ReplyOf } from '../core/protocol.js';
 import type { EventBus } from './event-bus.js';
 import { threadEntry } from './thread-entry.js';
 
@@ -34,17 +24,10 @@ import { threadEntry } from './thread-entry.js';
  */
 const MAX_BATCH = 256;
 
-/** Commands whose reply shows what the actor holds: waiting deletes must run before them. */
-const READS: ReadonlySet<CommandType> = new Set([
-  CommandType.Objects,
-  CommandType.Fetch,
-  CommandType.Clear,
-  CommandType.Unwrap,
-  CommandType.Sync,
-  CommandType.Stats,
-  CommandType.Train,
-  CommandType.RingFetch,
-]);
+interface ActorHostApi extends HostApi, PeerApi {
+  acceptPeer(from: string, port: unknown): void;
+  connectPeer(to: string, port: unknown): void;
+}
 
 export interface TransportStats {
   /** execute calls posted to the thread (one per flush). */
@@ -60,7 +43,7 @@ interface Queued {
   readonly reply: ((outcome: { ok: true; value: unknown } | { ok: false; error: Error }) => void) | undefined;
 }
 
-export class ActorThread {
+export class HostConnection {
   readonly name: string;
   readonly #worker: Worker;
   readonly #host: Comlink.Remote<ActorHostApi>;
@@ -98,8 +81,8 @@ export class ActorThread {
     this.#worker.unref();
   }
 
-  static async start(name: string, backend: string, bus: EventBus): Promise<ActorThread> {
-    const thread = new ActorThread(name, bus);
+  static async start(name: string, backend: string, bus: EventBus): Promise<HostConnection> {
+    const thread = new HostConnection(name, bus);
     await thread.#call(() => thread.#host.init({ backend, thread: name }));
     return thread;
   }
@@ -109,7 +92,7 @@ export class ActorThread {
    * exchange data without the main thread. Each side serves the other on the
    * port it accepts and calls it on the port it connects.
    */
-  async connect(other: ActorThread): Promise<void> {
+  async connect(other: HostConnection): Promise<void> {
     const there = new MessageChannel();
     const back = new MessageChannel();
     await Promise.all([
@@ -138,19 +121,22 @@ export class ActorThread {
   enqueue(actor: string, command: Command, transfer?: readonly ArrayBuffer[]): void {
     this.#assertAlive(`worker '${actor}'`);
     this.#push({ actor, command, reply: undefined });
-    if (command.type === CommandType.Store) this.#stats.tensorBytesOut += command.tensor.values.byteLength;
-    if (transfer !== undefined) this.#transfer.push(...transfer);
+    if (transfer !== undefined) {
+      for (const buffer of transfer) this.#stats.tensorBytesOut += buffer.byteLength;
+      this.#transfer.push(...transfer);
+    }
+    for (const event of postedEvents(command, actor)) this.#bus.emit(event);
     this.#scheduleFlush();
   }
 
   /** Queues a command and flushes at once; resolves with its reply, or rejects with RemoteError. */
-  request<C extends Command>(actor: string, command: C): Promise<ReplyOf[C['type']]> {
+  request<C extends Command>(actor: string, command: C): Promise<ReplyOf<C['type']>> {
     this.#assertAlive(`worker '${actor}'`);
     return new Promise((resolve, reject) => {
       this.#push({
         actor,
         command,
-        reply: (outcome) => (outcome.ok ? resolve(outcome.value as ReplyOf[C['type']]) : reject(outcome.error)),
+        reply: (outcome) => (outcome.ok ? resolve(outcome.value as ReplyOf<C['type']>) : reject(outcome.error)),
       });
       this.flush();
     });
@@ -187,13 +173,13 @@ export class ActorThread {
     await this.#worker.terminate();
   }
 
-  /** Test hook: kill the thread as a crash would. */
-  async crashForTesting(): Promise<void> {
+  /** Kills the host as a crash would (sy.testing.crash). */
+  async crash(): Promise<void> {
     await this.#worker.terminate();
   }
 
   #push(q: Queued): void {
-    if (READS.has(q.command.type)) this.#releaseDeletes(q.actor);
+    if (isRead(q.command)) this.#releaseDeletes(q.actor);
     this.#queue.push(q);
     if (this.#queue.length >= MAX_BATCH) this.flush();
   }
@@ -203,7 +189,7 @@ export class ActorThread {
     const ids = this.#deletes.get(actor);
     if (ids === undefined) return;
     this.#deletes.delete(actor);
-    this.#queue.push({ actor, command: { type: CommandType.Delete, ids }, reply: undefined });
+    this.#queue.push({ actor, command: { type: 'delete', ids }, reply: undefined });
   }
 
   #scheduleFlush(): void {
@@ -239,57 +225,18 @@ export class ActorThread {
           return;
         }
         const reply = replies.get(i);
-        if (q.command.type === CommandType.Fetch) this.#stats.tensorBytesIn += (reply as TensorPayload).values.byteLength;
-        if (observed) this.#emitSuccess(q, reply);
+        this.#stats.tensorBytesIn += replyBytesOf(q.command, reply);
+        if (observed) for (const event of confirmedEvents(q.command, reply, q.actor)) this.#bus.emit(event);
         q.reply?.({ ok: true, value: reply });
       });
     });
-  }
-
-  #emitSuccess(q: Queued, reply: unknown): void {
-    const worker = q.actor;
-    const c = q.command;
-    switch (c.type) {
-      case CommandType.Store:
-        this.#bus.emit({ type: 'stored', worker, id: c.id, op: 'send' });
-        break;
-      case CommandType.Op:
-        for (const id of c.out) this.#bus.emit({ type: 'stored', worker, id, op: c.op });
-        break;
-      case CommandType.Delete: {
-        const missing = new Set((reply as DeleteReply)?.missing);
-        for (const id of c.ids) if (!missing.has(id)) this.#bus.emit({ type: 'deleted', worker, id });
-        break;
-      }
-      case CommandType.Clear:
-        for (const id of (reply as DeletedReply).deleted) this.#bus.emit({ type: 'deleted', worker, id });
-        break;
-      case CommandType.Fetch:
-        if (!c.keep) this.#bus.emit({ type: 'fetched', worker, id: c.id });
-        break;
-      case CommandType.Move:
-        this.#bus.emit({ type: 'moved', worker, id: c.id, to: c.to.actor, as: c.as, bytes: (reply as MoveReply).bytes });
-        break;
-      case CommandType.Objects:
-      case CommandType.Expect:
-      case CommandType.SendPointer:
-      case CommandType.RemoteGet:
-      case CommandType.Unwrap:
-      case CommandType.Sync:
-      case CommandType.Backward:
-      case CommandType.InPlace:
-      case CommandType.RequireGrad:
-      case CommandType.Stats:
-      case CommandType.Train:
-        break;
-    }
   }
 
   #fail(q: Queued, error: Error): void {
     this.#bus.emit({
       type: 'error',
       worker: q.actor,
-      op: q.command.type === CommandType.Op ? q.command.op : q.command.type,
+      op: nameOf(q.command),
       message: error.message,
       code: error instanceof SyftError ? error.code : undefined,
     });

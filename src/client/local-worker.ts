@@ -4,32 +4,31 @@
  * record, never the pointer, so knowing about a pointer does not keep it from
  * being collected.
  */
-import type { PointerRecord } from '../pointers/collection.js';
-import type { PointerOwner } from '../pointers/pointer-tensor.js';
+import type { HandleOwner, HandleRecord } from '../core/handles.js';
 import { IdGenerator } from '../core/ids.js';
 import type { ObjectSummary, PointerSummary } from '../core/protocol.js';
 
-export class LocalWorker implements PointerOwner {
+export class LocalWorker implements HandleOwner {
   readonly id = 'me';
   readonly #ids = new IdGenerator();
-  readonly #pointers = new Map<number, PointerRecord>();
+  readonly #pointers = new Map<number, HandleRecord>();
 
   nextId(): number {
     return this.#ids.next();
   }
 
-  register(record: PointerRecord): void {
-    this.#pointers.set(record.pointerId, record);
+  register(record: HandleRecord): void {
+    this.#pointers.set(record.handleId, record);
   }
 
-  forget(pointerId: number): void {
-    this.#pointers.delete(pointerId);
+  forget(handleId: number): void {
+    this.#pointers.delete(handleId);
   }
 
   /** Pointers not yet disposed, fetched or collected. */
   livePointers(): PointerSummary[] {
     return [...this.#pointers.values()].map((r) => ({
-      id: r.pointerId,
+      id: r.handleId,
       kind: 'pointer',
       location: r.location.id,
       idAtLocation: r.idAtLocation,

@@ -9,7 +9,7 @@
  */
 import { InvalidArgumentError, WorkerTimeoutError } from '../core/errors.js';
 import type { Module } from '../nn/module.js';
-import type { TrainPlan } from '../nn/train-plan.js';
+import type { TrainPlan } from '../core/specs.js';
 import { createProgress } from '../reporting/progress.js';
 import type { RoundResult } from '../reporting/round-result.js';
 import type { VirtualWorker } from '../client/virtual-worker.js';

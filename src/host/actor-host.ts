@@ -13,7 +13,7 @@ import type {
   ActorAddress,
   ActorBatch,
   ActorBatchResult,
-  ActorHostApi,
+  HostApi,
   Command,
   DeliveredItem,
   HostInitOptions,
@@ -21,6 +21,14 @@ import type {
 } from '../core/protocol.js';
 import { Actor, type ActorContext } from './actor.js';
 import { useBackend } from '../core/backend.js';
+
+/** The host's entry points: the client's, a peer's, and the channels between hosts. */
+export interface ActorHostApi extends HostApi, PeerApi {
+  /** The receiving end of a direct channel from thread `from` (this thread serves `from` on it). */
+  acceptPeer(from: string, port: unknown): void;
+  /** The sending end of a direct channel to thread `to`. */
+  connectPeer(to: string, port: unknown): void;
+}
 
 export function createActorHost(): ActorHostApi {
   const actors = new Map<string, Actor>();

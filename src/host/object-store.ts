@@ -14,20 +14,13 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { SyftError } from '../core/errors.js';
 import type { RingTensor } from '../core/ring/ring.js';
-import type { ActorAddress, ObjectSummary } from '../core/protocol.js';
+import type { ActorAddress, ObjectSummary, StoredFailure } from '../core/protocol.js';
 
 export type Entry =
   | { readonly kind: 'tensor'; readonly tensor: tf.Tensor }
   /** Never changed in place, and never shared by two ids (its buffer may be transferred). */
   | { readonly kind: 'ring'; readonly ring: RingTensor }
   | { readonly kind: 'pointer'; readonly location: ActorAddress; readonly idAtLocation: number };
-
-/** Why an id has no object: the op that should have produced it failed. */
-export interface StoredFailure {
-  readonly op: string;
-  readonly message: string;
-  readonly code: string | undefined;
-}
 
 /** Raised when an input of a command is a failed result; carries the root cause along. */
 export class FailedInputError extends SyftError {

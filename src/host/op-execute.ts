@@ -13,26 +13,6 @@ type TfOp = (...args: unknown[]) => tf.Tensor | tf.Tensor[] | Record<string, tf.
 
 const tfOps = tf as unknown as Record<OpName, TfOp>;
 
-/** Every store id an op's arguments name, lists included (gradient references too). */
-export function refsOf(args: readonly WireArg[], into: number[] = []): number[] {
-  for (const arg of args) {
-    if (typeof arg === 'number') into.push(arg);
-    else if ('list' in arg) refsOf(arg.list, into);
-    else if ('grad' in arg) into.push(arg.grad);
-  }
-  return into;
-}
-
-/** The same arguments with every store id replaced by `map(id)`. */
-export function mapRefs(args: readonly WireArg[], map: (id: number) => number): WireArg[] {
-  return args.map((arg) => {
-    if (typeof arg === 'number') return map(arg);
-    if ('list' in arg) return { list: mapRefs(arg.list, map) };
-    if ('grad' in arg) return { grad: map(arg.grad) };
-    return arg;
-  });
-}
-
 /** Arguments with references replaced by tensors: `value(id)` for ids, `grad(id)` for gradients. */
 export function resolveArgs(
   args: readonly WireArg[],

@@ -12,17 +12,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { serializeError } from '../core/errors.js';
-import { FailedInputError, type ObjectStore, type StoredFailure } from './object-store.js';
-import type {
-  ActorAddress,
-  DealCommand,
-  DeliveredItem,
-  RevealCommand,
-  RingOpCommand,
-  RingPayload,
-  ShareTensorCommand,
-  WireArg,
-} from '../core/protocol.js';
+import { FailedInputError, type ObjectStore } from './object-store.js';
+import type { ActorAddress, CommandOf, DeliveredItem, RingPayload, StoredFailure, WireArg } from '../core/protocol.js';
 import { splitShares } from '../core/ring/additive-shares.js';
 import { deal } from './dealer.js';
 import { encodeScaled } from '../core/ring/fixed-precision.js';
@@ -57,7 +48,7 @@ export class Party {
     return this.#openings.size;
   }
 
-  ringOp(command: RingOpCommand): void {
+  ringOp(command: CommandOf<'ring-op'>): void {
     const args = command.args.map((arg) => this.#resolve(arg));
     this.store.set(command.out, { kind: 'ring', ring: executeRingOp(command.op, args) });
   }
@@ -67,7 +58,7 @@ export class Party {
    * the opened sums under `out` once everyone's shares are here. A part that
    * failed is sent as that failure, so the others fail too instead of waiting.
    */
-  reveal(command: RevealCommand): void {
+  reveal(command: CommandOf<'reveal'>): void {
     const key = command.out[0]!;
     let parts: RingTensor[] | undefined;
     let failure: StoredFailure | undefined;
@@ -101,7 +92,7 @@ export class Party {
   }
 
   /** As the crypto provider: draws the request's randomness and hands each party its shares. */
-  deal(command: DealCommand): void {
+  deal(command: CommandOf<'deal'>): void {
     let perParty: RingTensor[][];
     try {
       perParty = deal(command.request, command.parties.length);
@@ -116,7 +107,7 @@ export class Party {
   }
 
   /** Secret-shares a tensor this worker holds among the parties; only shares leave. */
-  shareTensor(command: ShareTensorCommand, tensor: () => tf.Tensor): void {
+  shareTensor(command: CommandOf<'share-tensor'>, tensor: () => tf.Tensor): void {
     let shares: RingTensor[];
     try {
       const t = tensor();

@@ -10,14 +10,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { noGrad } from '../autograd/no-grad.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { SeededRandom } from '../core/seeded-random.js';
-import type { Optimizer } from '../optim/optimizer.js';
-import type { ObjectStore } from './object-store.js';
-import { SyftTensor } from '../tensor/syft-tensor.js';
-// The layers call ops as methods of syft tensors; in a worker thread nothing else installs them.
-import '../tensor/op-methods.js';
+import type { TrainJob } from '../core/specs.js';
 import { moduleFromSpec } from '../nn/from-spec.js';
+import { LOSSES } from '../nn/losses.js';
 import type { Module } from '../nn/module.js';
-import { LOSSES, optimizerFromSpec, type TrainJob } from '../nn/train-plan.js';
+import { optimizerFromSpec } from '../optim/from-spec.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { SyftTensor } from '../tensor/syft-tensor.js';
+import type { ObjectStore } from './object-store.js';
 
 interface Session {
   readonly paramIds: readonly number[];

@@ -2,15 +2,10 @@
  * Losses, as PyTorch defines them (mean over the batch). Built from registry
  * ops, they run wherever their inputs are and backward() flows through them.
  */
+import type { ClassTargets, LossName } from '../core/specs.js';
 import type { Activation } from './module.js';
 
-export interface ClassTargets {
-  /**
-   * When given, `target` holds class indices (int32, shape [N]) over this many
-   * classes, as in PyTorch; otherwise `target` is one-hot (float32, shape [N, C]).
-   */
-  readonly classes?: number;
-}
+export type { ClassTargets, LossName } from '../core/specs.js';
 
 const EPS = 1e-7;
 
@@ -37,3 +32,11 @@ export function bceLoss<A extends Activation>(probs: A, target: Activation): A {
   const negative = (target.neg().add(1) as Activation).mul(p.neg().add(1).log()) as Activation;
   return positive.add(negative).mean().neg() as A;
 }
+
+/** The losses a training job names (src/core/specs.ts), one entry each. */
+export const LOSSES = {
+  mse: (pred: Activation, target: Activation) => mseLoss(pred, target),
+  nll: (pred: Activation, target: Activation, options?: ClassTargets) => nllLoss(pred, target, options),
+  crossEntropy: (pred: Activation, target: Activation, options?: ClassTargets) => crossEntropy(pred, target, options),
+  bce: (pred: Activation, target: Activation) => bceLoss(pred, target),
+} as const satisfies Record<LossName, (pred: Activation, target: Activation, options?: ClassTargets) => Activation>;

@@ -5,33 +5,18 @@
  */
 import { noGrad } from '../autograd/no-grad.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { PointerTensor } from '../pointers/pointer-tensor.js';
-import type { SendTarget } from '../pointers/send.js';
+import type { Location } from '../core/handles.js';
+import type { ModuleSpec, TrainJob, TrainPlan } from '../core/specs.js';
+// Types only: modules are built in workers too, where no pointer exists.
+import type { PointerTensor } from '../pointers/pointer-tensor.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
-import type { VirtualWorker } from '../client/virtual-worker.js';
-import type { TrainJob, TrainPlan } from './train-plan.js';
+
+export type { ModuleSpec } from '../core/specs.js';
 
 /** A parameter: local, or at a worker. */
 export type Parameter = SyftTensor | PointerTensor<SyftTensor>;
 /** What flows through forward(): a local syft tensor or a pointer. */
 export type Activation = SyftTensor | PointerTensor<SyftTensor>;
-
-/** A module as data: enough to rebuild it around existing parameters (in a worker, say). */
-export type ModuleSpec =
-  | { readonly kind: 'linear'; readonly inFeatures: number; readonly outFeatures: number; readonly bias: boolean }
-  | { readonly kind: 'sequential'; readonly layers: readonly ModuleSpec[] }
-  | { readonly kind: 'op'; readonly name: string; readonly arg?: number }
-  | { readonly kind: 'dropout'; readonly rate: number }
-  | {
-      readonly kind: 'conv2d';
-      readonly inChannels: number;
-      readonly outChannels: number;
-      readonly kernelSize: number;
-      readonly stride: number;
-      readonly padding: 'valid' | 'same';
-      readonly bias: boolean;
-    }
-  | { readonly kind: 'maxPool2d'; readonly kernelSize: number; readonly stride: number };
 
 /** Supplies existing parameters, in namedParameters() order, to a module being rebuilt. */
 export type ParameterSource = () => Parameter;
@@ -72,9 +57,9 @@ export abstract class Module {
   }
 
   /** Sends every parameter to `worker` (PySyft's model.send(bob)); the local copies are released. */
-  send(worker: SendTarget): this {
+  send(worker: Location): this {
     return this.#mapParameters((p) => {
-      if (p instanceof PointerTensor) return p.move(worker as VirtualWorker);
+      if (!(p instanceof SyftTensor)) return p.move(worker);
       const sent = p.send(worker);
       p.dispose();
       return sent;
@@ -82,9 +67,9 @@ export abstract class Module {
   }
 
   /** Moves every parameter to `worker`, worker to worker, gradients along. */
-  move(worker: VirtualWorker): this {
+  move(worker: Location): this {
     return this.#mapParameters((p) => {
-      if (!(p instanceof PointerTensor)) throw new InvalidArgumentError('move(): this module is local; send() it first.');
+      if (p instanceof SyftTensor) throw new InvalidArgumentError('move(): this module is local; send() it first.');
       return p.move(worker);
     });
   }
@@ -92,7 +77,7 @@ export abstract class Module {
   /** Brings every parameter home, with its gradient (PySyft's model.get()). */
   async get(): Promise<this> {
     const named = this.namedParameters();
-    const local = await Promise.all(named.map(([, p]) => (p instanceof PointerTensor ? p.get() : p)));
+    const local = await Promise.all(named.map(([, p]) => (p instanceof SyftTensor ? p : p.get())));
     named.forEach(([name], i) => this.#setParameter(name, local[i]!));
     return this;
   }
@@ -105,7 +90,7 @@ export abstract class Module {
     const twin = this.clone();
     for (const [name, p] of this.namedParameters()) {
       const fresh = noGrad(() =>
-        p instanceof PointerTensor ? (p.clone() as PointerTensor<SyftTensor>).requireGrad() : new SyftTensor(p.tensor.clone(), { requiresGrad: true }),
+        p instanceof SyftTensor ? new SyftTensor(p.tensor.clone(), { requiresGrad: true }) : (p.clone() as PointerTensor<SyftTensor>).requireGrad(),
       );
       twin.#setParameter(name, fresh);
     }
@@ -130,7 +115,7 @@ export abstract class Module {
   /** Where the parameters are: a worker id, or 'me'. */
   get location(): string {
     const first = this.parameters()[0];
-    return first instanceof PointerTensor ? first.location.id : 'me';
+    return first === undefined || first instanceof SyftTensor ? 'me' : first.location.id;
   }
 
   /**
@@ -142,22 +127,20 @@ export abstract class Module {
   async trainOn(x: PointerTensor<unknown>, y: PointerTensor<unknown>, plan: TrainPlan): Promise<readonly number[]> {
     const params = this.parameters();
     const at = x.location;
+    const remote: PointerTensor<unknown>[] = [];
     for (const p of [...params, y]) {
-      if (!(p instanceof PointerTensor) || p.location !== at || p.route.length !== 1) {
+      if (p instanceof SyftTensor || p.location !== at || p.route.length !== 1) {
         throw new InvalidArgumentError(
           `trainOn(): the parameters and the data must all be at ${at.id}, directly; send() the module there first.`,
         );
       }
+      remote.push(p);
     }
     this.#trainKey ??= at.owner.nextId();
     const job: TrainJob = { ...plan, model: this.spec() };
-    return (at as unknown as { train: VirtualWorker['train'] }).train(
-      this.#trainKey,
-      params.map((p) => (p as PointerTensor<SyftTensor>).idAtLocation),
-      x.idAtLocation,
-      y.idAtLocation,
-      job,
-    );
+    const paramIds = remote.slice(0, -1).map((p) => p.idAtLocation);
+    const reply = await at.request({ type: 'train', key: this.#trainKey, params: paramIds, x: x.idAtLocation, y: y.idAtLocation, job });
+    return reply.losses;
   }
 
   /** The module as data (see ModuleSpec). */

@@ -1,12 +1,6 @@
+import type { AdamOptions } from '../core/specs.js';
 import type { Parameter } from '../nn/module.js';
 import { Optimizer, type OptimizerState, type Term, withTemp } from './optimizer.js';
-
-export interface AdamOptions {
-  readonly lr?: number;
-  readonly betas?: readonly [number, number];
-  readonly eps?: number;
-  readonly weightDecay?: number;
-}
 
 /**
  * Adam, as PyTorch's optim.Adam (and tf.train.adam):

@@ -6,9 +6,10 @@
 import { noGrad } from '../autograd/no-grad.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { Parameter } from '../nn/module.js';
-import { PointerTensor } from '../pointers/pointer-tensor.js';
-import { escapeScope } from '../tensor/tidy.js';
+// Types only: optimizers also run inside workers, where no pointer exists.
+import type { PointerTensor } from '../pointers/pointer-tensor.js';
 import type { SyftTensor } from '../tensor/syft-tensor.js';
+import { escapeScope } from '../tensor/tidy.js';
 
 /** A tensor the update reads: a local syft tensor or a pointer (or gradient view) at the parameter's worker. */
 export type Term = SyftTensor | PointerTensor<SyftTensor>;
@@ -27,19 +28,17 @@ export abstract class Optimizer {
 
   /** Zeroes every gradient in place (PyTorch's zero_grad()). */
   zeroGrad(): void {
-    for (const p of this.params) {
-      if (p instanceof PointerTensor) p.grad.zeroInPlace();
-      else p.grad?.zeroInPlace();
-    }
+    // A pointer's .grad is a view of the gradient at its worker; a local tensor's is undefined until backward().
+    for (const p of this.params) p.grad?.zeroInPlace();
   }
 
   /** Updates every parameter that has a gradient, in place, recording nothing for backward(). */
   step(): void {
     noGrad(() => {
       for (const p of this.params) {
-        const grad = p instanceof PointerTensor ? p.grad : p.grad;
+        const grad: Term | undefined = p.grad;
         if (grad === undefined) continue; // a local parameter that no backward() reached
-        this.update(p, grad as Term, this.#stateOf(p));
+        this.update(p, grad, this.#stateOf(p));
       }
     });
   }

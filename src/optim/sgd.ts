@@ -1,13 +1,6 @@
+import type { SgdOptions } from '../core/specs.js';
 import type { Parameter } from '../nn/module.js';
 import { Optimizer, type OptimizerState, type Term, withTemp } from './optimizer.js';
-
-export interface SgdOptions {
-  readonly lr: number;
-  /** Momentum factor (PyTorch's, without dampening or Nesterov). */
-  readonly momentum?: number;
-  /** L2 penalty added to the gradient. */
-  readonly weightDecay?: number;
-}
 
 /**
  * Stochastic gradient descent, as PyTorch's optim.SGD:

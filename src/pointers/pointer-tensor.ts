@@ -1,73 +1,33 @@
 /**
- * A pointer to a tensor held by a virtual worker (PySyft's PointerTensor).
+ * A pointer to a tensor held by a worker (PySyft's PointerTensor).
  *
- * The pointer owns the remote object: dispose(), leaving a tidy scope, get(), or
- * becoming unreachable releases it. Op methods (one per registry entry) are
- * installed on the prototype by src/tensor/op-methods.ts and return new pointers
- * at once; the work is pipelined to the worker.
+ * The pointer owns the remote object (src/pointers/remote-handle.ts). Op
+ * methods (one per registry entry) are installed by src/pointers/pointer-ops.ts
+ * and return new pointers at once; the work is pipelined to the worker.
+ * `send` and `share` are added by the client (src/client/verbs.ts).
  *
  * A pointer may point to a pointer: after `x.send(bob).send(alice)` the data is
  * at bob and alice holds a link to it. The pointer's route lists the workers
- * from its location (alice) to the data (bob); the main thread only ever talks
- * to the head, which forwards along the chain.
- *
- * All state is in #private fields: tf.tidy walks the enumerable fields of what a
- * scope returns, and must not wander from a pointer into the whole runtime.
+ * from its location (alice) to the data (bob); the client only ever talks to
+ * the head, which forwards along the chain.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { inspect } from 'node:util';
-import type * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, PointerDisposedError } from '../core/errors.js';
+import { InvalidArgumentError, TensorsNotCollocatedError } from '../core/errors.js';
+import type { HandleOwner, Location } from '../core/handles.js';
+import type { OpName } from '../core/op-registry.js';
+import type { FetchReply, InPlaceOp, Slot, TensorPayload, WireArg } from '../core/protocol.js';
 import type { OpMethods } from '../tensor/op-methods-type.js';
-import type { SyftTensor } from '../tensor/syft-tensor.js';
-import type { ActorAddress, InPlaceOp, LinkReply, Slot, WireArg } from '../core/protocol.js';
-import { type PointerRecord, stopWatching, watchForCollection } from './collection.js';
-import { encodeOperand } from '../tensor/op-dispatch.js';
-import type { SendTarget } from './send.js';
-import { trackInScope } from '../tensor/tidy.js';
-import { AdditiveSharingTensor, type ShareOptions } from '../smpc/additive-sharing-tensor.js';
-import type { FixedPrecisionOptions } from '../core/ring/fixed-precision.js';
-import { precisionOf } from '../smpc/fixed-precision-tensor.js';
-import type { VirtualWorker } from '../client/virtual-worker.js';
-
-/** pointer.share(...workers, options): the fixed-point encoding, a weight, and the crypto provider. */
-export interface PointerShareOptions extends ShareOptions, FixedPrecisionOptions {
-  /** Multiplies the tensor by this public number before it is shared (a FedAvg weight, say). */
-  readonly weight?: number;
-}
+import { SyftTensor } from '../tensor/syft-tensor.js';
+import { payloadToTensor } from '../transport/tensor-payload.js';
+import { RemoteHandle } from './remote-handle.js';
 
 /** What get() returns at the end of a chain: the kind of tensor that was sent. */
 export type LocalTensor = tf.Tensor | SyftTensor;
 export type TensorKind = 'tf' | 'syft';
 
-/** The parts of a virtual worker a pointer talks to (it is also where tensors can be sent). */
-export interface PointerLocation extends SendTarget {
-  readonly id: string;
-  readonly owner: PointerOwner;
-  /** @internal */ readonly address: ActorAddress;
-  /** @internal */ collect(idAtLocation: number, pointerId: number): void;
-  /** @internal */ release(idAtLocation: number): void;
-  /** @internal */ fetch(idAtLocation: number, kind: TensorKind): Promise<LocalTensor>;
-  /** @internal */ expect(id: number): void;
-  /** @internal */ sendPointer(idAtLocation: number, to: PointerLocation, as: number): void;
-  /** @internal */ moveObject(idAtLocation: number, to: PointerLocation, as: number): void;
-  /** @internal */ remoteGet(idAtLocation: number): void;
-  /** @internal */ unwrap(idAtLocation: number): Promise<LinkReply>;
-  /** @internal */ fetchGrad(idAtLocation: number, kind: TensorKind): Promise<LocalTensor>;
-  /** @internal */ backward(idAtLocation: number, grad: WireArg | undefined): void;
-  /** @internal */ inPlace(idAtLocation: number, slot: Slot, op: InPlaceOp, arg: WireArg | undefined): void;
-  /** @internal */ requireGrad(idAtLocation: number, value: boolean): void;
-  toString(): string;
-}
-
-/** The local worker ('me'): it names pointers and tracks the live ones. */
-export interface PointerOwner {
-  readonly id: string;
-  nextId(): number;
-  register(record: PointerRecord): void;
-  forget(pointerId: number): void;
-}
-
-type State = 'live' | 'disposed' | 'fetched' | 'sent';
+/** A worker a pointer can point to. */
+export type PointerLocation = Location;
 
 /** What a chain finally points to: PointerTensor<PointerTensor<T>> holds T at its end. */
 export type DataOf<L> = L extends PointerTensor<infer I> ? DataOf<I> : L;
@@ -75,35 +35,26 @@ export type DataOf<L> = L extends PointerTensor<infer I> ? DataOf<I> : L;
 export interface PointerTensor<L = LocalTensor> extends OpMethods<PointerTensor<L>> {}
 
 // The interface above merges the registry's op methods into the class type.
-export class PointerTensor<L = LocalTensor> {
+export class PointerTensor<L = LocalTensor> extends RemoteHandle {
   readonly #id: number;
   #idAtLocation: number;
   /** From this pointer's location to the worker that holds the data. */
-  #route: readonly PointerLocation[];
+  #route: readonly Location[];
   readonly #kind: TensorKind;
-  #state: State = 'live';
   /** Set on a gradient view (x.grad): the pointer whose gradient this reads. */
   readonly #gradOf: PointerTensor<L> | undefined;
   #gradView: PointerTensor<L> | undefined;
 
   /** @internal Pointers are made by send() and by ops, never by users. */
-  constructor(
-    location: PointerLocation,
-    idAtLocation: number,
-    kind: TensorKind,
-    route: readonly PointerLocation[] = [location],
-    gradOf?: PointerTensor<L>,
-  ) {
+  constructor(location: Location, idAtLocation: number, kind: TensorKind, route: readonly Location[] = [location], gradOf?: PointerTensor<L>) {
+    const id = location.owner.nextId();
+    // A gradient view owns nothing: the gradient goes with its tensor.
+    super(gradOf === undefined ? [{ location, idAtLocation, handleId: id }] : []);
+    this.#id = id;
     this.#route = route;
     this.#idAtLocation = idAtLocation;
     this.#kind = kind;
-    this.#id = location.owner.nextId();
     this.#gradOf = gradOf;
-    // A gradient view owns nothing: the gradient goes with its tensor.
-    if (gradOf === undefined) {
-      this.#watch();
-      trackInScope(this);
-    }
   }
 
   /** @internal Which tensor of the remote object this pointer reads: its value, or its gradient (a view). */
@@ -130,7 +81,8 @@ export class PointerTensor<L = LocalTensor> {
    */
   backward(dy?: PointerTensor<L>): void {
     this.assertLive();
-    this.location.backward(this.#idAtLocation, dy === undefined ? undefined : encodeOperand(this, dy, 'backward'));
+    const id = this.#idAtLocation;
+    this.location.post(dy === undefined ? { type: 'backward', id } : { type: 'backward', id, grad: encodeOperand(this, dy, 'backward') });
   }
 
   /**
@@ -139,7 +91,7 @@ export class PointerTensor<L = LocalTensor> {
    */
   requireGrad(value = true): this {
     this.assertLive();
-    this.location.requireGrad(this.#idAtLocation, value);
+    this.location.post({ type: 'require-grad', id: this.#idAtLocation, value });
     return this;
   }
 
@@ -170,8 +122,8 @@ export class PointerTensor<L = LocalTensor> {
 
   #inPlace(op: InPlaceOp, other: unknown): this {
     this.assertLive();
-    const arg = other === undefined ? undefined : encodeOperand(this, other, `${op}InPlace`);
-    this.location.inPlace(this.#idAtLocation, this.slot, op, arg);
+    const command = { type: 'in-place', id: this.#idAtLocation, slot: this.slot, op } as const;
+    this.location.post(other === undefined ? command : { ...command, arg: encodeOperand(this, other, `${op}InPlace`) });
     return this;
   }
 
@@ -185,28 +137,28 @@ export class PointerTensor<L = LocalTensor> {
     return this.#idAtLocation;
   }
 
-  /** The virtual worker this pointer points to (the head of a chain). */
-  get location(): PointerLocation {
+  /** The worker this pointer points to (the head of a chain). */
+  get location(): Location {
     return this.#route[0]!;
   }
 
-  /** The virtual worker that holds the data (the end of a chain; the location itself otherwise). */
-  get dataLocation(): PointerLocation {
+  /** The worker that holds the data (the end of a chain; the location itself otherwise). */
+  get dataLocation(): Location {
     return this.#route[this.#route.length - 1]!;
   }
 
   /** @internal The workers from location to data. */
-  get route(): readonly PointerLocation[] {
+  get route(): readonly Location[] {
     return this.#route;
   }
 
   /** The worker that owns this pointer: the local worker, 'me'. */
-  get owner(): PointerOwner {
+  get owner(): HandleOwner {
     return this.location.owner;
   }
 
-  get isDisposed(): boolean {
-    return this.#state !== 'live' || (this.#gradOf?.isDisposed ?? false);
+  override get isDisposed(): boolean {
+    return super.isDisposed || (this.#gradOf?.isDisposed ?? false);
   }
 
   /** @internal Whether get() at the end of the chain gives back a tf.Tensor or a SyftTensor. */
@@ -215,9 +167,9 @@ export class PointerTensor<L = LocalTensor> {
   }
 
   /** Throws at once if the pointer can no longer be used. */
-  assertLive(): void {
+  override assertLive(): void {
     this.#gradOf?.assertLive();
-    if (this.#state !== 'live') throw new PointerDisposedError(String(this), this.#state);
+    super.assertLive(String(this));
   }
 
   /**
@@ -228,55 +180,15 @@ export class PointerTensor<L = LocalTensor> {
    */
   get(): Promise<L> {
     this.assertLive(); // a local mistake throws at once, not in a promise
-    if (this.#gradOf !== undefined) return this.location.fetchGrad(this.#idAtLocation, this.#kind) as Promise<L>;
-    const [head, ...rest] = this.#route;
     const id = this.#idAtLocation;
-    this.#retire('fetched');
-    if (rest.length === 0) return head!.fetch(id, this.#kind) as Promise<L>;
-    return head!.unwrap(id).then((link) => new PointerTensor(rest[0]!, link.idAtLocation, this.#kind, rest) as L);
-  }
-
-  /**
-   * Sends this pointer on: `x.send(bob).send(alice)` leaves the data at bob and
-   * gives alice a pointer to it; the result points to alice's pointer. This
-   * pointer is spent (the chain owns bob's object now).
-   */
-  send(...workers: PointerLocation[]): PointerTensor<PointerTensor<L>> {
-    this.assertLive();
-    const target = this.#target(workers, 'send');
-    if (target === this.location) {
-      throw new InvalidArgumentError(`${String(this)} already points to ${String(target)}: send it to another worker.`);
+    if (this.#gradOf !== undefined) {
+      // A copy of the gradient; it stays at the worker.
+      return this.location.request({ type: 'fetch', id, keep: true, slot: 'grad' }).then((reply) => localTensor(reply, this.#kind) as L);
     }
-    const as = this.owner.nextId();
-    target.expect(as);
-    this.location.sendPointer(this.#idAtLocation, target, as);
-    this.#retire('sent');
-    return new PointerTensor(target, as, this.#kind, [target, ...this.#route]);
-  }
-
-  /**
-   * Secret-shares the tensor among `workers` from where it is: the worker
-   * holding it encodes it in fixed point, splits it with its CSPRNG and sends
-   * each party its share, so no one else (the caller included) sees it. The
-   * tensor stays. Options: the fixed-point precision, a public `weight` to
-   * multiply by first (secure weighted averaging), and the crypto provider.
-   */
-  share(...args: (PointerLocation | PointerShareOptions)[]): AdditiveSharingTensor {
-    this.assertLive();
-    if (this.#route.length !== 1 || this.#gradOf !== undefined) {
-      throw new InvalidArgumentError(`${String(this)}: share() needs a pointer to the data itself; move() it first.`);
-    }
-    const last = args[args.length - 1];
-    const options = last !== undefined && !('id' in last) ? (last as PointerShareOptions) : {};
-    const workers = (last !== undefined && !('id' in last) ? args.slice(0, -1) : args) as unknown as VirtualWorker[];
-    const { cryptoProvider, weight, ...precision } = options;
-    return AdditiveSharingTensor.shareFromWorker(
-      this.location as unknown as VirtualWorker,
-      this.#idAtLocation,
-      precisionOf(precision),
-      cryptoProvider === undefined ? workers : [...workers, { cryptoProvider }],
-      weight,
-    );
+    const [head, ...rest] = this.#route;
+    this.retire('fetched');
+    if (rest.length === 0) return head!.request({ type: 'fetch', id, keep: false }).then((reply) => localTensor(reply, this.#kind) as L);
+    return head!.request({ type: 'unwrap', id }).then((link) => new PointerTensor(rest[0]!, link.idAtLocation, this.#kind, rest) as L);
   }
 
   /**
@@ -284,13 +196,13 @@ export class PointerTensor<L = LocalTensor> {
    * point there directly (PySyft's x.move(alice)). Returns this pointer, typed
    * as what it is now: a pointer to data.
    */
-  move(...workers: PointerLocation[]): PointerTensor<DataOf<L>> {
+  move(...workers: Location[]): PointerTensor<DataOf<L>> {
     this.assertLive();
-    const target = this.#target(workers, 'move');
+    const target = this.target(workers, 'move');
     if (this.#route.length === 1 && target === this.location) return this as PointerTensor<DataOf<L>>;
     const as = this.owner.nextId();
-    target.expect(as);
-    this.location.moveObject(this.#idAtLocation, target, as);
+    target.post({ type: 'expect', id: as });
+    this.location.post({ type: 'move', id: this.#idAtLocation, to: target.address, as });
     this.#rebind([target], as);
     return this as PointerTensor<DataOf<L>>;
   }
@@ -307,59 +219,96 @@ export class PointerTensor<L = LocalTensor> {
         `${String(this)} points to data already; remoteGet() pulls a chain's data to its head. Use get() to bring it home.`,
       );
     }
-    this.location.remoteGet(this.#idAtLocation);
+    this.location.post({ type: 'remote-get', id: this.#idAtLocation });
     this.#rebind([this.location], this.#idAtLocation);
     return this as PointerTensor<DataOf<L>>;
   }
 
-  /** Deletes the remote object (down the whole chain). Disposing twice is harmless. */
-  dispose(): void {
-    if (this.#state !== 'live' || this.#gradOf !== undefined) return;
-    this.#retire('disposed');
-    this.location.release(this.#idAtLocation);
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-
-  toString(): string {
+  override toString(): string {
     const grad = this.#gradOf === undefined ? '' : '.grad';
     return `(Wrapper)>[PointerTensor | ${this.owner.id}:${this.#id} -> ${this.location.id}:${this.#idAtLocation}${grad}]`;
   }
 
   [inspect.custom](): string {
     const via = this.#route.length > 1 ? ` (data at ${this.dataLocation.id} via ${this.#route.slice(0, -1).map((w) => w.id).join(' -> ')})` : '';
-    return this.toString() + via + (this.#state === 'live' ? '' : ` (${this.#state})`);
+    return this.toString() + via + (this.state === 'live' ? '' : ` (${this.state})`);
   }
 
-  #target(workers: readonly unknown[], verb: string): PointerLocation {
+  /** @internal The one worker of a pointer verb (send, move), checked to belong to this pointer's owner. */
+  target(workers: readonly unknown[], verb: string): Location {
     if (workers.length !== 1) {
       throw new InvalidArgumentError(`${verb}() on a pointer takes exactly one worker, got ${workers.length}.`);
     }
-    const target = workers[0] as PointerLocation;
-    if (typeof target !== 'object' || target === null || target.owner !== this.owner || typeof target.expect !== 'function') {
+    const target = workers[0] as Location;
+    if (typeof target !== 'object' || target === null || target.owner !== this.owner || typeof target.post !== 'function') {
       throw new InvalidArgumentError(`${verb}() expects a virtual worker of the same hook (from hook.virtualWorker(id)).`);
     }
     return target;
   }
 
-  #watch(): void {
-    const record: PointerRecord = { pointerId: this.#id, location: this.location, idAtLocation: this.#idAtLocation };
-    this.owner.register(record);
-    watchForCollection(this, record);
-  }
-
-  #rebind(route: readonly PointerLocation[], idAtLocation: number): void {
-    stopWatching(this);
+  #rebind(route: readonly Location[], idAtLocation: number): void {
     this.#route = route;
     this.#idAtLocation = idAtLocation;
-    this.#watch();
+    this.rebind([{ location: route[0]!, idAtLocation, handleId: this.#id }]);
   }
+}
 
-  #retire(state: Exclude<State, 'live'>): void {
-    this.#state = state;
-    stopWatching(this);
-    this.owner.forget(this.#id);
+/** A fetched tensor as the kind that was sent: a tf.Tensor, or a SyftTensor with its gradient. */
+function localTensor(reply: FetchReply | TensorPayload, kind: TensorKind): LocalTensor {
+  const t = payloadToTensor(reply);
+  if (kind !== 'syft') return t;
+  const { requiresGrad, grad } = reply as FetchReply;
+  const local = new SyftTensor(t, { requiresGrad: requiresGrad ?? false });
+  if (grad !== undefined) local.grad = new SyftTensor(payloadToTensor(grad));
+  return local;
+}
+
+/**
+ * The operand of an in-place update or backward(dy) on `target`: a number, or
+ * a pointer (or gradient view) at the same place. Anything else throws at once.
+ */
+export function encodeOperand(target: PointerTensor<unknown>, operand: unknown, op: string): WireArg {
+  if (typeof operand === 'number') return { value: operand };
+  if (operand instanceof PointerTensor) {
+    operand.assertLive();
+    if (operand.location !== target.location || operand.dataLocation !== target.dataLocation) {
+      throw notCollocatedRemote(op, target, operand);
+    }
+    return wireRef(operand);
   }
+  if (operand instanceof SyftTensor || operand instanceof tf.Tensor) throw notCollocatedLocal(op, target, operand);
+  throw new InvalidArgumentError(`${op}() takes a number or a pointer at ${target.location.id}, got ${typeof operand}.`);
+}
+
+/** How a command names a pointer's tensor at its worker. */
+export function wireRef(p: PointerTensor<unknown>): WireArg {
+  return p.slot === 'grad' ? { grad: p.idAtLocation } : p.idAtLocation;
+}
+
+function describeLocal(t: unknown): string {
+  const shape = t instanceof SyftTensor ? t.shape : (t as tf.Tensor).shape;
+  return `local tensor of shape [${shape.join(', ')}]`;
+}
+
+export function notCollocatedLocal(op: OpName | string, pointer: PointerTensor<unknown>, local: unknown): TensorsNotCollocatedError {
+  return new TensorsNotCollocatedError(
+    `You tried to call '${op}' on two tensors where one is located on another machine (a PointerTensor). ` +
+      `Call .get() on the PointerTensor or .send(${pointer.location.id}) on the other tensor.\n` +
+      `Tensor A: ${String(pointer)}\nTensor B: ${describeLocal(local)}`,
+  );
+}
+
+/** Where a pointer's data is, as a user reads it: "<VirtualWorker id:bob>" or "… id:bob> (via alice)". */
+function whereIs(p: PointerTensor<unknown>): string {
+  const hops = p.route.slice(0, -1).map((w) => w.id);
+  return `${String(p.dataLocation)}${hops.length > 0 ? ` (via ${hops.join(' -> ')})` : ''}`;
+}
+
+export function notCollocatedRemote(op: OpName | string, a: PointerTensor<unknown>, b: PointerTensor<unknown>): TensorsNotCollocatedError {
+  return new TensorsNotCollocatedError(
+    `You tried to call '${op}' on two tensors which are not on the same machine! One tensor is on ` +
+      `${whereIs(a)} while the other is on ${whereIs(b)}. Use a combination of ` +
+      `.move(), .get(), and/or .send() to co-locate them to the same machine.\n` +
+      `Tensor A: ${String(a)}\nTensor B: ${String(b)}`,
+  );
 }

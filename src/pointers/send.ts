@@ -1,14 +1,17 @@
-/** The one path by which a local tensor leaves for a worker. */
+/**
+ * The two ways a tensor reaches a worker: a local tensor is copied there
+ * (`x.send(bob)`), and a pointer is handed on to form a chain
+ * (`x.send(bob).send(alice)`). The client installs both as `send`
+ * (src/client/verbs.ts).
+ */
 import type * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
+import { isLocation, type Location } from '../core/handles.js';
+import { tensorToPayload, transferablesOf } from '../transport/tensor-payload.js';
 import { MultiPointerTensor } from './multi-pointer-tensor.js';
-import type { PointerTensor, TensorKind } from './pointer-tensor.js';
-
-/** Anything a tensor can be sent to (a virtual worker). */
-export interface SendTarget {
-  readonly id: string;
-  storeTensor(tensor: tf.Tensor, kind: TensorKind, requiresGrad?: boolean): PointerTensor;
-}
+// Every pointer is born here or from an op on another pointer: install the op methods first.
+import './pointer-ops.js';
+import { PointerTensor, type TensorKind } from './pointer-tensor.js';
 
 /** The last argument of send(): `x.send(bob, { requiresGrad: true })`. */
 export interface SendOptions {
@@ -16,28 +19,18 @@ export interface SendOptions {
   readonly requiresGrad?: boolean;
 }
 
-function isSendOptions(value: unknown): value is SendOptions {
-  return typeof value === 'object' && value !== null && !isSendTarget(value) && Object.getPrototypeOf(value) === Object.prototype;
-}
+/** Anything a tensor can be sent to: a virtual worker (or a worker reached over a network). */
+export type SendTarget = Location;
 
-function isSendTarget(value: unknown): value is SendTarget {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as SendTarget).storeTensor === 'function' &&
-    typeof (value as SendTarget).id === 'string'
-  );
+function isSendOptions(value: unknown): value is SendOptions {
+  return typeof value === 'object' && value !== null && !isLocation(value) && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 /** One worker: a pointer. Several: a MultiPointerTensor with a copy at each. */
-export function sendTensor(
-  tensor: tf.Tensor,
-  kind: TensorKind,
-  requiresGrad: boolean,
-  ...args: unknown[]
-): PointerTensor | MultiPointerTensor {
-  const options = isSendOptions(args[args.length - 1]) ? (args.pop() as SendOptions) : {};
-  const workers = args;
+export function sendTensor(tensor: tf.Tensor, kind: TensorKind, requiresGrad: boolean, args: readonly unknown[]): PointerTensor | MultiPointerTensor {
+  const given = args.filter((a) => a !== undefined);
+  const options = isSendOptions(given[given.length - 1]) ? (given.pop() as SendOptions) : {};
+  const workers = given;
   const grad = options.requiresGrad ?? requiresGrad;
   if (grad && tensor.dtype !== 'float32') {
     throw new InvalidArgumentError(`send(): only float32 tensors can require a gradient; this one is ${tensor.dtype}.`);
@@ -46,14 +39,37 @@ export function sendTensor(
     throw new InvalidArgumentError('send() needs a worker: x.send(bob), with bob = await hook.virtualWorker("bob").');
   }
   for (const worker of workers) {
-    if (!isSendTarget(worker)) {
+    if (!isLocation(worker)) {
       throw new InvalidArgumentError(`send() expects virtual workers (from hook.virtualWorker(id)), got ${describe(worker)}.`);
     }
   }
   if (new Set(workers).size !== workers.length) throw new InvalidArgumentError('send(): the same worker is named twice.');
   if (tensor.isDisposed) throw new InvalidArgumentError('send(): the tensor is disposed; create it again before sending.');
-  const pointers = (workers as SendTarget[]).map((w) => w.storeTensor(tensor, kind, grad));
+  const pointers = (workers as Location[]).map((w) => {
+    const payload = tensorToPayload(tensor);
+    const id = w.owner.nextId();
+    w.post(grad ? { type: 'store', id, tensor: payload, requiresGrad: true } : { type: 'store', id, tensor: payload }, transferablesOf(payload));
+    return new PointerTensor(w, id, kind);
+  });
   return pointers.length === 1 ? pointers[0]! : new MultiPointerTensor(pointers);
+}
+
+/**
+ * Sends a pointer on: `x.send(bob).send(alice)` leaves the data at bob and
+ * gives alice a pointer to it; the result points to alice's pointer. The
+ * pointer sent is spent (the chain owns bob's object now).
+ */
+export function sendPointer<L>(pointer: PointerTensor<L>, workers: readonly unknown[]): PointerTensor<PointerTensor<L>> {
+  pointer.assertLive();
+  const target = pointer.target(workers, 'send');
+  if (target === pointer.location) {
+    throw new InvalidArgumentError(`${String(pointer)} already points to ${String(target)}: send it to another worker.`);
+  }
+  const as = pointer.owner.nextId();
+  target.post({ type: 'expect', id: as });
+  pointer.location.post({ type: 'send-pointer', id: pointer.idAtLocation, to: target.address, as });
+  pointer.retire('sent');
+  return new PointerTensor(target, as, pointer.kind, [target, ...pointer.route]);
 }
 
 function describe(value: unknown): string {

@@ -12,10 +12,9 @@
  */
 import { inspect } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { CryptoProviderRequiredError, InvalidArgumentError, PointerDisposedError, SharesNotCompatibleError } from '../core/errors.js';
-import type { PointerRecord } from '../pointers/collection.js';
-import type { VirtualWorker } from '../client/virtual-worker.js';
-import { CommandType } from '../core/protocol.js';
+import { CryptoProviderRequiredError, InvalidArgumentError, SharesNotCompatibleError } from '../core/errors.js';
+import { isLocation, type Location } from '../core/handles.js';
+import { RemoteHandle } from '../pointers/remote-handle.js';
 import { reconstruct, splitShares } from '../core/ring/additive-shares.js';
 import { type CryptoProviderLike, toTripleProvider, type TripleProvider } from './crypto-provider.js';
 import { encodeScaled, scaleOf } from '../core/ring/fixed-precision.js';
@@ -28,36 +27,17 @@ export interface ShareOptions {
   readonly cryptoProvider?: CryptoProviderLike;
 }
 
-type State = 'live' | 'disposed' | 'fetched';
-
-/**
- * One pointer record per share, registered with the local worker as a
- * pointer's would be: `hook.localWorker.objects()` lists them, leak checks
- * count the shares of a live tensor as reachable, and a tensor that becomes
- * unreachable has its shares collected at every party (the records, never the
- * tensor, are the FinalizationRegistry's held value).
- */
-type ShareRecords = readonly PointerRecord[];
-
-const collected = new FinalizationRegistry<ShareRecords>((records) => {
-  for (const r of records) r.location.collect(r.idAtLocation, r.pointerId);
-});
-
 /** Splits `args` of share(bob, alice, ..., options) into workers and options. */
-function partiesAndOptions(args: readonly (VirtualWorker | ShareOptions)[]): { parties: VirtualWorker[]; options: ShareOptions } {
+function partiesAndOptions(args: readonly (Location | ShareOptions)[]): { parties: Location[]; options: ShareOptions } {
   const last = args[args.length - 1];
-  const hasOptions = last !== undefined && !isWorker(last);
-  const parties = (hasOptions ? args.slice(0, -1) : args) as VirtualWorker[];
-  if (parties.some((p) => !isWorker(p))) throw new InvalidArgumentError('share(...workers, options): the workers come first, the options last.');
+  const hasOptions = last !== undefined && !isLocation(last);
+  const parties = (hasOptions ? args.slice(0, -1) : args) as Location[];
+  if (parties.some((p) => !isLocation(p))) throw new InvalidArgumentError('share(...workers, options): the workers come first, the options last.');
   if (parties.length < 2) throw new InvalidArgumentError(`share: needs at least 2 workers to share among, got ${parties.length}.`);
   if (new Set(parties.map((p) => p.id)).size !== parties.length) {
     throw new InvalidArgumentError(`share: the workers must differ, got ${parties.map((p) => p.id).join(', ')}.`);
   }
   return { parties, options: hasOptions ? (last as ShareOptions) : {} };
-}
-
-function isWorker(value: unknown): value is VirtualWorker {
-  return typeof value === 'object' && value !== null && 'smpc' in value && 'address' in value;
 }
 
 function broadcastShape(op: string, a: readonly number[] | undefined, b: readonly number[] | undefined): readonly number[] | undefined {
@@ -67,7 +47,13 @@ function broadcastShape(op: string, a: readonly number[] | undefined, b: readonl
   throw new InvalidArgumentError(`${op}: shapes [${a}] and [${b}] differ; shared ops take equal shapes or a scalar.`);
 }
 
-export class AdditiveSharingTensor {
+/**
+ * Its shares are remote objects like a pointer's, one per party, with the same
+ * lifecycle (src/pointers/remote-handle.ts): `hook.localWorker.objects()` and
+ * the leak checks list them, `sy.tidy` and `using` dispose them, and a tensor
+ * that becomes unreachable has its shares collected at every party.
+ */
+export class AdditiveSharingTensor extends RemoteHandle {
   /** The workers holding one share each, in order; parties[0] is the leader that adds public constants. */
   readonly parties: Parties;
   /** Known at the caller for tensors shared from here; undefined for tensors shared by a worker. */
@@ -75,30 +61,26 @@ export class AdditiveSharingTensor {
   readonly precision: Precision;
   readonly #provider: TripleProvider | undefined;
   readonly #id: number;
-  readonly #records: ShareRecords;
-  #state: State = 'live';
 
   /** @internal Made by share() and by ops. */
   constructor(parties: Parties, id: number, shape: readonly number[] | undefined, precision: Precision, provider: TripleProvider | undefined) {
+    super(parties.map((location) => ({ location, idAtLocation: id })));
     this.parties = parties;
     this.#id = id;
     this.shape = shape;
     this.precision = precision;
     this.#provider = provider;
-    this.#records = parties.map((p) => ({ pointerId: p.nextId(), location: p, idAtLocation: id }));
-    for (const r of this.#records) parties[0]!.owner.register(r);
-    collected.register(this, this.#records, this);
   }
 
   /**
    * @internal Shares a ring tensor held by the caller: n-1 shares from the CSPRNG,
    * the last the difference; each worker gets its share directly.
    */
-  static share(ring: RingTensor, precision: Precision, args: readonly (VirtualWorker | ShareOptions)[]): AdditiveSharingTensor {
+  static share(ring: RingTensor, precision: Precision, args: readonly (Location | ShareOptions)[]): AdditiveSharingTensor {
     const { parties, options } = partiesAndOptions(args);
     const provider = options.cryptoProvider === undefined ? undefined : toTripleProvider(options.cryptoProvider);
-    const id = parties[0]!.nextId();
-    splitShares(ring, parties.length).forEach((share, i) => parties[i]!.smpc({ type: CommandType.RingStore, id, ring: share }));
+    const id = parties[0]!.owner.nextId();
+    splitShares(ring, parties.length).forEach((share, i) => parties[i]!.post({ type: 'ring-store', id, ring: share }, [share.values.buffer as ArrayBuffer]));
     return new AdditiveSharingTensor(parties, id, [...ring.shape], precision, provider);
   }
 
@@ -107,18 +89,18 @@ export class AdditiveSharingTensor {
    * (times `weight`) and splits the tensor itself, so the caller never sees it.
    */
   static shareFromWorker(
-    holder: VirtualWorker,
+    holder: Location,
     idAtHolder: number,
     precision: Precision,
-    args: readonly (VirtualWorker | ShareOptions)[],
+    args: readonly (Location | ShareOptions)[],
     weight?: number,
   ): AdditiveSharingTensor {
     const { parties, options } = partiesAndOptions(args);
     const provider = options.cryptoProvider === undefined ? undefined : toTripleProvider(options.cryptoProvider);
-    const id = parties[0]!.nextId();
-    for (const p of parties) p.expect(id);
-    holder.smpc({
-      type: CommandType.ShareTensor,
+    const id = parties[0]!.owner.nextId();
+    for (const p of parties) p.post({ type: 'expect', id });
+    holder.post({
+      type: 'share-tensor',
       id: idAtHolder,
       scale: scaleOf(precision),
       ...(weight === undefined ? {} : { weight }),
@@ -136,10 +118,6 @@ export class AdditiveSharingTensor {
   /** Where each share is: one (worker, id) per party. */
   get shares(): readonly { readonly location: string; readonly idAtLocation: number }[] {
     return this.parties.map((p) => ({ location: p.id, idAtLocation: this.#id }));
-  }
-
-  get isDisposed(): boolean {
-    return this.#state !== 'live';
   }
 
   add(other: AdditiveSharingTensor | FixedPrecisionTensor | PlainValue): AdditiveSharingTensor {
@@ -259,43 +237,26 @@ export class AdditiveSharingTensor {
   /** Gathers every share here and reconstructs (PySyft's get()); the shares leave the workers. */
   async get(): Promise<FixedPrecisionTensor> {
     this.#assertLive('get');
-    this.#retire('fetched');
-    const shares = await Promise.all(this.parties.map((p) => p.fetchRing(this.#id, false)));
+    this.retire('fetched');
+    const shares = await Promise.all(this.parties.map((p) => p.request({ type: 'ring-fetch', id: this.#id, keep: false })));
     return new FixedPrecisionTensor(reconstruct(shares), this.precision);
   }
 
   /** Copies of the shares, one per party, for inspection (they look random by design); the shares stay. */
   async peekShares(): Promise<RingTensor[]> {
     this.#assertLive('peekShares');
-    return Promise.all(this.parties.map((p) => p.fetchRing(this.#id, true)));
+    return Promise.all(this.parties.map((p) => p.request({ type: 'ring-fetch', id: this.#id, keep: true })));
   }
 
   /** Opens the value to every party (each then holds it in plaintext, as a ring tensor) and returns it here too. */
   async open(): Promise<FixedPrecisionTensor> {
     this.#assertLive('open');
     const [opened] = open(this.parties, [this.#id]) as [number];
-    const at = await Promise.all(this.parties.map((p) => p.fetchRing(opened, false)));
+    const at = await Promise.all(this.parties.map((p) => p.request({ type: 'ring-fetch', id: opened, keep: false })));
     return new FixedPrecisionTensor(at[0]!, this.precision);
   }
 
-  /** Deletes the shares at every party. */
-  dispose(): void {
-    if (this.#state !== 'live') return;
-    this.#retire('disposed');
-    release(this.parties, [this.#id]);
-  }
-
-  #retire(state: Exclude<State, 'live'>): void {
-    this.#state = state;
-    collected.unregister(this);
-    for (const r of this.#records) this.parties[0]!.owner.forget(r.pointerId);
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-
-  toString(): string {
+  override toString(): string {
     const lines = this.parties.map((p) => `\t-> [PointerTensor | me -> ${p.id}:${this.#id}]`);
     const provider = this.#provider === undefined ? '' : `\n\t*crypto provider: ${this.#provider.id}*`;
     const fixed = scaleOf(this.precision) === 1n ? '' : `FixedPrecisionTensor>`;
@@ -335,9 +296,7 @@ export class AdditiveSharingTensor {
   }
 
   #assertLive(op: string): void {
-    if (this.#state !== 'live') {
-      throw new PointerDisposedError(`${op}: this AdditiveSharingTensor`, this.#state);
-    }
+    this.assertLive(`${op}: this AdditiveSharingTensor`);
   }
 
   #peer(other: AdditiveSharingTensor, op: string): AdditiveSharingTensor {
@@ -378,7 +337,7 @@ export class AdditiveSharingTensor {
  * real values must be encoded first, as in PySyft, where sharing floats gave
  * garbage (#2176): here it is refused and says what to do.
  */
-export function shareIntegerTensor(t: tf.Tensor, args: readonly (VirtualWorker | ShareOptions)[]): AdditiveSharingTensor {
+export function shareIntegerTensor(t: tf.Tensor, args: readonly (Location | ShareOptions)[]): AdditiveSharingTensor {
   if (t.dtype === 'float32') {
     throw new InvalidArgumentError('share: a float32 tensor must be encoded first: x.fixPrecision().share(bob, alice, { cryptoProvider }).');
   }

@@ -4,8 +4,8 @@
  * the parties and says under which ids each party will hold its shares.
  */
 import { InvalidArgumentError } from '../core/errors.js';
-import type { VirtualWorker } from '../client/virtual-worker.js';
-import { CommandType, type DealRequest } from '../core/protocol.js';
+import { isLocation, type Location } from '../core/handles.js';
+import type { DealRequest } from '../core/protocol.js';
 
 export interface TripleProvider {
   /** Printed in errors and toString(). */
@@ -15,7 +15,7 @@ export interface TripleProvider {
    * same ids at every party; commands issued after this call that read them
    * wait until they arrive.
    */
-  deal(request: DealRequest, parties: readonly VirtualWorker[]): number[];
+  deal(request: DealRequest, parties: readonly Location[]): number[];
 }
 
 const VALUES_PER_REQUEST: Record<DealRequest['kind'], number> = { mul: 3, matMul: 3, truncation: 3, zero: 1 };
@@ -26,19 +26,19 @@ const VALUES_PER_REQUEST: Record<DealRequest['kind'], number> = { mul: 3, matMul
  * not be a party: with a party's shares it could open the party's inputs.
  */
 export class TrustedDealer implements TripleProvider {
-  constructor(readonly worker: VirtualWorker) {}
+  constructor(readonly worker: Location) {}
 
   get id(): string {
     return this.worker.id;
   }
 
-  deal(request: DealRequest, parties: readonly VirtualWorker[]): number[] {
+  deal(request: DealRequest, parties: readonly Location[]): number[] {
     if (parties.some((p) => p.id === this.worker.id)) {
       throw new InvalidArgumentError(`the crypto provider '${this.worker.id}' is also a party; use a worker that holds no shares.`);
     }
-    const out = Array.from({ length: VALUES_PER_REQUEST[request.kind] }, () => this.worker.nextId());
-    for (const party of parties) for (const id of out) party.expect(id);
-    this.worker.smpc({ type: CommandType.Deal, request, parties: parties.map((p) => p.address), out });
+    const out = Array.from({ length: VALUES_PER_REQUEST[request.kind] }, () => this.worker.owner.nextId());
+    for (const party of parties) for (const id of out) party.post({ type: 'expect', id });
+    this.worker.post({ type: 'deal', request, parties: parties.map((p) => p.address), out });
     return out;
   }
 
@@ -48,8 +48,8 @@ export class TrustedDealer implements TripleProvider {
 }
 
 /** What users pass as `cryptoProvider`: a worker (PySyft's habit) or any provider. */
-export type CryptoProviderLike = VirtualWorker | TripleProvider;
+export type CryptoProviderLike = Location | TripleProvider;
 
 export function toTripleProvider(provider: CryptoProviderLike): TripleProvider {
-  return 'deal' in provider ? provider : new TrustedDealer(provider);
+  return isLocation(provider) ? new TrustedDealer(provider) : provider;
 }

@@ -2,14 +2,13 @@
  * A tensor of real numbers encoded in fixed point over Z_2^64 (PySyft's
  * FixedPrecisionTensor, CrypTen's encoder): `x.fixPrecision()` makes one,
  * `.floatPrecision()` turns it back into a float32 tf.Tensor, `.share(...)`
- * splits it among workers. Arithmetic here is local and exact in the ring;
- * products are truncated back to the tensor's precision.
+ * (added by the client, src/client/verbs.ts) splits it among workers.
+ * Arithmetic here is local and exact in the ring; products are truncated back
+ * to the tensor's precision.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { inspect } from 'node:util';
 import { InvalidArgumentError, SharesNotCompatibleError } from '../core/errors.js';
-import type { VirtualWorker } from '../client/virtual-worker.js';
-import { AdditiveSharingTensor, type ShareOptions } from './additive-sharing-tensor.js';
 import { decodeScaled, encodeScaled, type FixedPrecisionOptions, scaleOf, truncateScaled } from '../core/ring/fixed-precision.js';
 import { ringAddPublic, ringMulPublic, ringNeg, ringReshape, ringSub, ringSumAxis, type RingTensor, ringTranspose } from '../core/ring/ring.js';
 import { ringMatMulWasm } from '../core/ring/ring-matmul-wasm.js';
@@ -70,14 +69,6 @@ export class FixedPrecisionTensor {
   /** The real values in full (float64) precision. */
   toFloat64(): Float64Array {
     return decodeScaled(this.ring, this.scale);
-  }
-
-  /**
-   * Splits the tensor into additive shares, one per worker, drawn from the
-   * CSPRNG; a crypto provider is needed for private products.
-   */
-  share(...args: (VirtualWorker | ShareOptions)[]): AdditiveSharingTensor {
-    return AdditiveSharingTensor.share(this.ring, this.precision, args);
   }
 
   add(other: FixedPrecisionTensor | PlainValue): FixedPrecisionTensor {

@@ -4,20 +4,20 @@
  * Shares are named by one id, the same at every party (each store is its own
  * namespace); party 0 is the leader that adds public constants.
  */
-import type { VirtualWorker } from '../client/virtual-worker.js';
-import { CommandType, type WireArg } from '../core/protocol.js';
-import type { TripleProvider } from './crypto-provider.js';
+import type { Location } from '../core/handles.js';
+import type { WireArg } from '../core/protocol.js';
 import type { RingOpName } from '../core/ring/ring-ops.js';
+import type { TripleProvider } from './crypto-provider.js';
 
-export type Parties = readonly VirtualWorker[];
+export type Parties = readonly Location[];
 
 /** An argument of a ring op as each party sees it: a share id, or a public value. */
 type PartyArg = number | { readonly value: unknown };
 
 /** Runs `op` at every party (arguments may depend on the party's index); returns the result's id. */
 export function ringOpAtParties(parties: Parties, op: RingOpName, args: (index: number) => readonly PartyArg[]): number {
-  const out = parties[0]!.nextId();
-  parties.forEach((w, i) => w.smpc({ type: CommandType.RingOp, op, args: args(i) as readonly WireArg[], out }));
+  const out = parties[0]!.owner.nextId();
+  parties.forEach((w, i) => w.post({ type: 'ring-op', op, args: args(i) as readonly WireArg[], out }));
   return out;
 }
 
@@ -27,9 +27,9 @@ export function release(parties: Parties, ids: readonly number[]): void {
 
 /** Opens shared values in one round: every party ends up holding the plaintext sums under the returned ids. */
 export function open(parties: Parties, parts: readonly number[]): number[] {
-  const out = parts.map(() => parties[0]!.nextId());
+  const out = parts.map(() => parties[0]!.owner.nextId());
   const addresses = parties.map((p) => p.address);
-  parties.forEach((w, index) => w.smpc({ type: CommandType.Reveal, parts, parties: addresses, index, out }));
+  parties.forEach((w, index) => w.post({ type: 'reveal', parts, parties: addresses, index, out }));
   return out;
 }
 

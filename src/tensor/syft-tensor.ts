@@ -1,25 +1,24 @@
 /**
- * A syft tensor: a local tf.Tensor with PySyft's and PyTorch's habits: send,
- * op methods named as in tfjs, dispose/using, and autograd (requiresGrad,
- * backward(), .grad, in-place updates). `tf.Tensor` gets `.send()` too after
- * `sy.hook(tf)`; what was sent decides what get() gives back.
+ * A syft tensor: a local tf.Tensor with PySyft's and PyTorch's habits: op
+ * methods named as in tfjs, dispose/using, and autograd (requiresGrad,
+ * backward(), .grad, in-place updates). `send`, `share` and `fixPrecision`
+ * are added by the client (src/client/verbs.ts), as on `tf.Tensor`; what was
+ * sent decides what get() gives back.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { inspect } from 'node:util';
+import { type LocalNode, backwardLocal, bumpVersion, creatorOf, recordLocal } from '../autograd/local-graph.js';
+import type { GraphArg } from '../autograd/gradients.js';
+import { isRecording } from '../autograd/no-grad.js';
+import { replayOp, seedRandomOps } from '../autograd/replay.js';
 import { InvalidArgumentError, TensorsNotCollocatedError } from '../core/errors.js';
-import type { MultiPointerTensor } from '../pointers/multi-pointer-tensor.js';
-import type { PointerTensor } from '../pointers/pointer-tensor.js';
-import { type SendOptions, sendTensor, type SendTarget } from '../pointers/send.js';
-import { backwardLocal, bumpVersion, creatorOf } from '../autograd/local-graph.js';
+import { flattenOutputs, OPS, type OpName, shapeOutputs } from '../core/op-registry.js';
+import { installOpMethods, registerPlacement } from './op-dispatch.js';
 import type { OpMethods } from './op-methods-type.js';
-import type { VirtualWorker } from '../client/virtual-worker.js';
-import { type AdditiveSharingTensor, type ShareOptions, shareIntegerTensor } from '../smpc/additive-sharing-tensor.js';
-import type { FixedPrecisionOptions } from '../core/ring/fixed-precision.js';
-import { FixedPrecisionTensor } from '../smpc/fixed-precision-tensor.js';
 
 export interface SyftTensor extends OpMethods<SyftTensor> {}
 
-export class SyftTensor {
+export class SyftTensor implements LocalNode {
   /**
    * The tf.Tensor underneath (an own enumerable field, so tf.tidy keeps it when
    * a scope returns this). In-place updates replace it.
@@ -134,27 +133,6 @@ export class SyftTensor {
     return this.tensor.dataSync() as tf.TypedArray;
   }
 
-  /**
-   * Sends a copy to `worker` and returns a pointer to it; to several workers, a
-   * MultiPointerTensor. This tensor stays usable.
-   */
-  send(worker: SendTarget, options?: SendOptions): PointerTensor<SyftTensor>;
-  send(first: SendTarget, second: SendTarget, ...more: (SendTarget | SendOptions)[]): MultiPointerTensor<SyftTensor>;
-  send(...args: (SendTarget | SendOptions | undefined)[]): PointerTensor<SyftTensor> | MultiPointerTensor<SyftTensor> {
-    const given = args.filter((a) => a !== undefined);
-    return sendTensor(this.tensor, 'syft', this.requiresGrad, ...given) as PointerTensor<SyftTensor> | MultiPointerTensor<SyftTensor>;
-  }
-
-  /** Encodes the values in fixed point over Z_2^64 (PySyft's fix_precision(); 16 fractional bits by default). */
-  fixPrecision(options?: FixedPrecisionOptions): FixedPrecisionTensor {
-    return FixedPrecisionTensor.encode(this.tensor, options);
-  }
-
-  /** Secret-shares an integer tensor among workers; real values go through fixPrecision() first. */
-  share(...args: (VirtualWorker | ShareOptions)[]): AdditiveSharingTensor {
-    return shareIntegerTensor(this.tensor, args);
-  }
-
   /** Disposes the tensor and its gradient. */
   dispose(): void {
     this.tensor.dispose();
@@ -204,3 +182,37 @@ export function tensor(values: tf.TensorLike | tf.Tensor, options: TensorOptions
   }
   return new SyftTensor(tf.tensor(values, options.shape, options.dtype), grad);
 }
+
+/**
+ * Ops on syft tensors run here, on tfjs, and are recorded for backward() when
+ * an input requires a gradient. Ops that draw random numbers get a seed, so
+ * that backward() replays them exactly; replayOp runs matMul's gradient with
+ * explicit transposes (fast on wasm) when tf.grads runs through it.
+ */
+function callLocal(name: OpName, _spec: unknown, args: readonly unknown[]): unknown {
+  const recording = isRecording() && args.some(requiresGradIn);
+  const used = recording ? seedRandomOps(name, args, (v) => v) : args;
+  const outputs = flattenOutputs<tf.Tensor>(OPS[name], replayOp(name, used.map(unwrap))).map((t) => new SyftTensor(t));
+  if (recording) recordLocal(name, used.map(toGraphArg), outputs);
+  return shapeOutputs(OPS[name], outputs);
+}
+
+function requiresGradIn(arg: unknown): boolean {
+  if (arg instanceof SyftTensor) return arg.requiresGrad;
+  return Array.isArray(arg) && arg.some(requiresGradIn);
+}
+
+function toGraphArg(arg: unknown): GraphArg<SyftTensor> {
+  if (arg instanceof SyftTensor) return { node: arg };
+  if (Array.isArray(arg) && arg.some((a) => a instanceof SyftTensor)) return { list: arg.map(toGraphArg) };
+  return { value: arg };
+}
+
+function unwrap(arg: unknown): unknown {
+  if (arg instanceof SyftTensor) return arg.tensor;
+  if (Array.isArray(arg) && arg.some((a) => a instanceof SyftTensor)) return arg.map(unwrap);
+  return arg;
+}
+
+registerPlacement({ rank: 10, claims: (arg) => arg instanceof SyftTensor, call: callLocal });
+installOpMethods(SyftTensor.prototype);

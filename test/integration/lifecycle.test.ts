@@ -28,7 +28,7 @@ describe('a crashed thread', () => {
       const big = tf.randomNormal([600, 600]).send(victim);
       keepBusy(big);
       const pending = [rejection(big.sum().get()), rejection(victim.objects())];
-      await victim.thread.crashForTesting();
+      await sy.testing.crash(victim);
       for (const p of pending) expect((await p).code).toBe('WORKER_CRASHED');
       expect((await rejection(victim.objects())).code).toBe('WORKER_CRASHED');
       expect(thrown(() => sy.tensor([1]).send(victim)).code).toBe('WORKER_CRASHED');
