@@ -2,7 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Tests start worker threads of their own; child processes keep them apart,
     // and --expose-gc lets collection tests force a GC.
     pool: 'forks',
@@ -11,5 +10,11 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: one test file at a time leaves a core for the actor threads.
     fileParallelism: false,
+    projects: [
+      { extends: true, test: { name: 'all', include: ['test/**/*.test.ts'] } },
+      // The integration suite again, every command and reply encoded to bytes (src/transport/wire.ts):
+      // the protocol is plain data before any socket carries it.
+      { extends: true, test: { name: 'bytes', include: ['test/integration/**/*.test.ts'], env: { SYFT_WIRE: 'bytes' } } },
+    ],
   },
 });

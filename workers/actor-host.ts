@@ -1,6 +1,4 @@
-// Entry point of an actor thread: all logic lives in src/runtime/actor-host.ts.
-import { parentPort } from 'node:worker_threads';
-import { startActorHost } from '../src/host/actor-host.js';
+// Entry point of an actor thread: the host program is src/host/thread-main.ts.
+import { startThreadHost } from '../src/host/thread-main.js';
 
-if (parentPort === null) throw new Error('workers/actor-host must run inside a worker thread');
-startActorHost(parentPort);
+startThreadHost();

@@ -16,7 +16,7 @@ type TfOp = (...args: unknown[]) => unknown;
 const tfOps = tf as unknown as Record<OpName, TfOp>;
 
 /** a·b for rank-2 tensors, with a gradient made of plain (untransposed-flag) matMuls. */
-export const matMulExplicitTranspose = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+const matMulExplicitTranspose = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
     value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),

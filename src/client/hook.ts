@@ -10,13 +10,21 @@ import { type BackendName, isBackendName, selectBackend, useBackend } from '../c
 import { DuplicateWorkerError, InvalidArgumentError, RuntimeShutDownError } from '../core/errors.js';
 import { EventBus, type LifecycleEvent } from './event-bus.js';
 import { HostConnection, type TransportStats } from './host-connection.js';
+import { isWireEncoding, type WireEncoding, wireFromEnvironment } from '../transport/wire.js';
 import { LocalWorker } from './local-worker.js';
+import { ThreadTransport } from './thread-transport.js';
 import { addVerbsToTfTensors } from './verbs.js';
 import { VirtualWorker } from './virtual-worker.js';
 
 export interface HookOptions {
   /** Force a backend; otherwise SYFT_BACKEND, otherwise the best that loads. */
   readonly backend?: BackendName;
+  /**
+   * How messages reach the hosts: 'clone' (structured clone, tensor buffers
+   * moved: the default) or 'bytes' (every message encoded to one buffer, as a
+   * network connection needs). Otherwise SYFT_WIRE, otherwise 'clone'.
+   */
+  readonly wire?: WireEncoding;
 }
 
 export interface VirtualWorkersOptions {
@@ -36,9 +44,13 @@ export async function hook(tfNamespace?: TfNamespace, options: HookOptions = {})
   if (options.backend !== undefined && !isBackendName(options.backend)) {
     throw new InvalidArgumentError(`sy.hook: unknown backend '${options.backend}'; use 'tensorflow', 'wasm' or 'cpu'.`);
   }
+  if (options.wire !== undefined && !isWireEncoding(options.wire)) {
+    throw new InvalidArgumentError(`sy.hook: unknown wire encoding '${String(options.wire)}'; use 'clone' or 'bytes'.`);
+  }
+  const wire = options.wire ?? wireFromEnvironment();
   const backend = options.backend !== undefined ? await useBackend(options.backend) : await selectBackend();
   addVerbsToTfTensors([tf.Tensor.prototype, tfNamespace?.Tensor.prototype]);
-  return new Hook(backend);
+  return new Hook(backend, wire);
 }
 
 export class Hook {
@@ -55,9 +67,13 @@ export class Hook {
   #creating: Promise<void> = Promise.resolve();
   #shutDown = false;
 
+  /** How messages reach the hosts (see HookOptions.wire). */
+  readonly wire: WireEncoding;
+
   /** @internal Use sy.hook(tf). */
-  constructor(backend: BackendName) {
+  constructor(backend: BackendName, wire: WireEncoding) {
     this.backend = backend;
+    this.wire = wire;
   }
 
   /** Every lifecycle event of every remote object (stored, deleted, sent, fetched, collected, error). */
@@ -110,7 +126,7 @@ export class Hook {
       const started = await Promise.all(
         Array.from({ length: Math.min(threads, ids.length) }, () => {
           const name = `syft-thread-${++this.#threadCount}`;
-          return HostConnection.start(name, this.backend, this.#bus).then((t) => {
+          return HostConnection.start(new ThreadTransport(name, this.wire), this.backend, this.#bus).then((t) => {
             this.#threads.push(t);
             return t;
           });

@@ -1,20 +1,34 @@
 /**
- * The main thread's handle on one actor thread: it queues commands for the
- * actors on that thread and flushes them as one comlink `execute` call per
- * microtask (or at once when someone awaits a reply). Commands for one actor run
- * in issue order; different threads run concurrently.
+ * The client's connection to one host: it queues commands for the actors on
+ * that host and flushes them as one `execute` call per microtask (or at once
+ * when someone awaits a reply). Commands for one actor run in issue order;
+ * different hosts run concurrently. How the host is reached is its transport's
+ * business (a worker thread today: src/client/thread-transport.ts).
  *
- * A thread that dies rejects every call in flight and every later call: nothing
+ * A host that dies rejects every call in flight and every later call: nothing
  * ever waits for an answer that cannot come.
  */
 import * as Comlink from 'comlink';
-import { nodeEndpoint } from '../transport/endpoint.js';
-import { MessageChannel, Worker } from 'node:worker_threads';
-import { RemoteError, RuntimeShutDownError, SyftError, WorkerCrashedError } from '../core/errors.js';
 import { confirmedEvents, isRead, nameOf, postedEvents, replyBytesOf } from '../core/commands.js';
-import type { ActorBatch, ActorBatchResult, Command, HostApi, PeerApi, ReplyOf } from '../core/protocol.js';
+import { RemoteError, RuntimeShutDownError, SyftError, WorkerCrashedError } from '../core/errors.js';
+import type { ActorBatch, ActorBatchResult, Command, HostApi, ReplyOf } from '../core/protocol.js';
 import type { EventBus } from './event-bus.js';
-import { threadEntry } from './thread-entry.js';
+
+/** How the client reaches one host: implemented by a worker thread today, by a socket next. */
+export interface HostTransport {
+  readonly name: string;
+  /** The host's entry points (src/core/protocol.ts), called over the transport. */
+  readonly host: Comlink.Remote<HostApi>;
+  /** Resolves, with the reason, once the host is gone (a crash, an exit, a closed connection). */
+  readonly closed: Promise<string>;
+  /** Keep the process alive: a call is in flight. */
+  hold(): void;
+  /** No call is in flight: the host must not keep a script that forgot shutdown() from exiting. */
+  release(): void;
+  /** A direct channel to another host, so their actors exchange data without the client. */
+  link(other: HostTransport): Promise<void>;
+  terminate(): Promise<void>;
+}
 
 /**
  * A batch is also sent once it holds this many commands, not only at the end of
@@ -24,10 +38,6 @@ import { threadEntry } from './thread-entry.js';
  */
 const MAX_BATCH = 256;
 
-interface ActorHostApi extends HostApi, PeerApi {
-  acceptPeer(from: string, port: unknown): void;
-  connectPeer(to: string, port: unknown): void;
-}
 
 export interface TransportStats {
   /** execute calls posted to the thread (one per flush). */
@@ -45,8 +55,7 @@ interface Queued {
 
 export class HostConnection {
   readonly name: string;
-  readonly #worker: Worker;
-  readonly #host: Comlink.Remote<ActorHostApi>;
+  readonly #transport: HostTransport;
   readonly #bus: EventBus;
   #queue: Queued[] = [];
   #transfer: ArrayBuffer[] = [];
@@ -64,43 +73,26 @@ export class HostConnection {
   readonly #died: Promise<never>;
   #die!: (error: SyftError) => void;
 
-  private constructor(name: string, bus: EventBus) {
-    this.name = name;
+  private constructor(transport: HostTransport, bus: EventBus) {
+    this.name = transport.name;
+    this.#transport = transport;
     this.#bus = bus;
     this.#died = new Promise<never>((_, reject) => {
       this.#die = reject;
     });
     this.#died.catch(() => undefined);
-    const entry = threadEntry();
-    this.#worker = new Worker(entry.filename, { workerData: entry.workerData, name, execArgv: threadExecArgv() });
-    this.#worker.on('error', (error) => this.#markDead(new WorkerCrashedError(this.name, error.message)));
-    this.#worker.on('exit', (code) => this.#markDead(new WorkerCrashedError(this.name, `exit code ${code}`)));
-    this.#host = Comlink.wrap<ActorHostApi>(nodeEndpoint(this.#worker));
-    // A script that forgets shutdown() must still exit: the thread only keeps the
-    // process alive while a call is in flight.
-    this.#worker.unref();
+    void transport.closed.then((reason) => this.#markDead(new WorkerCrashedError(this.name, reason)));
   }
 
-  static async start(name: string, backend: string, bus: EventBus): Promise<HostConnection> {
-    const thread = new HostConnection(name, bus);
-    await thread.#call(() => thread.#host.init({ backend, thread: name }));
-    return thread;
+  static async start(transport: HostTransport, backend: string, bus: EventBus): Promise<HostConnection> {
+    const connection = new HostConnection(transport, bus);
+    await connection.#call(() => transport.host.init({ backend, thread: transport.name }));
+    return connection;
   }
 
-  /**
-   * Gives this thread and `other` a direct channel each way, so their actors
-   * exchange data without the main thread. Each side serves the other on the
-   * port it accepts and calls it on the port it connects.
-   */
+  /** Gives this host and `other` a direct channel each way, so their actors exchange data without the client. */
   async connect(other: HostConnection): Promise<void> {
-    const there = new MessageChannel();
-    const back = new MessageChannel();
-    await Promise.all([
-      this.#call(() => this.#host.connectPeer(other.name, Comlink.transfer(there.port1, [there.port1]))),
-      other.#call(() => other.#host.acceptPeer(this.name, Comlink.transfer(there.port2, [there.port2]))),
-      other.#call(() => other.#host.connectPeer(this.name, Comlink.transfer(back.port1, [back.port1]))),
-      this.#call(() => this.#host.acceptPeer(other.name, Comlink.transfer(back.port2, [back.port2]))),
-    ]);
+    await this.#call(() => other.#call(() => this.#transport.link(other.#transport)));
   }
 
   /** Messages and tensor bytes that went between the main thread and this thread. */
@@ -114,7 +106,7 @@ export class HostConnection {
 
   async spawn(actor: string): Promise<void> {
     this.#assertAlive(`spawning '${actor}'`);
-    await this.#call(() => this.#host.spawn(actor));
+    await this.#call(() => this.#transport.host.spawn(actor));
   }
 
   /** Queues a command whose result nobody awaits (ops, sends). */
@@ -160,7 +152,7 @@ export class HostConnection {
     this.#transfer = [];
     const { batches, owners } = groupByActor(queued);
     this.#stats.messages++;
-    this.#call(() => this.#host.execute(Comlink.transfer(batches, transfer))).then(
+    this.#call(() => this.#transport.host.execute(Comlink.transfer(batches, transfer))).then(
       (results) => this.#settle(owners, results),
       (error: Error) => {
         for (const q of queued) this.#fail(q, error);
@@ -170,12 +162,12 @@ export class HostConnection {
 
   async terminate(): Promise<void> {
     if (this.#dead === undefined) this.#markDead(new RuntimeShutDownError(`the thread ${this.name}`));
-    await this.#worker.terminate();
+    await this.#transport.terminate();
   }
 
-  /** Kills the host as a crash would (sy.testing.crash). */
+  /** Kills the host as a crash would (sy.testing.crash): everything waiting on it fails with WorkerCrashedError. */
   async crash(): Promise<void> {
-    await this.#worker.terminate();
+    await this.#transport.terminate();
   }
 
   #push(q: Queued): void {
@@ -202,11 +194,11 @@ export class HostConnection {
 
   async #call<T>(fn: () => Promise<T> | T): Promise<T> {
     if (this.#dead !== undefined) throw this.#dead;
-    if (this.#inFlight++ === 0) this.#worker.ref();
+    if (this.#inFlight++ === 0) this.#transport.hold();
     try {
       return await Promise.race([fn(), this.#died]);
     } finally {
-      if (--this.#inFlight === 0 && this.#dead === undefined) this.#worker.unref();
+      if (--this.#inFlight === 0 && this.#dead === undefined) this.#transport.release();
     }
   }
 
@@ -259,16 +251,6 @@ export class HostConnection {
     this.#deletes.clear();
     for (const q of queued) this.#fail(q, error);
   }
-}
-
-/**
- * Threads inherit the process's flags (--expose-gc, loaders) by default. An
- * `node --input-type=module -e ...` one-liner is the exception: that flag would
- * stop every actor thread from starting, and an explicit list cannot carry the
- * V8 flags, so such a script's threads start with none.
- */
-function threadExecArgv(): string[] | undefined {
-  return process.execArgv.some((arg) => arg.startsWith('--input-type')) ? [] : undefined;
 }
 
 /** Splits the queue into runs of consecutive commands for the same actor. */

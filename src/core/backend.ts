@@ -11,7 +11,7 @@ import { BackendUnavailableError } from './errors.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
-export const BACKEND_PREFERENCE: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+const BACKEND_PREFERENCE: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
 const TFJS_NODE: string = '@tensorflow/tfjs-node';
 

@@ -9,7 +9,7 @@
 import type { LifecycleEvent } from './events.js';
 import { type Command, type CommandOf, type CommandType, refsOf, type ReplyOf } from './protocol.js';
 
-export interface CommandSpec<K extends CommandType> {
+interface CommandSpec<K extends CommandType> {
   /** Ids the command reads: a host runs it only once every one of them has arrived. */
   readonly reads?: (c: CommandOf<K>) => readonly number[];
   /** Ids it stores at the actor: if it fails they hold its failure, so whatever reads them learns the cause. */
@@ -33,7 +33,7 @@ export interface CommandSpec<K extends CommandType> {
 
 const one = (c: { readonly id: number }): readonly number[] => [c.id];
 
-export const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
+const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
   store: {
     writes: one,
     posted: (c, worker) => [{ type: 'sent', worker, id: c.id }],
@@ -84,7 +84,8 @@ export const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
 
 // The table is indexed by a command's own type, so these casts only undo TypeScript's loss of that link.
 const specOf = (c: Command): CommandSpec<CommandType> => COMMANDS[c.type] as unknown as CommandSpec<CommandType>;
-const NONE: readonly number[] = [];
+const NONE: readonly number[] = Object.freeze([]);
+const NO_EVENTS: readonly LifecycleEvent[] = Object.freeze([]);
 
 export function readsOf(c: Command): readonly number[] {
   return specOf(c).reads?.(c as never) ?? NONE;
@@ -103,11 +104,11 @@ export function nameOf(c: Command): string {
 }
 
 export function postedEvents(c: Command, worker: string): readonly LifecycleEvent[] {
-  return specOf(c).posted?.(c as never, worker) ?? [];
+  return specOf(c).posted?.(c as never, worker) ?? NO_EVENTS;
 }
 
 export function confirmedEvents(c: Command, reply: unknown, worker: string): readonly LifecycleEvent[] {
-  return specOf(c).confirmed?.(c as never, reply as never, worker) ?? [];
+  return specOf(c).confirmed?.(c as never, reply as never, worker) ?? NO_EVENTS;
 }
 
 export function replyBytesOf(c: Command, reply: unknown): number {

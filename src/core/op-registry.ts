@@ -188,7 +188,7 @@ export const OPS = {
   dropout: unary('rate', 'noiseShape', 'seed'),
 } as const satisfies Record<string, OpSpec>;
 
-export type OpRegistry = typeof OPS;
+type OpRegistry = typeof OPS;
 export type OpName = keyof OpRegistry;
 
 /** What an op returns, with `R` standing for one tensor (a pointer, a syft tensor, ...). */
@@ -206,10 +206,6 @@ export function opNames(): readonly OpName[] {
 
 export function isOpName(name: string): name is OpName {
   return Object.hasOwn(OPS, name);
-}
-
-export function opSpec(name: OpName): OpSpec {
-  return OPS[name];
 }
 
 /** How many outputs a call produces, so the caller can choose their ids up front. */

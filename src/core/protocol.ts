@@ -80,7 +80,7 @@ export interface FetchReply extends TensorPayload {
 }
 
 /** Where a chain link pointed. */
-export interface LinkReply {
+interface LinkReply {
   readonly location: string;
   readonly idAtLocation: number;
 }
@@ -89,7 +89,7 @@ export interface LinkReply {
  * Every command an actor accepts: its fields (`command`) and its answer
  * (`reply`; `undefined` for commands nobody awaits).
  */
-export interface Commands {
+interface Commands {
   /** Put a tensor sent from the caller into the store under `id`; `requiresGrad`: a leaf whose gradient backward() computes. */
   store: { command: { id: number; tensor: TensorPayload; requiresGrad?: boolean }; reply: undefined };
   /** Run registered op `op` and store its outputs under the caller-chosen ids `out`; `noGrad`: record nothing for backward(). */
@@ -170,7 +170,6 @@ export type CommandOf<K extends CommandType> = { readonly type: K } & Readonly<C
 export type Command = { [K in CommandType]: CommandOf<K> }[CommandType];
 export type ReplyOf<K extends CommandType> = Commands[K]['reply'];
 
-export type OpCommand = CommandOf<'op'>;
 
 export interface TensorSummary {
   readonly id: number;

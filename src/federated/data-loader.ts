@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
-import type { VirtualWorker } from '../client/virtual-worker.js';
+import type { Location } from '../core/handles.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
 import type { FederatedDataset, WorkerDataset } from './federated-dataset.js';
 import { SeededRandom } from '../core/seeded-random.js';
@@ -26,7 +26,7 @@ export interface FederatedDataLoaderOptions {
 }
 
 export interface FederatedBatch {
-  readonly worker: VirtualWorker;
+  readonly worker: Location;
   readonly data: PointerTensor<SyftTensor>;
   readonly target: PointerTensor<SyftTensor>;
   /** Rows of the worker's dataset in this batch. */

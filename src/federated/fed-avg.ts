@@ -12,7 +12,7 @@ import type { Module } from '../nn/module.js';
 import type { TrainPlan } from '../core/specs.js';
 import { createProgress } from '../reporting/progress.js';
 import type { RoundResult } from '../reporting/round-result.js';
-import type { VirtualWorker } from '../client/virtual-worker.js';
+import type { Location } from '../core/handles.js';
 import type { FederatedDataset, WorkerDataset } from './federated-dataset.js';
 import { SeededRandom } from '../core/seeded-random.js';
 import { averageAtAggregator, averageLocally, type WeightedModel } from './weighted-average.js';
@@ -31,13 +31,13 @@ export interface FedAvgOptions<M extends Module> {
   /** Workers drawn (without replacement) each round; all by default. */
   readonly clientsPerRound?: number;
   /** The trusted aggregator: updates are moved there and averaged; only the average comes home. */
-  readonly aggregator?: VirtualWorker;
+  readonly aggregator?: Location;
   /**
    * Average on secret shares (sy.federated.secureAggregate): no worker and not
    * the owner sees any single worker's update, only the average. `true` shares
    * among all the dataset's workers; or name the parties.
    */
-  readonly secureAggregation?: boolean | { readonly parties?: readonly VirtualWorker[]; readonly precisionFractional?: number };
+  readonly secureAggregation?: boolean | { readonly parties?: readonly Location[]; readonly precisionFractional?: number };
   /** A worker whose local job takes longer is left out of that round's average. */
   readonly timeoutMs?: number;
   /** Local jobs in flight at once (1: one worker after another). All at once by default. */

@@ -3,7 +3,7 @@
  * each its share, so that training can only reach it through pointers.
  */
 import { InvalidArgumentError } from '../core/errors.js';
-import type { VirtualWorker } from '../client/virtual-worker.js';
+import type { Location } from '../core/handles.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
 import { type BaseDataset, rowsOf } from './base-dataset.js';
 import { FederatedDataset } from './federated-dataset.js';
@@ -11,7 +11,7 @@ import { partitionIndices, type PartitionOptions } from './partition.js';
 
 export type FederateOptions = PartitionOptions;
 
-export function federate(dataset: BaseDataset, workers: readonly VirtualWorker[], options: FederateOptions = {}): FederatedDataset {
+export function federate(dataset: BaseDataset, workers: readonly Location[], options: FederateOptions = {}): FederatedDataset {
   if (workers.length === 0) throw new InvalidArgumentError('federate(dataset, workers): give at least one worker.');
   const parts = partitionIndices(dataset.length, workers.length, options, () => dataset.labels());
   return new FederatedDataset(

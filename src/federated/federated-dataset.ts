@@ -4,12 +4,12 @@
  */
 import { InvalidArgumentError } from '../core/errors.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
-import type { VirtualWorker } from '../client/virtual-worker.js';
+import type { Location } from '../core/handles.js';
 import type { SyftTensor } from '../tensor/syft-tensor.js';
 
 /** One worker's share: pointers to its features and targets, and how many samples it holds. */
 export interface WorkerDataset {
-  readonly worker: VirtualWorker;
+  readonly worker: Location;
   readonly data: PointerTensor<SyftTensor>;
   readonly targets: PointerTensor<SyftTensor>;
   readonly length: number;
@@ -30,7 +30,7 @@ export class FederatedDataset {
   }
 
   /** The workers that hold data, in the order given. */
-  get workers(): VirtualWorker[] {
+  get workers(): Location[] {
     return [...this.#byWorker.values()].map((d) => d.worker);
   }
 

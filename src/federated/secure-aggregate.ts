@@ -13,7 +13,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { Module } from '../nn/module.js';
 import { PointerTensor } from '../pointers/pointer-tensor.js';
-import type { VirtualWorker } from '../client/virtual-worker.js';
+import type { Location } from '../core/handles.js';
 import type { AdditiveSharingTensor } from '../smpc/additive-sharing-tensor.js';
 import type { CryptoProviderLike } from '../smpc/crypto-provider.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
@@ -40,7 +40,7 @@ const AGGREGATION_BITS = 24;
  */
 export async function secureAggregate(
   updates: readonly (readonly PointerTensor[])[],
-  parties: readonly VirtualWorker[],
+  parties: readonly Location[],
   options: SecureAggregateOptions = {},
 ): Promise<tf.Tensor[]> {
   if (updates.length === 0) throw new InvalidArgumentError('secureAggregate: no updates given.');
@@ -82,7 +82,7 @@ export async function secureAggregate(
  */
 export async function averageSecurely(
   models: readonly WeightedModel<Module>[],
-  parties: readonly VirtualWorker[],
+  parties: readonly Location[],
   options: Omit<SecureAggregateOptions, 'weights'> = {},
 ): Promise<Record<string, SyftTensor>> {
   const weights = normalizedWeights(models);

@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import type { Module, Parameter } from '../nn/module.js';
 import { PointerTensor } from '../pointers/pointer-tensor.js';
 import { tidy } from '../tensor/tidy.js';
-import type { VirtualWorker } from '../client/virtual-worker.js';
+import type { Location } from '../core/handles.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
 
 export interface WeightedModel<M extends Module> {
@@ -52,7 +52,7 @@ export function averageLocally(models: readonly WeightedModel<Module>[]): Record
  * Moves every model to `aggregator`, averages there, and brings home only the
  * average. The models' parameters are consumed (moved, then deleted).
  */
-export async function averageAtAggregator(models: readonly WeightedModel<Module>[], aggregator: VirtualWorker): Promise<Record<string, SyftTensor>> {
+export async function averageAtAggregator(models: readonly WeightedModel<Module>[], aggregator: Location): Promise<Record<string, SyftTensor>> {
   const weights = normalizedWeights(models);
   for (const { model } of models) if (model.location !== aggregator.id) model.move(aggregator);
   const named = models.map((m) => m.model.namedParameters());

@@ -1,36 +1,34 @@
 /**
- * The code that runs inside an actor thread: it hosts any number of actors,
- * exposes them to the main thread over comlink, and reaches the actors of other
- * threads over direct channels (one MessageChannel per direction and pair of
- * threads), so data moving from bob to alice never passes through the main
- * thread. `workers/actor-host.ts` is only the thread's entry point.
+ * A host runs any number of actors (virtual workers) and reaches the actors of
+ * other hosts over direct channels, so data moving from bob to alice never
+ * passes through the client. This file is transport-free: how the host is
+ * reached (a worker thread, src/host/thread-main.ts) is wired up around it.
  */
 import * as Comlink from 'comlink';
-import type { MessagePort } from 'node:worker_threads';
+import { useBackend } from '../core/backend.js';
 import { SyftError } from '../core/errors.js';
-import { nodeEndpoint } from '../transport/endpoint.js';
 import type {
   ActorAddress,
   ActorBatch,
   ActorBatchResult,
-  HostApi,
   Command,
   DeliveredItem,
+  HostApi,
   HostInitOptions,
   PeerApi,
 } from '../core/protocol.js';
 import { Actor, type ActorContext } from './actor.js';
-import { useBackend } from '../core/backend.js';
 
-/** The host's entry points: the client's, a peer's, and the channels between hosts. */
-export interface ActorHostApi extends HostApi, PeerApi {
-  /** The receiving end of a direct channel from thread `from` (this thread serves `from` on it). */
-  acceptPeer(from: string, port: unknown): void;
-  /** The sending end of a direct channel to thread `to`. */
-  connectPeer(to: string, port: unknown): void;
+export interface ActorHost {
+  /** What the client calls. */
+  readonly client: HostApi;
+  /** What other hosts call over their direct channels. */
+  readonly peer: PeerApi;
+  /** A direct channel to host `name`: how this host's actors reach its actors. */
+  addPeer(name: string, peer: Comlink.Remote<PeerApi>): void;
 }
 
-export function createActorHost(): ActorHostApi {
+export function createActorHost(): ActorHost {
   const actors = new Map<string, Actor>();
   const peers = new Map<string, Comlink.Remote<PeerApi>>();
   let thread = '';
@@ -78,35 +76,24 @@ export function createActorHost(): ActorHostApi {
     return Comlink.transfer(results as ActorBatchResult[], transfer);
   };
 
-  const execute = (batches: readonly ActorBatch[]) => run(batches, false);
-  const forward = (batches: readonly ActorBatch[]) => run(batches, true);
-  const deliver = (actor: string, id: number, item: DeliveredItem): void => actorAt(actor).receive(id, item);
-
   return {
-    async init(options: HostInitOptions): Promise<string> {
-      thread = options.thread;
-      return useBackend(options.backend);
+    client: {
+      async init(options: HostInitOptions): Promise<string> {
+        thread = options.thread;
+        return useBackend(options.backend);
+      },
+      spawn(id: string): void {
+        if (actors.has(id)) throw new SyftError('DUPLICATE_WORKER', `actor '${id}' already lives on this thread`);
+        actors.set(id, new Actor(id, context));
+      },
+      execute: (batches) => run(batches, false),
     },
-
-    spawn(id: string): void {
-      if (actors.has(id)) throw new SyftError('DUPLICATE_WORKER', `actor '${id}' already lives on this thread`);
-      actors.set(id, new Actor(id, context));
+    peer: {
+      forward: (batches) => run(batches, true),
+      deliver: (actor, id, item) => actorAt(actor).receive(id, item),
     },
-
-    acceptPeer(_from: string, port: unknown): void {
-      Comlink.expose({ forward, deliver } satisfies PeerApi, nodeEndpoint(port as MessagePort));
+    addPeer(name, peer) {
+      peers.set(name, peer);
     },
-
-    connectPeer(to: string, port: unknown): void {
-      peers.set(to, Comlink.wrap<PeerApi>(nodeEndpoint(port as MessagePort)));
-    },
-
-    execute,
-    forward,
-    deliver,
   };
-}
-
-export function startActorHost(port: MessagePort): void {
-  Comlink.expose(createActorHost(), nodeEndpoint(port));
 }

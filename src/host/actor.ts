@@ -73,7 +73,11 @@ export class Actor implements ActorState {
     this.graph = new RemoteGraph(this.store, id);
     this.training = new WorkerTraining(this.store);
     this.address = { actor: id, thread: context.thread };
-    this.party = new Party(this.store, { self: this.address, deliver: (to, at, item, transfer) => this.deliver(to, at, item, transfer) });
+    this.party = new Party(this.store, {
+      self: this.address,
+      deliver: (to, at, item, transfer) => this.deliver(to, at, item, transfer),
+      track: (work) => this.#track(work),
+    });
   }
 
   /**

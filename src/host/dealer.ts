@@ -12,17 +12,28 @@ import { ringMatMulWasm } from '../core/ring/ring-matmul-wasm.js';
 
 const HALF = 1n << 63n;
 
-/** Shares for each party, in the order the protocol uses them (see DealRequest). */
-export function deal(request: DealRequest, parties: number): RingTensor[][] {
-  const values = dealValues(request);
-  const perValue = values.map((v) => splitShares(v, parties));
+
+/** Refuses a request that is not a tensor shape, before any work is queued. */
+export function checkDealRequest(request: DealRequest): void {
+  const shapes = request.kind === 'matMul' ? [request.a, request.b] : [request.shape];
+  for (const shape of shapes) {
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new InvalidArgumentError(`deal: [${String(shape)}] is not a tensor shape.`);
+    }
+  }
+}
+
+/**
+ * The dealer pool's job (workers/dealer-job.ts): one request, split into the
+ * shares of every party, in the order the protocol uses them (see DealRequest).
+ */
+export function dealJob({ request, parties }: { readonly request: DealRequest; readonly parties: number }): RingTensor[][] {
+  checkDealRequest(request);
+  const perValue = dealValues(request).map((v) => splitShares(v, parties));
   return Array.from({ length: parties }, (_, p) => perValue.map((shares) => shares[p]!));
 }
 
 function random(shape: readonly number[]): RingTensor {
-  if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new InvalidArgumentError(`deal: [${shape}] is not a tensor shape.`);
-  }
   return randomRing(shape, sizeOf(shape));
 }
 

@@ -15,7 +15,7 @@ import { serializeError } from '../core/errors.js';
 import { FailedInputError, type ObjectStore } from './object-store.js';
 import type { ActorAddress, CommandOf, DeliveredItem, RingPayload, StoredFailure, WireArg } from '../core/protocol.js';
 import { splitShares } from '../core/ring/additive-shares.js';
-import { deal } from './dealer.js';
+import { dealOnPool } from './dealer-pool.js';
 import { encodeScaled } from '../core/ring/fixed-precision.js';
 import { ringAdd, type RingTensor } from '../core/ring/ring.js';
 import { executeRingOp } from '../core/ring/ring-ops.js';
@@ -23,8 +23,10 @@ import { executeRingOp } from '../core/ring/ring-ops.js';
 /** How a party reaches the others. */
 export interface PartyChannels {
   readonly self: ActorAddress;
-  /** Delivers an item to another actor (or this one); the returned work is tracked by the caller. */
+  /** Delivers an item to another actor (or this one); the work is tracked by the actor. */
   deliver(to: ActorAddress, id: number, item: DeliveredItem, transfer: ArrayBuffer[]): void;
+  /** Work this party started that the actor's ordering rules must wait for (a deal on the pool). */
+  track(work: Promise<unknown>): void;
 }
 
 /** One opening in progress, keyed by the id of its first output. */
@@ -91,19 +93,30 @@ export class Party {
     this.#complete(key, opening);
   }
 
-  /** As the crypto provider: draws the request's randomness and hands each party its shares. */
+  /**
+   * As the crypto provider: draws the request's randomness on the dealer pool
+   * and hands each party its shares. A request that cannot be dealt fails
+   * here at once and at every party, so none of them waits for its shares.
+   */
   deal(command: CommandOf<'deal'>): void {
-    let perParty: RingTensor[][];
-    try {
-      perParty = deal(command.request, command.parties.length);
-    } catch (error) {
+    const fail = (error: unknown): void => {
       const failure = { kind: 'failure', op: `deal ${command.request.kind}`, ...serializeError(error) } as const;
       for (const to of command.parties) for (const id of command.out) this.channels.deliver(to, id, failure, []);
+    };
+    let dealt: Promise<RingTensor[][]>;
+    try {
+      dealt = dealOnPool(command.request, command.parties.length);
+    } catch (error) {
+      fail(error);
       throw error;
     }
-    command.parties.forEach((to, p) => {
-      perParty[p]!.forEach((share, k) => this.channels.deliver(to, command.out[k]!, { kind: 'ring', ring: share }, [share.values.buffer as ArrayBuffer]));
-    });
+    this.channels.track(
+      dealt.then((perParty) => {
+        command.parties.forEach((to, p) => {
+          perParty[p]!.forEach((share, k) => this.channels.deliver(to, command.out[k]!, { kind: 'ring', ring: share }, [share.values.buffer as ArrayBuffer]));
+        });
+      }, fail),
+    );
   }
 
   /** Secret-shares a tensor this worker holds among the parties; only shares leave. */

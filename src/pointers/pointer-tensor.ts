@@ -267,7 +267,7 @@ function localTensor(reply: FetchReply | TensorPayload, kind: TensorKind): Local
  * The operand of an in-place update or backward(dy) on `target`: a number, or
  * a pointer (or gradient view) at the same place. Anything else throws at once.
  */
-export function encodeOperand(target: PointerTensor<unknown>, operand: unknown, op: string): WireArg {
+function encodeOperand(target: PointerTensor<unknown>, operand: unknown, op: string): WireArg {
   if (typeof operand === 'number') return { value: operand };
   if (operand instanceof PointerTensor) {
     operand.assertLive();

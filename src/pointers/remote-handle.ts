@@ -83,9 +83,14 @@ export abstract class RemoteHandle {
   }
 
   #own(objects: readonly Owned[]): readonly HandleRecord[] {
-    const records = objects.map((o) => ({ handleId: o.handleId ?? o.location.owner.nextId(), location: o.location, idAtLocation: o.idAtLocation }));
-    for (const r of records) r.location.owner.register(r);
-    if (records.length > 0) collector.register(this, records, this);
+    if (objects.length === 0) return objects as readonly HandleRecord[];
+    const records: HandleRecord[] = [];
+    for (const o of objects) {
+      const record = { handleId: o.handleId ?? o.location.owner.nextId(), location: o.location, idAtLocation: o.idAtLocation };
+      record.location.owner.register(record);
+      records.push(record);
+    }
+    collector.register(this, records, this);
     return records;
   }
 

@@ -8,7 +8,6 @@ import { dirname } from 'node:path';
 import { renderChartSvg, type ChartOptions } from './chart-svg.js';
 import type { RoundResult } from './round-result.js';
 
-export { renderChartSvg, type ChartOptions } from './chart-svg.js';
 
 /** Writes `{ meta, rounds }` as indented JSON. NaN and ±Infinity (a round without participants) become null. */
 export function writeResultsJson(path: string, results: readonly RoundResult[], meta: Record<string, unknown> = {}): void {

@@ -30,7 +30,7 @@ export function registerPlacement(placement: Placement): void {
 type TfOp = (...args: unknown[]) => unknown;
 const tfOps = tf as unknown as Record<OpName, TfOp>;
 
-export function assertOpName(name: unknown): asserts name is OpName {
+function assertOpName(name: unknown): asserts name is OpName {
   if (typeof name !== 'string' || !isOpName(name)) throw new UnknownOpError(String(name), nearOpNames(String(name)));
 }
 

@@ -8,7 +8,7 @@ import type { TensorPayload, WireDtype, WireValues } from '../core/protocol.js';
 
 const WIRE_DTYPES: ReadonlySet<string> = new Set<WireDtype>(['float32', 'int32', 'bool']);
 
-export function assertWireDtype(dtype: string): asserts dtype is WireDtype {
+function assertWireDtype(dtype: string): asserts dtype is WireDtype {
   if (!WIRE_DTYPES.has(dtype)) throw new UnsupportedDtypeError(dtype);
 }
 

@@ -587,7 +587,7 @@ describe('errors are typed and thrown at once', () => {
  * the bug is there and will fail (asking to drop `.fails`) once it is fixed.
  */
 describe('known src bugs (test.fails)', () => {
-  // src/smpc/ring.ts ringAddPublic / ringMulPublic broadcast a public scalar only
+  // src/core/ring/ring.ts ringAddPublic / ringMulPublic broadcast a public scalar only
   // when `a` has more than one value; a one-element tensor of rank >= 1 meets a
   // scalar of shape [] in ringAdd/ringMul, which refuses "shapes [1] and [] differ".
   // So x.add(1), x.mul(0.5), x.div(2) fail for a shared [1] tensor (RemoteError at

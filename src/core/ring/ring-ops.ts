@@ -140,7 +140,7 @@ export const RING_OPS = {
 
 export type RingOpName = keyof typeof RING_OPS;
 
-export function isRingOpName(name: string): name is RingOpName {
+function isRingOpName(name: string): name is RingOpName {
   return Object.prototype.hasOwnProperty.call(RING_OPS, name);
 }
 
