@@ -202,3 +202,31 @@ describe('secure aggregation', () => {
     for (const w of [...workers, dealer]) expect([w.id, await heldBy(w)]).toEqual([w.id, []]);
   });
 });
+
+describe('the remote-handle lifecycle', () => {
+  test('shared tensors follow it like pointers: sy.tidy keeps what it returns, using and collection release the rest', async () => {
+    const [p0, p1] = [workers[0]!, workers[1]!];
+    const opts = { cryptoProvider: dealer };
+    const kept = sy.tidy(() => {
+      const a = sy.fixPrecision([1, 2]).share(p0, p1, opts);
+      const b = a.add(a);
+      return { b, list: [b.mul(2)] };
+    });
+    expect([kept.b.isDisposed, kept.list[0]!.isDisposed]).toEqual([false, false]);
+    {
+      using scoped = sy.fixPrecision([3]).share(p0, p1, opts);
+      expect(scoped.isDisposed).toBe(false);
+    }
+    // Only the two returned tensors' shares are left: one ring entry per tensor at each party.
+    for (const w of [p0, p1]) expect([...(await w.objects()).values()].filter((o) => o.kind === 'ring')).toHaveLength(2);
+    expect((await hook.localWorker.objects()).size).toBe(4);
+    await sy.testing.assertNoLeaks(hook);
+    expect(Array.from((await kept.b.get()).toFloat64())).toEqual([2, 4]);
+    expect(Array.from((await kept.list[0]!.get()).toFloat64())).toEqual([4, 8]);
+    // An unreachable shared tensor is collected at every party.
+    (() => void sy.fixPrecision([5]).share(p0, p1, opts))();
+    await sy.testing.collectGarbage();
+    for (const w of [p0, p1, dealer]) expect((await w.objects()).size).toBe(0);
+    expect((await hook.localWorker.objects()).size).toBe(0);
+  });
+});
