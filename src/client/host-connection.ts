@@ -38,7 +38,6 @@ export interface HostTransport {
  */
 const MAX_BATCH = 256;
 
-
 export interface TransportStats {
   /** execute calls posted to the thread (one per flush). */
   messages: number;
@@ -112,11 +111,12 @@ export class HostConnection {
   /** Queues a command whose result nobody awaits (ops, sends). */
   enqueue(actor: string, command: Command, transfer?: readonly ArrayBuffer[]): void {
     this.#assertAlive(`worker '${actor}'`);
-    this.#push({ actor, command, reply: undefined });
+    // Buffers first: pushing may flush the batch, and they must leave with their command.
     if (transfer !== undefined) {
       for (const buffer of transfer) this.#stats.tensorBytesOut += buffer.byteLength;
       this.#transfer.push(...transfer);
     }
+    this.#push({ actor, command, reply: undefined });
     for (const event of postedEvents(command, actor)) this.#bus.emit(event);
     this.#scheduleFlush();
   }
