@@ -35,13 +35,13 @@ export function startThreadHost(data: ThreadHostData = workerData as ThreadHostD
   if (!isWireEncoding(data.wire)) throw new InvalidArgumentError(`unknown wire encoding '${String(data.wire)}'`);
   const wire = data.wire;
   const host = createActorHost();
-  exposeEntryPoints({ init: host.client.init, spawn: host.client.spawn, execute: host.client.execute }, wireEndpoint(nodeEndpoint(parentPort), wire));
+  exposeEntryPoints(host.client, wireEndpoint(nodeEndpoint(parentPort), wire));
   exposeEntryPoints(
     {
       /** Serve thread `from` on this port: it forwards commands and delivers objects to our actors. */
       acceptPeer(_from: string, port: unknown): void {
         assertPort(port);
-        exposeEntryPoints({ forward: host.peer.forward, deliver: host.peer.deliver }, wireEndpoint(nodeEndpoint(port), wire));
+        exposeEntryPoints(host.peer, wireEndpoint(nodeEndpoint(port), wire));
       },
       /** Reach thread `to` on this port. */
       connectPeer(to: string, port: unknown): void {

@@ -16,8 +16,6 @@
  */
 import * as Comlink from 'comlink';
 
-export type EntryPoints = Readonly<Record<string, (...args: never[]) => unknown>>;
-
 type Callable = (...args: unknown[]) => unknown;
 
 /** `fn` as an arrow function with a null prototype, no own properties, and `apply` set to `apply`. */
@@ -36,8 +34,8 @@ function sealed(fn: Callable): Callable {
   return bare(fn, (entry) => bare((thisArg, args) => Reflect.apply(entry, thisArg, Array.isArray(args) ? args : []), (self) => self));
 }
 
-/** Exposes exactly `entryPoints` on `endpoint`. */
-export function exposeEntryPoints(entryPoints: EntryPoints, endpoint: Comlink.Endpoint): void {
+/** Exposes exactly the functions of `entryPoints` (an API such as HostApi) on `endpoint`. */
+export function exposeEntryPoints<T extends { readonly [K in keyof T]: (...args: never[]) => unknown }>(entryPoints: T, endpoint: Comlink.Endpoint): void {
   const api = Object.create(null) as Record<string, Callable>;
   for (const [name, fn] of Object.entries(entryPoints)) api[name] = sealed(fn as Callable);
   Comlink.expose(Object.freeze(api), endpoint);
