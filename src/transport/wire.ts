@@ -1,14 +1,14 @@
 /**
  * How messages cross a channel. `clone`, the default between threads: structured
  * clone, with tensor buffers moved in the transfer list. `bytes`: every message
- * is encoded to one ArrayBuffer (src/transport/frames.ts, tensors as raw binary
+ * is encoded to one ArrayBuffer (src/transport/codec.ts, tensors as raw binary
  * segments), as a socket to another process will need; between threads it
  * proves that every command and reply is plain data, and the integration
  * tests run over it too (`SYFT_WIRE=bytes`).
  */
 import type { Endpoint } from 'comlink';
 import { InvalidArgumentError } from '../core/errors.js';
-import { decode, encode } from './frames.js';
+import { decode, encode } from './codec.js';
 
 export type WireEncoding = 'clone' | 'bytes';
 
