@@ -15,7 +15,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { inspect } from 'node:util';
 import { InvalidArgumentError, TensorsNotCollocatedError } from '../core/errors.js';
 import type { HandleOwner, Location } from '../core/handles.js';
-import type { OpName } from '../core/op-registry.js';
 import type { FetchReply, InPlaceOp, Slot, TensorPayload, WireArg } from '../core/protocol.js';
 import type { OpMethods } from '../tensor/op-methods-type.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
@@ -290,7 +289,7 @@ function describeLocal(t: unknown): string {
   return `local tensor of shape [${shape.join(', ')}]`;
 }
 
-export function notCollocatedLocal(op: OpName | string, pointer: PointerTensor<unknown>, local: unknown): TensorsNotCollocatedError {
+export function notCollocatedLocal(op: string, pointer: PointerTensor<unknown>, local: unknown): TensorsNotCollocatedError {
   return new TensorsNotCollocatedError(
     `You tried to call '${op}' on two tensors where one is located on another machine (a PointerTensor). ` +
       `Call .get() on the PointerTensor or .send(${pointer.location.id}) on the other tensor.\n` +
@@ -304,7 +303,7 @@ function whereIs(p: PointerTensor<unknown>): string {
   return `${String(p.dataLocation)}${hops.length > 0 ? ` (via ${hops.join(' -> ')})` : ''}`;
 }
 
-export function notCollocatedRemote(op: OpName | string, a: PointerTensor<unknown>, b: PointerTensor<unknown>): TensorsNotCollocatedError {
+export function notCollocatedRemote(op: string, a: PointerTensor<unknown>, b: PointerTensor<unknown>): TensorsNotCollocatedError {
   return new TensorsNotCollocatedError(
     `You tried to call '${op}' on two tensors which are not on the same machine! One tensor is on ` +
       `${whereIs(a)} while the other is on ${whereIs(b)}. Use a combination of ` +
