@@ -9,8 +9,9 @@ import type { Observable } from 'rxjs';
 import { type BackendName, isBackendName, selectBackend, useBackend } from '../core/backend.js';
 import { DuplicateWorkerError, InvalidArgumentError, RuntimeShutDownError } from '../core/errors.js';
 import { EventBus, type LifecycleEvent } from './event-bus.js';
-import { HostConnection, type TransportStats } from './host-connection.js';
+import { type BackpressureLimits, DEFAULT_BACKPRESSURE, HostConnection, type TransportStats } from './host-connection.js';
 import { isWireEncoding, type WireEncoding, wireFromEnvironment } from '../transport/wire.js';
+import { MAX_NAME_LENGTH } from '../core/wire-schema.js';
 import { LocalWorker } from './local-worker.js';
 import { ThreadTransport } from './thread-transport.js';
 import { addVerbsToTfTensors } from './verbs.js';
@@ -25,6 +26,33 @@ export interface HookOptions {
    * network connection needs). Otherwise SYFT_WIRE, otherwise 'clone'.
    */
   readonly wire?: WireEncoding;
+  /**
+   * The last line of defence against a wait that cannot end: how long a worker
+   * waits for an object announced from another worker (a move, a share, a
+   * Beaver triple) before its readers fail with WORKER_TIMEOUT. A worker that
+   * dies fails them at once; this bounds everything else (a sender stuck in a
+   * kernel, a lost message). Otherwise SYFT_WAIT_TIMEOUT_MS, otherwise 5 minutes.
+   */
+  readonly waitTimeoutMs?: number;
+  /**
+   * How far the caller may run ahead of a worker thread: commands (and tensor
+   * bytes) sent and not yet finished there. Past it, issuing an op blocks until
+   * the thread catches up (see src/client/host-connection.ts). Defaults keep
+   * the queued work under about 64 MB.
+   */
+  readonly backpressure?: { readonly commands?: number; readonly bytes?: number };
+}
+
+const DEFAULT_WAIT_TIMEOUT_MS = 5 * 60_000;
+
+function waitTimeoutFrom(options: HookOptions): number {
+  const fromEnv = process.env.SYFT_WAIT_TIMEOUT_MS;
+  const ms = options.waitTimeoutMs ?? (fromEnv === undefined || fromEnv === '' ? DEFAULT_WAIT_TIMEOUT_MS : Number(fromEnv));
+  // setTimeout fires at once past 2^31 - 1 ms.
+  if (!(Number.isInteger(ms) && ms > 0 && ms < 2 ** 31)) {
+    throw new InvalidArgumentError(`sy.hook: waitTimeoutMs (or SYFT_WAIT_TIMEOUT_MS) must be a positive integer of milliseconds below 2^31, got ${String(ms)}.`);
+  }
+  return ms;
 }
 
 export interface VirtualWorkersOptions {
@@ -48,9 +76,16 @@ export async function hook(tfNamespace?: TfNamespace, options: HookOptions = {})
     throw new InvalidArgumentError(`sy.hook: unknown wire encoding '${String(options.wire)}'; use 'clone' or 'bytes'.`);
   }
   const wire = options.wire ?? wireFromEnvironment();
+  const waitTimeoutMs = waitTimeoutFrom(options);
   const backend = options.backend !== undefined ? await useBackend(options.backend) : await selectBackend();
   addVerbsToTfTensors([tf.Tensor.prototype, tfNamespace?.Tensor.prototype]);
-  return new Hook(backend, wire);
+  const limits = { ...DEFAULT_BACKPRESSURE, ...options.backpressure, timeoutMs: waitTimeoutMs };
+  for (const key of ['commands', 'bytes'] as const) {
+    if (!(Number.isSafeInteger(limits[key]) && limits[key] >= 2)) {
+      throw new InvalidArgumentError(`sy.hook: backpressure.${key} must be an integer of at least 2, got ${String(limits[key])}.`);
+    }
+  }
+  return new Hook(backend, wire, waitTimeoutMs, limits);
 }
 
 export class Hook {
@@ -70,11 +105,18 @@ export class Hook {
   /** How messages reach the hosts (see HookOptions.wire). */
   readonly wire: WireEncoding;
 
+  /** How long a worker waits for an object from another worker (see HookOptions.waitTimeoutMs). */
+  readonly waitTimeoutMs: number;
+
   /** @internal Use sy.hook(tf). */
-  constructor(backend: BackendName, wire: WireEncoding) {
+  constructor(backend: BackendName, wire: WireEncoding, waitTimeoutMs: number, backpressure: BackpressureLimits) {
     this.backend = backend;
     this.wire = wire;
+    this.waitTimeoutMs = waitTimeoutMs;
+    this.#backpressure = backpressure;
   }
+
+  readonly #backpressure: BackpressureLimits;
 
   /** Every lifecycle event of every remote object (stored, deleted, sent, fetched, collected, error). */
   get events$(): Observable<LifecycleEvent> {
@@ -126,7 +168,12 @@ export class Hook {
       const started = await Promise.all(
         Array.from({ length: Math.min(threads, ids.length) }, () => {
           const name = `syft-thread-${++this.#threadCount}`;
-          return HostConnection.start(new ThreadTransport(name, this.wire), this.backend, this.#bus).then((t) => {
+          return HostConnection.start(new ThreadTransport(name, this.wire), { backend: this.backend, waitTimeoutMs: this.waitTimeoutMs }, this.#bus, {
+            backpressure: this.#backpressure,
+            flushAll: () => {
+              for (const t of this.#threads) if (t.isAlive) t.flush();
+            },
+          }).then((t) => {
             this.#threads.push(t);
             return t;
           });
@@ -177,14 +224,26 @@ export class Hook {
    * threads. Moves between workers do not appear here: they go thread to thread.
    */
   transportStats(): TransportStats {
-    const total: TransportStats = { messages: 0, tensorBytesOut: 0, tensorBytesIn: 0 };
+    const total: TransportStats = { messages: 0, tensorBytesOut: 0, tensorBytesIn: 0, backpressureWaits: 0, backpressureMs: 0, maxUnfinished: 0 };
     for (const t of this.#threads) {
       const s = t.stats;
       total.messages += s.messages;
       total.tensorBytesOut += s.tensorBytesOut;
       total.tensorBytesIn += s.tensorBytesIn;
+      total.backpressureWaits += s.backpressureWaits;
+      total.backpressureMs += s.backpressureMs;
+      total.maxUnfinished = Math.max(total.maxUnfinished, s.maxUnfinished);
     }
     return total;
+  }
+
+  /**
+   * Resolves once every worker thread has finished every command sent to it
+   * (not what workers forward to each other: that is settle()). The async
+   * form of backpressure, for a loop that issues ops faster than workers run them.
+   */
+  async drain(): Promise<void> {
+    await Promise.all(this.#threads.filter((t) => t.isAlive).map((t) => t.drain()));
   }
 
   /** Stops every actor thread. Pending and later calls reject with RuntimeShutDownError. */
@@ -200,8 +259,9 @@ export class Hook {
   }
 
   #checkNewId(id: unknown, all: readonly unknown[]): void {
-    if (typeof id !== 'string' || id.length === 0) {
-      throw new InvalidArgumentError(`A worker id must be a non-empty string, got ${JSON.stringify(id) ?? String(id)}.`);
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_NAME_LENGTH) {
+      const shown = typeof id === 'string' && id.length > MAX_NAME_LENGTH ? `a string of ${id.length} characters` : (JSON.stringify(id) ?? String(id));
+      throw new InvalidArgumentError(`A worker id must be a non-empty string of at most ${MAX_NAME_LENGTH} characters, got ${shown}.`);
     }
     if (id === this.localWorker.id) {
       throw new InvalidArgumentError(`'${id}' is the local worker's id (hook.localWorker); choose another id.`);

@@ -8,10 +8,10 @@
  */
 import * as Comlink from 'comlink';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import type { HostApi } from '../core/protocol.js';
+import { EXIT_RETIRED, type HostApi, PROGRESS_DONE, PROGRESS_SLOTS, PROGRESS_STOPPED } from '../core/protocol.js';
 import { nodeEndpoint } from '../transport/endpoint.js';
 import { type WireEncoding, wireEndpoint } from '../transport/wire.js';
-import type { HostTransport } from './host-connection.js';
+import type { HostProgress, HostTransport } from './host-connection.js';
 import { threadEntry } from '../transport/thread-entry.js';
 
 /** The link setup a thread host serves on its parent port (src/host/thread-main.ts). */
@@ -24,22 +24,39 @@ export class ThreadTransport implements HostTransport {
   readonly name: string;
   readonly host: Comlink.Remote<HostApi>;
   readonly closed: Promise<string>;
+  readonly progress: HostProgress;
   readonly #worker: Worker;
   readonly #links: Comlink.Remote<LinkApi>;
+  readonly #counters = new Int32Array(new SharedArrayBuffer(PROGRESS_SLOTS * 4));
 
   constructor(name: string, wire: WireEncoding) {
     this.name = name;
     const entry = threadEntry('actor-host');
     const { port1, port2 } = new MessageChannel();
     this.#worker = new Worker(entry.filename, {
-      workerData: { ...entry.workerData, links: port2, wire },
+      workerData: { ...entry.workerData, links: port2, wire, progress: this.#counters.buffer },
       transferList: [port2],
       name,
       execArgv: threadExecArgv(),
     });
+    const counters = this.#counters;
+    this.progress = {
+      get done() {
+        return Atomics.load(counters, PROGRESS_DONE);
+      },
+      get stopped() {
+        return Atomics.load(counters, PROGRESS_STOPPED) === 1;
+      },
+      waitPast(seen: number, ms: number): void {
+        Atomics.wait(counters, PROGRESS_DONE, seen, ms);
+      },
+    };
     this.closed = new Promise((resolve) => {
       this.#worker.on('error', (error) => resolve(error.message));
-      this.#worker.on('exit', (code) => resolve(`exit code ${code}`));
+      this.#worker.on('exit', () => Atomics.store(this.#counters, PROGRESS_STOPPED, 1));
+      this.#worker.on('exit', (code) =>
+        resolve(code === EXIT_RETIRED ? 'retired: a kernel trapped in wasm, so its heap may be corrupt' : `exit code ${code}`),
+      );
     });
     this.host = Comlink.wrap<HostApi>(wireEndpoint(nodeEndpoint(this.#worker), wire));
     this.#links = Comlink.wrap<LinkApi>(nodeEndpoint(port1));
@@ -75,6 +92,9 @@ export class ThreadTransport implements HostTransport {
   }
 
   async terminate(): Promise<void> {
+    // Wake a caller blocked on backpressure at once: nothing more will finish.
+    Atomics.store(this.#counters, PROGRESS_STOPPED, 1);
+    Atomics.notify(this.#counters, PROGRESS_DONE);
     await this.#worker.terminate();
   }
 }

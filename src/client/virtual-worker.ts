@@ -37,6 +37,11 @@ export class VirtualWorker implements Location {
     return this.#owner;
   }
 
+  /** False once its thread died or the hook shut down: every call on it then rejects. */
+  get isAlive(): boolean {
+    return this.#host.isAlive;
+  }
+
   /** @internal Where other workers reach this one. */
   get address(): ActorAddress {
     return this.#address;

@@ -6,10 +6,36 @@
  * host's handlers (src/host/handlers.ts) are the other half of each entry.
  * The mapped type makes the compiler insist on an entry for every command.
  */
+import { MalformedCommandError } from './errors.js';
+import { MAX_OP_OUTPUTS } from './op-checks.js';
 import type { LifecycleEvent } from './events.js';
-import { type Command, type CommandOf, type CommandType, refsOf, type ReplyOf } from './protocol.js';
+import { trainJobCheck } from './specs.js';
+import {
+  address,
+  bool,
+  type Check,
+  count,
+  finite,
+  id,
+  listOf,
+  name,
+  oneOf,
+  optional,
+  positiveBigint,
+  record,
+  ringPayload,
+  tensorPayload,
+  variants,
+  wireArg,
+  wireArgs,
+} from './wire-schema.js';
+import { type ActorAddress, type Command, type CommandOf, type CommandType, refsOf, type ReplyOf } from './protocol.js';
 
 interface CommandSpec<K extends CommandType> {
+  /** What each field must hold: checked at the host before anything reads the command. */
+  readonly fields: Readonly<Record<Exclude<keyof CommandOf<K>, 'type'>, Check>>;
+  /** Checks between fields (an index inside a list, two lists of one length). */
+  readonly valid?: (c: CommandOf<K>) => string | undefined;
   /** Ids the command reads: a host runs it only once every one of them has arrived. */
   readonly reads?: (c: CommandOf<K>) => readonly number[];
   /** Ids it stores at the actor: if it fails they hold its failure, so whatever reads them learns the cause. */
@@ -29,23 +55,46 @@ interface CommandSpec<K extends CommandType> {
   readonly confirmed?: (c: CommandOf<K>, reply: ReplyOf<K>, worker: string) => LifecycleEvent[];
   /** Tensor bytes the reply brings to the client (transport statistics). */
   readonly replyBytes?: (reply: ReplyOf<K>) => number;
+  /**
+   * Objects it hands to other workers (where, under which id). When the
+   * command cannot run there (its worker died, it failed before sending), the
+   * worker that forwarded it delivers the failure instead, so no receiver
+   * waits for an object that will never come.
+   */
+  readonly delivers?: (c: CommandOf<K>) => readonly Delivery[];
 }
+
+export type Delivery = readonly [to: ActorAddress, id: number];
 
 const one = (c: { readonly id: number }): readonly number[] => [c.id];
 
+/** Most parties an SMPC step may name. */
+const MAX_PARTIES = 64;
+const ids = listOf(id);
+const parties = listOf(address, MAX_PARTIES);
+const dealRequest = variants({
+  mul: record({ shape: listOf(count, 8) }),
+  matMul: record({ a: listOf(count, 2), b: listOf(count, 2) }),
+  truncation: record({ shape: listOf(count, 8), scale: positiveBigint }),
+  zero: record({ shape: listOf(count, 8) }),
+});
+
 const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
   store: {
+    fields: { id, tensor: tensorPayload, requiresGrad: optional(bool) },
     writes: one,
     posted: (c, worker) => [{ type: 'sent', worker, id: c.id }],
     confirmed: (c, _, worker) => [{ type: 'stored', worker, id: c.id, op: 'send' }],
   },
   op: {
+    fields: { op: name, args: wireArgs, out: listOf(id, MAX_OP_OUTPUTS), noGrad: optional(bool) },
     reads: (c) => refsOf(c.args),
     writes: (c) => c.out,
     name: (c) => c.op,
     confirmed: (c, _, worker) => c.out.map((id) => ({ type: 'stored', worker, id, op: c.op })),
   },
   delete: {
+    fields: { ids },
     reads: (c) => c.ids,
     confirmed: (c, reply, worker) => {
       const missing = new Set(reply?.missing);
@@ -53,34 +102,88 @@ const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
     },
   },
   fetch: {
+    fields: { id, keep: bool, slot: optional(oneOf('value', 'grad')) },
     reads: one,
     read: true,
     confirmed: (c, _, worker) => (c.keep ? [] : [{ type: 'fetched', worker, id: c.id }]),
     replyBytes: (reply) => reply.values.byteLength,
   },
-  objects: { read: true },
-  clear: { read: true, confirmed: (_, reply, worker) => reply.deleted.map((id) => ({ type: 'deleted', worker, id })) },
-  expect: {},
+  objects: { fields: {}, read: true },
+  clear: { fields: {}, read: true, confirmed: (_, reply, worker) => reply.deleted.map((id) => ({ type: 'deleted', worker, id })) },
+  expect: { fields: { id, from: address } },
   move: {
+    fields: { id, to: address, as: id },
     reads: one,
     confirmed: (c, reply, worker) => [{ type: 'moved', worker, id: c.id, to: c.to.actor, as: c.as, bytes: reply.bytes }],
+    delivers: (c) => [[c.to, c.as]],
   },
-  'send-pointer': { reads: one },
-  'remote-get': { reads: one },
-  unwrap: { reads: one, read: true },
-  sync: { read: true },
-  backward: { reads: (c) => (c.grad === undefined ? [c.id] : [c.id, ...refsOf([c.grad])]) },
-  'in-place': { reads: (c) => (c.arg === undefined ? [c.id] : [c.id, ...refsOf([c.arg])]) },
-  'require-grad': { reads: one },
-  stats: { read: true },
-  train: { reads: (c) => [...c.params, c.x, c.y], read: true },
-  'ring-store': { writes: one },
-  'ring-op': { reads: (c) => refsOf(c.args), writes: (c) => [c.out] },
-  'ring-fetch': { reads: one, read: true, replyBytes: (reply) => reply.values.byteLength },
-  reveal: { reads: (c) => c.parts },
-  deal: {},
-  'share-tensor': { reads: one },
+  'send-pointer': { fields: { id, to: address, as: id }, reads: one, delivers: (c) => [[c.to, c.as]] },
+  'remote-get': { fields: { id }, reads: one },
+  unwrap: { fields: { id }, reads: one, read: true },
+  unlink: { fields: { ids } },
+  sync: { fields: {}, read: true },
+  backward: { fields: { id, grad: optional(wireArg) }, reads: (c) => (c.grad === undefined ? [c.id] : [c.id, ...refsOf([c.grad])]) },
+  'in-place': {
+    fields: { id, slot: oneOf('value', 'grad'), op: oneOf('add', 'sub', 'mul', 'div', 'zero'), arg: optional(wireArg) },
+    reads: (c) => (c.arg === undefined ? [c.id] : [c.id, ...refsOf([c.arg])]),
+  },
+  'require-grad': { fields: { id, value: bool }, reads: one },
+  slow: { fields: { ms: count } },
+  stats: { fields: {}, read: true },
+  train: { fields: { key: id, params: ids, x: id, y: id, job: trainJobCheck }, reads: (c) => [...c.params, c.x, c.y], read: true },
+  'ring-store': { fields: { id, ring: ringPayload }, writes: one },
+  'ring-op': { fields: { op: name, args: wireArgs, out: id }, reads: (c) => refsOf(c.args), writes: (c) => [c.out] },
+  'ring-fetch': { fields: { id, keep: bool }, reads: one, read: true, replyBytes: (reply) => reply.values.byteLength },
+  reveal: {
+    fields: { parts: ids, parties, index: count, out: ids },
+    valid: (c) =>
+      c.index >= c.parties.length ? `index ${c.index} names no party of ${c.parties.length}` : c.parts.length !== c.out.length ? 'parts and out differ in length' : undefined,
+    reads: (c) => c.parts,
+  },
+  deal: {
+    fields: { request: dealRequest, parties, out: listOf(id, 8) },
+    delivers: (c) => c.parties.flatMap((to) => c.out.map((id) => [to, id] as const)),
+  },
+  'share-tensor': {
+    fields: { id, scale: positiveBigint, weight: optional(finite), parties, out: id },
+    reads: one,
+    delivers: (c) => c.parties.map((to) => [to, c.out] as const),
+  },
 };
+
+/** Each command's field checks, compiled once. */
+const SHAPES: ReadonlyMap<string, Check> = new Map(Object.entries(COMMANDS).map(([type, spec]) => [type, record(spec.fields)]));
+
+/**
+ * Why `value` is not a protocol command, or undefined when it is one. A host
+ * calls it on everything it receives before any other function of this table.
+ */
+export function checkCommand(value: unknown): MalformedCommandError | undefined {
+  if (typeof value !== 'object' || value === null) return new MalformedCommandError('a command must be an object with a type');
+  const type = (value as { type?: unknown }).type;
+  const shape = typeof type === 'string' ? SHAPES.get(type) : undefined;
+  if (shape === undefined) {
+    const shown = typeof type === 'string' ? `'${type.slice(0, 64)}'` : String(typeof type);
+    return new MalformedCommandError(`unknown command type ${shown}; hosts accept ${[...SHAPES.keys()].join(', ')}`);
+  }
+  const wrong = shape(value) ?? specOf(value as Command).valid?.(value as never);
+  return wrong === undefined ? undefined : new MalformedCommandError(`'${type}' command: ${wrong.startsWith('.') ? `field ${wrong.slice(1)}` : wrong}`);
+}
+
+const failureItem = record({ op: name, message: (v) => (typeof v === 'string' ? undefined : 'a string'), code: optional(name) });
+const DELIVERED = variants({
+  tensor: record({ tensor: tensorPayload, requiresGrad: optional(bool), grad: optional(tensorPayload) }),
+  pointer: record({ location: address, idAtLocation: id }),
+  ring: record({ ring: ringPayload }),
+  'reveal-part': record({ from: count, parts: (v) => (Array.isArray(v) ? listOf(ringPayload, 1024)(v) : failureItem(v)) }),
+  failure: failureItem,
+});
+
+/** Why an object delivered by another host is not a protocol item, or undefined. */
+export function checkDelivered(value: unknown): MalformedCommandError | undefined {
+  const wrong = DELIVERED(value);
+  return wrong === undefined ? undefined : new MalformedCommandError(`delivered item: ${wrong}`);
+}
 
 // The table is indexed by a command's own type, so these casts only undo TypeScript's loss of that link.
 const specOf = (c: Command): CommandSpec<CommandType> => COMMANDS[c.type] as unknown as CommandSpec<CommandType>;
@@ -109,6 +212,12 @@ export function postedEvents(c: Command, worker: string): readonly LifecycleEven
 
 export function confirmedEvents(c: Command, reply: unknown, worker: string): readonly LifecycleEvent[] {
   return specOf(c).confirmed?.(c as never, reply as never, worker) ?? NO_EVENTS;
+}
+
+const NO_DELIVERIES: readonly Delivery[] = Object.freeze([]);
+
+export function deliveriesOf(c: Command): readonly Delivery[] {
+  return specOf(c).delivers?.(c as never) ?? NO_DELIVERIES;
 }
 
 export function replyBytesOf(c: Command, reply: unknown): number {

@@ -27,7 +27,9 @@ export type ErrorCode =
   | 'DATASET_UNAVAILABLE'
   | 'FIXED_PRECISION_OVERFLOW'
   | 'CRYPTO_PROVIDER_REQUIRED'
-  | 'SHARES_NOT_COMPATIBLE';
+  | 'SHARES_NOT_COMPATIBLE'
+  | 'MALFORMED_COMMAND'
+  | 'BACKPRESSURE_TIMEOUT';
 
 export class SyftError extends Error {
   readonly code: ErrorCode;
@@ -94,13 +96,21 @@ export class DuplicateWorkerError extends SyftError {
   }
 }
 
-/** An op that failed inside a worker, reported at the first await that depends on it. */
+/**
+ * An op that failed inside a worker, reported at the first await that depends
+ * on it. Its code is REMOTE_ERROR, except when the cause is that another
+ * worker died or never answered: then it is that cause's code (WORKER_CRASHED,
+ * WORKER_TIMEOUT), so code that handles a lost worker need not unwrap.
+ */
 export class RemoteError extends SyftError {
   readonly worker: string;
   readonly op: string;
   readonly causeCode: string | undefined;
   constructor(worker: string, op: string, causeMessage: string, causeCode?: string) {
-    super('REMOTE_ERROR', `Remote op '${op}' failed on worker '${worker}': ${causeMessage}`);
+    super(
+      causeCode === 'WORKER_CRASHED' || causeCode === 'WORKER_TIMEOUT' ? causeCode : 'REMOTE_ERROR',
+      `Remote op '${op}' failed on worker '${worker}': ${causeMessage}`,
+    );
     this.worker = worker;
     this.op = op;
     this.causeCode = causeCode;
@@ -171,6 +181,13 @@ export class CryptoProviderRequiredError extends SyftError {
 export class SharesNotCompatibleError extends SyftError {
   constructor(op: string, reason: string) {
     super('SHARES_NOT_COMPATIBLE', `${op}: ${reason}`);
+  }
+}
+
+/** A message that is not a protocol command (src/core/commands.ts): refused before anything reads it. */
+export class MalformedCommandError extends SyftError {
+  constructor(what: string) {
+    super('MALFORMED_COMMAND', `malformed command: ${what}. Hosts accept only the commands of src/core/protocol.ts.`);
   }
 }
 

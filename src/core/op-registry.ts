@@ -7,8 +7,94 @@
  *
  * An entry is data: how many leading arguments are tensors, the names of the
  * positional attributes after them (as tfjs names them), the shape of the
- * result, and whether a gradient flows through it.
+ * result, whether a gradient flows through it, and what its arguments must
+ * satisfy before any kernel runs (checks from src/core/op-checks.ts): a worker
+ * refuses a call that breaks them with INVALID_ARGUMENT.
  */
+import {
+  ANY,
+  argReduceShape,
+  axes,
+  axis,
+  BOOL,
+  blockSize,
+  broadcastable,
+  broadcastShape,
+  broadcastTarget,
+  broadcastToShape,
+  castDtype,
+  type Check,
+  channelParams,
+  clipRange,
+  concatShape,
+  concatShapes,
+  convGeometry,
+  convShapeOf,
+  depth,
+  depthToSpaceShape,
+  dotShapeOf,
+  dotShapes,
+  type DType,
+  expandDimsShape,
+  flag,
+  FLOAT,
+  gatherNDShape,
+  gatherShape,
+  indicesInRange,
+  type InputRule,
+  INT,
+  intDivisor,
+  kernel,
+  lastAxis,
+  type ListRule,
+  matMulShapeOf,
+  matMulShapes,
+  MAX_OP_OUTPUTS,
+  mirrorPaddings,
+  ndIndicesInRange,
+  ndIndicesShape,
+  noiseShape,
+  normArgs,
+  normShape,
+  notAllBool,
+  num,
+  NUMERIC,
+  oneHotShape,
+  oneOf,
+  type OpChecks,
+  outerShape,
+  type OutputRule,
+  paddings,
+  padShape,
+  permutation,
+  rank,
+  reduceShape,
+  reshapeShape,
+  reshapeTarget,
+  sameDtype,
+  sameShape,
+  sameShapes,
+  scanAxis,
+  seed,
+  segmentIdsInRange,
+  segmentIdsShape,
+  segmentSumShape,
+  sliceShape,
+  sliceWindow,
+  split,
+  splitShape,
+  squeezeAxes,
+  squeezeShape,
+  stackShape,
+  stridedSliceShape,
+  stridedWindow,
+  tileReps,
+  tileShape,
+  topK,
+  topKShape,
+  transposeShape,
+  zeroBatchDims,
+} from './op-checks.js';
 
 export type OutputSpec =
   | { readonly kind: 'tensor' }
@@ -25,167 +111,306 @@ export interface OpSpec {
   readonly outputs: OutputSpec;
   /** False for ops whose output is boolean, integral or piecewise constant. */
   readonly differentiable: boolean;
+  /** What the inputs and attributes must satisfy before a kernel runs, and the outputs' shapes (src/core/op-checks.ts). */
+  readonly checks: OpChecks;
 }
 
 const TENSOR = { kind: 'tensor' } as const;
 
+interface SpecOptions<O extends OutputSpec> {
+  readonly checks?: readonly Check[];
+  /** The outputs' shapes; default: shaped like the first input. */
+  readonly shape?: OutputRule;
+  readonly outputs?: O;
+  readonly differentiable?: boolean;
+}
+
 function spec<const O extends OutputSpec = typeof TENSOR>(
-  inputs: number | 'list',
+  inputs: readonly InputRule[] | ListRule,
   attrs: readonly string[] = [],
-  options: { outputs?: O; differentiable?: boolean } = {},
+  options: SpecOptions<O> = {},
 ): OpSpec & { readonly outputs: O } {
   return {
-    inputs,
+    inputs: Array.isArray(inputs) ? inputs.length : 'list',
     attrs,
     outputs: (options.outputs ?? TENSOR) as O,
     differentiable: options.differentiable ?? true,
+    checks: { inputs, checks: options.checks ?? [], output: options.shape ?? sameShape() },
   };
 }
 
-const unary = (...attrs: string[]) => spec(1, attrs);
-const binary = (...attrs: string[]) => spec(2, attrs);
-const reduce = (...attrs: string[]) => spec(1, attrs.length > 0 ? attrs : ['axis', 'keepDims']);
+// Inputs, named as in tfjs.
+const tensor = (name: string, dtypes: readonly DType[]): InputRule => ({ kind: 'tensor', name, dtypes });
+const operand = (name: string, dtypes: readonly DType[]): InputRule => ({ kind: 'tensor-or-scalar', name, dtypes });
+const optional = (name: string, dtypes: readonly DType[]): InputRule => ({ kind: 'optional-tensor', name, dtypes });
+const list = (dtypes: readonly DType[]): ListRule => ({ kind: 'tensor-list', name: 'tensors', dtypes });
+
+/** Element-wise, one input, no attributes. */
+const unary = (dtypes: readonly DType[], differentiable = true) => spec([tensor('x', dtypes)], [], { differentiable });
+/** Element-wise, two broadcasting operands (a number is a scalar, as in tfjs). */
+const binary = (dtypes: readonly DType[], options: { differentiable?: boolean; checks?: readonly Check[] } = {}) =>
+  spec([operand('a', dtypes), operand('b', dtypes)], [], {
+    checks: [broadcastable(), ...(options.checks ?? [])],
+    shape: broadcastShape(),
+    differentiable: options.differentiable ?? true,
+  });
 /** Boolean- or index-valued, or without a gradient in tfjs. */
-const test = (inputs: number, ...attrs: string[]) => spec(inputs, attrs, { differentiable: false });
+const compare = (dtypes: readonly DType[]) => binary(dtypes, { differentiable: false });
+const reduce = (dtypes: readonly DType[], differentiable = true) =>
+  spec([tensor('x', dtypes)], ['axis', 'keepDims'], {
+    checks: [axes('axis'), flag('keepDims')],
+    shape: reduceShape('axis', 'keepDims'),
+    differentiable,
+  });
+const argReduce = () =>
+  spec([tensor('x', ANY)], ['axis'], {
+    checks: [rank(0, 'x', 1), axis('axis', { optional: true })],
+    shape: argReduceShape('axis'),
+    differentiable: false,
+  });
+const scan = (differentiable: boolean) =>
+  spec([tensor('x', NUMERIC)], ['axis', 'exclusive', 'reverse'], {
+    checks: [rank(0, 'x', 1), scanAxis('axis'), flag('exclusive'), flag('reverse')],
+    differentiable,
+  });
+const lastAxisOp = (name: string) =>
+  spec([tensor('logits', FLOAT)], [name], { checks: [rank(0, 'logits', 1), lastAxis(name)] });
+
 const CONV = ['strides', 'pad', 'dataFormat', 'dilations', 'dimRoundingMode'];
+const CONV_NAMES = { strides: 'strides', pad: 'pad', dataFormat: 'dataFormat', dilations: 'dilations', dimRoundingMode: 'dimRoundingMode' } as const;
+const conv = (kind: 'conv2d' | 'depthwise') => {
+  const names = { kind, ...CONV_NAMES };
+  return spec([tensor('x', FLOAT), tensor('filter', FLOAT)], CONV, {
+    checks: [rank(0, 'x', 3, 4), convGeometry(names)],
+    shape: convShapeOf(names),
+  });
+};
 const POOL = ['filterSize', 'strides', 'pad', 'dimRoundingMode'];
+const pool = () => {
+  const names = { kind: 'pool', filterSize: 'filterSize', strides: 'strides', pad: 'pad', dimRoundingMode: 'dimRoundingMode' } as const;
+  return spec([tensor('x', FLOAT)], POOL, { checks: [rank(0, 'x', 3, 4), convGeometry(names)], shape: convShapeOf(names) });
+};
+const CONV1D = { kind: 'conv1d', strides: 'stride', pad: 'pad', dataFormat: 'dataFormat', dilations: 'dilation', dimRoundingMode: 'dimRoundingMode' } as const;
+const FINITE = { optional: true, finite: true } as const;
+const ONE_HOT_VALUE = { optional: true, integer: true, min: -(2 ** 24), max: 2 ** 24 } as const;
 
 export const OPS = {
   // element-wise, one input
-  abs: unary(),
-  acos: unary(),
-  acosh: unary(),
-  asin: unary(),
-  asinh: unary(),
-  atan: unary(),
-  atanh: unary(),
-  ceil: unary(),
-  clone: unary(),
-  cos: unary(),
-  cosh: unary(),
-  elu: unary(),
-  erf: unary(),
-  exp: unary(),
-  expm1: unary(),
-  floor: unary(),
-  log: unary(),
-  log1p: unary(),
-  logSigmoid: unary(),
-  neg: unary(),
-  reciprocal: unary(),
-  relu: unary(),
-  relu6: unary(),
-  round: unary(),
-  rsqrt: unary(),
-  selu: unary(),
-  sigmoid: unary(),
-  sign: unary(),
-  sin: unary(),
-  sinh: unary(),
-  softplus: unary(),
-  sqrt: unary(),
-  square: unary(),
-  tan: unary(),
-  tanh: unary(),
-  step: unary('alpha'),
-  leakyRelu: unary('alpha'),
-  clipByValue: unary('clipValueMin', 'clipValueMax'),
-  cast: unary('dtype'),
-  softmax: unary('dim'),
-  logSoftmax: unary('axis'),
-  onesLike: test(1),
-  zerosLike: test(1),
-  isFinite: test(1),
-  isInf: test(1),
-  isNaN: test(1),
-  logicalNot: test(1),
+  abs: unary(NUMERIC),
+  acos: unary(FLOAT),
+  acosh: unary(FLOAT),
+  asin: unary(FLOAT),
+  asinh: unary(FLOAT),
+  atan: unary(FLOAT),
+  atanh: unary(FLOAT),
+  ceil: unary(FLOAT),
+  clone: unary(ANY),
+  cos: unary(FLOAT),
+  cosh: unary(FLOAT),
+  elu: unary(FLOAT),
+  erf: unary(FLOAT),
+  exp: unary(FLOAT),
+  expm1: unary(FLOAT),
+  floor: unary(FLOAT),
+  log: unary(FLOAT),
+  log1p: unary(FLOAT),
+  logSigmoid: unary(FLOAT),
+  neg: unary(NUMERIC),
+  reciprocal: unary(FLOAT),
+  relu: unary(NUMERIC),
+  relu6: unary(NUMERIC),
+  round: unary(NUMERIC),
+  rsqrt: unary(FLOAT),
+  selu: unary(FLOAT),
+  sigmoid: unary(FLOAT),
+  sign: unary(NUMERIC),
+  sin: unary(FLOAT),
+  sinh: unary(FLOAT),
+  softplus: unary(FLOAT),
+  sqrt: unary(FLOAT),
+  square: unary(NUMERIC),
+  tan: unary(FLOAT),
+  tanh: unary(FLOAT),
+  step: spec([tensor('x', NUMERIC)], ['alpha'], { checks: [num('alpha', FINITE)] }),
+  leakyRelu: spec([tensor('x', FLOAT)], ['alpha'], { checks: [num('alpha', FINITE)] }),
+  clipByValue: spec([tensor('x', FLOAT)], ['clipValueMin', 'clipValueMax'], { checks: [clipRange('clipValueMin', 'clipValueMax')] }),
+  cast: spec([tensor('x', ANY)], ['dtype'], { checks: [castDtype('dtype')] }),
+  softmax: lastAxisOp('dim'),
+  logSoftmax: lastAxisOp('axis'),
+  onesLike: unary(ANY, false),
+  zerosLike: unary(ANY, false),
+  isFinite: unary(FLOAT, false),
+  isInf: unary(FLOAT, false),
+  isNaN: unary(FLOAT, false),
+  logicalNot: unary(BOOL, false),
 
   // element-wise, two inputs (broadcasting)
-  add: binary(),
-  sub: binary(),
-  mul: binary(),
-  div: binary(),
-  divNoNan: test(2), // tfjs has no gradient for it
-  floorDiv: binary(),
-  mod: binary(),
-  pow: binary(),
-  maximum: binary(),
-  minimum: binary(),
-  squaredDifference: binary(),
-  atan2: binary(),
-  prelu: binary(),
-  equal: test(2),
-  notEqual: test(2),
-  less: test(2),
-  lessEqual: test(2),
-  greater: test(2),
-  greaterEqual: test(2),
-  logicalAnd: test(2),
-  logicalOr: test(2),
-  logicalXor: test(2),
-  where: spec(3),
+  // A bool operand next to a numeric one is cast by tfjs (masks: x.mul(mask)); the division-like ops take numbers only.
+  add: binary(ANY, { checks: [notAllBool()] }),
+  sub: binary(ANY, { checks: [notAllBool()] }),
+  mul: binary(ANY, { checks: [notAllBool()] }),
+  div: binary(NUMERIC),
+  divNoNan: binary(NUMERIC, { differentiable: false }), // tfjs has no gradient for it
+  floorDiv: binary(INT), // on floats the cpu kernel returns int32 and the wasm one float32
+  mod: binary(NUMERIC, { checks: [intDivisor(1)] }),
+  pow: binary(NUMERIC),
+  maximum: binary(ANY, { checks: [notAllBool()] }),
+  minimum: binary(ANY, { checks: [notAllBool()] }),
+  squaredDifference: binary(ANY, { checks: [notAllBool()] }),
+  atan2: binary(NUMERIC),
+  prelu: spec([tensor('x', NUMERIC), operand('alpha', FLOAT)], [], { checks: [channelParams(1)] }),
+  equal: compare(ANY),
+  notEqual: compare(ANY),
+  less: compare(ANY),
+  lessEqual: compare(ANY),
+  greater: compare(ANY),
+  greaterEqual: compare(ANY),
+  logicalAnd: compare(BOOL),
+  logicalOr: compare(BOOL),
+  logicalXor: compare(BOOL),
+  where: spec([operand('condition', BOOL), operand('a', NUMERIC), operand('b', NUMERIC)], [], {
+    checks: [sameDtype(1, 2), broadcastable()],
+    shape: broadcastShape(),
+  }),
 
   // linear algebra
-  matMul: binary('transposeA', 'transposeB'),
-  dot: binary(),
-  outerProduct: binary(),
+  matMul: spec([tensor('a', FLOAT), tensor('b', FLOAT)], ['transposeA', 'transposeB'], {
+    checks: [flag('transposeA'), flag('transposeB'), matMulShapes('transposeA', 'transposeB')],
+    shape: matMulShapeOf('transposeA', 'transposeB'),
+  }),
+  dot: spec([tensor('t1', FLOAT), tensor('t2', FLOAT)], [], { checks: [dotShapes()], shape: dotShapeOf() }),
+  outerProduct: spec([tensor('v1', FLOAT), tensor('v2', FLOAT)], [], {
+    checks: [rank(0, 'v1', 1, 1), rank(1, 'v2', 1, 1)],
+    shape: outerShape(),
+  }),
 
   // reductions and scans
-  sum: reduce(),
-  mean: reduce(),
-  max: reduce(),
-  min: reduce(),
-  prod: reduce(),
-  logSumExp: reduce(),
-  all: test(1, 'axis', 'keepDims'),
-  any: test(1, 'axis', 'keepDims'),
-  argMax: test(1, 'axis'),
-  argMin: test(1, 'axis'),
-  norm: reduce('ord', 'axis', 'keepDims'),
-  cumsum: unary('axis', 'exclusive', 'reverse'),
-  cumprod: test(1, 'axis', 'exclusive', 'reverse'), // tfjs has no gradient for it
-  moments: spec(1, ['axes', 'keepDims'], { outputs: { kind: 'record', keys: ['mean', 'variance'] } }),
-  topk: spec(1, ['k', 'sorted'], {
+  // tfjs casts bool to int32 for these (accuracy: equal(...).sum()).
+  sum: reduce(ANY),
+  mean: reduce(ANY),
+  max: reduce(ANY),
+  min: reduce(ANY),
+  prod: reduce(ANY),
+  logSumExp: reduce(FLOAT),
+  all: reduce(BOOL, false),
+  any: reduce(BOOL, false),
+  argMax: argReduce(),
+  argMin: argReduce(),
+  norm: spec([tensor('x', FLOAT)], ['ord', 'axis', 'keepDims'], {
+    checks: [normArgs('ord', 'axis'), flag('keepDims')],
+    shape: normShape('ord', 'axis', 'keepDims'),
+  }),
+  cumsum: scan(true),
+  cumprod: scan(false), // tfjs has no gradient for it
+  moments: spec([tensor('x', FLOAT)], ['axes', 'keepDims'], {
+    checks: [axes('axes'), flag('keepDims')],
+    shape: reduceShape('axes', 'keepDims', 2),
+    outputs: { kind: 'record', keys: ['mean', 'variance'] },
+  }),
+  topk: spec([tensor('x', NUMERIC)], ['k', 'sorted'], {
+    checks: [rank(0, 'x', 1), topK('k'), flag('sorted')],
+    shape: topKShape('k'),
     outputs: { kind: 'record', keys: ['values', 'indices'] },
     differentiable: false,
   }),
 
   // shape and indexing
-  reshape: unary('shape'),
-  transpose: unary('perm'),
-  expandDims: unary('axis'),
-  squeeze: unary('axis'),
-  slice: unary('begin', 'size'),
-  stridedSlice: unary('begin', 'end', 'strides', 'beginMask', 'endMask', 'ellipsisMask', 'newAxisMask', 'shrinkAxisMask'),
-  tile: unary('reps'),
-  pad: unary('paddings', 'constantValue'),
-  mirrorPad: unary('paddings', 'mode'),
-  reverse: unary('axis'),
-  broadcastTo: unary('shape'),
-  gather: binary('axis', 'batchDims'),
-  gatherND: binary(),
-  unsortedSegmentSum: binary('numSegments'),
-  oneHot: test(1, 'depth', 'onValue', 'offValue', 'dtype'),
-  depthToSpace: unary('blockSize', 'dataFormat'),
-  concat: spec('list', ['axis']),
-  stack: spec('list', ['axis']),
-  addN: spec('list'),
-  split: spec(1, ['numOrSizeSplits', 'axis'], {
+  reshape: spec([tensor('x', ANY)], ['shape'], { checks: [reshapeTarget('shape')], shape: reshapeShape('shape') }),
+  transpose: spec([tensor('x', ANY)], ['perm'], { checks: [permutation('perm')], shape: transposeShape('perm') }),
+  expandDims: spec([tensor('x', ANY)], ['axis'], {
+    checks: [axis('axis', { optional: true, extend: 1 })],
+    shape: expandDimsShape('axis'),
+  }),
+  squeeze: spec([tensor('x', ANY)], ['axis'], { checks: [squeezeAxes('axis')], shape: squeezeShape('axis') }),
+  slice: spec([tensor('x', ANY)], ['begin', 'size'], { checks: [sliceWindow('begin', 'size')], shape: sliceShape('begin', 'size') }),
+  stridedSlice: spec(
+    [tensor('x', FLOAT)],
+    ['begin', 'end', 'strides', 'beginMask', 'endMask', 'ellipsisMask', 'newAxisMask', 'shrinkAxisMask'],
+    { checks: [stridedWindow()], shape: stridedSliceShape() },
+  ),
+  tile: spec([tensor('x', ANY)], ['reps'], { checks: [tileReps('reps')], shape: tileShape('reps') }),
+  pad: spec([tensor('x', ANY)], ['paddings', 'constantValue'], {
+    checks: [paddings('paddings'), num('constantValue', { optional: true })],
+    shape: padShape('paddings'),
+  }),
+  mirrorPad: spec([tensor('x', ANY)], ['paddings', 'mode'], {
+    checks: [mirrorPaddings('paddings', 'mode')],
+    shape: padShape('paddings'),
+  }),
+  reverse: spec([tensor('x', NUMERIC)], ['axis'], { checks: [axes('axis')] }),
+  broadcastTo: spec([tensor('x', ANY)], ['shape'], { checks: [broadcastTarget('shape')], shape: broadcastToShape('shape') }),
+  gather: spec([tensor('x', ANY), tensor('indices', INT)], ['axis', 'batchDims'], {
+    checks: [rank(0, 'x', 1), axis('axis', { optional: true }), zeroBatchDims('batchDims'), indicesInRange(1, 'axis')],
+    shape: gatherShape('axis'),
+  }),
+  gatherND: spec([tensor('x', ANY), tensor('indices', INT)], [], {
+    checks: [ndIndicesShape(1), ndIndicesInRange(1)],
+    shape: gatherNDShape(),
+  }),
+  unsortedSegmentSum: spec([tensor('x', NUMERIC), tensor('segmentIds', INT)], ['numSegments'], {
+    checks: [kernel('UnsortedSegmentSum'), segmentIdsShape(1, 'numSegments'), segmentIdsInRange(1, 'numSegments')],
+    shape: segmentSumShape('numSegments'),
+  }),
+  oneHot: spec([tensor('indices', INT)], ['depth', 'onValue', 'offValue', 'dtype'], {
+    checks: [
+      depth('depth'),
+      // The result is int32; beyond 2^24 the backends round through float32 differently.
+      num('onValue', ONE_HOT_VALUE),
+      num('offValue', ONE_HOT_VALUE),
+      // The wasm kernel writes int32 whatever the dtype: float32 gets integer bit patterns, bool 4 bytes per 1-byte slot.
+      oneOf('dtype', ['int32'], { optional: true, why: "leave it out (int32) and cast the result, e.g. oneHot(...).cast('float32')" }),
+    ],
+    shape: oneHotShape('depth'),
+    differentiable: false,
+  }),
+  depthToSpace: spec([tensor('x', FLOAT)], ['blockSize', 'dataFormat'], {
+    checks: [rank(0, 'x', 4, 4), blockSize('blockSize', 'dataFormat')],
+    shape: depthToSpaceShape('blockSize'),
+  }),
+  concat: spec(list(ANY), ['axis'], { checks: [concatShapes('axis')], shape: concatShape('axis') }),
+  stack: spec(list(ANY), ['axis'], { checks: [sameShapes(), axis('axis', { optional: true, extend: 1 })], shape: stackShape('axis') }),
+  addN: spec(list(NUMERIC), [], { checks: [sameShapes()] }),
+  split: spec([tensor('x', ANY)], ['numOrSizeSplits', 'axis'], {
+    checks: [split('numOrSizeSplits', 'axis')],
+    shape: splitShape('numOrSizeSplits', 'axis'),
     outputs: {
       kind: 'list',
-      count: ([numOrSizeSplits]) => (Array.isArray(numOrSizeSplits) ? numOrSizeSplits.length : Number(numOrSizeSplits)),
+      // NaN (which callers refuse) for a count no worker would accept, before anyone allocates ids for it.
+      count: ([numOrSizeSplits]) => {
+        const n = Array.isArray(numOrSizeSplits) ? numOrSizeSplits.length : Number(numOrSizeSplits);
+        return Number.isSafeInteger(n) && n >= 1 && n <= MAX_OP_OUTPUTS ? n : NaN;
+      },
     },
   }),
 
   // neural-network layers
-  conv1d: binary('stride', 'pad', 'dataFormat', 'dilation', 'dimRoundingMode'),
-  conv2d: binary(...CONV),
-  depthwiseConv2d: binary(...CONV),
-  maxPool: unary(...POOL),
-  avgPool: unary(...POOL),
-  batchNorm: spec(5, ['varianceEpsilon']),
-  localResponseNormalization: unary('depthRadius', 'bias', 'alpha', 'beta'),
-  dropout: unary('rate', 'noiseShape', 'seed'),
+  conv1d: spec([tensor('x', FLOAT), tensor('filter', FLOAT)], ['stride', 'pad', 'dataFormat', 'dilation', 'dimRoundingMode'], {
+    checks: [rank(0, 'x', 2, 3), convGeometry(CONV1D)],
+    shape: convShapeOf(CONV1D),
+  }),
+  conv2d: conv('conv2d'),
+  depthwiseConv2d: conv('depthwise'),
+  maxPool: pool(),
+  avgPool: pool(),
+  batchNorm: spec(
+    [tensor('x', FLOAT), operand('mean', FLOAT), operand('variance', FLOAT), optional('offset', FLOAT), optional('scale', FLOAT)],
+    ['varianceEpsilon'],
+    { checks: [channelParams(1, 2, 3, 4), num('varianceEpsilon', { optional: true, finite: true, min: 0 })] },
+  ),
+  localResponseNormalization: spec([tensor('x', FLOAT)], ['depthRadius', 'bias', 'alpha', 'beta'], {
+    checks: [
+      rank(0, 'x', 3, 4),
+      // The wasm kernel adds the radius to a channel index in int32; beyond the channel count a radius changes nothing.
+      num('depthRadius', { optional: true, integer: true, min: 0, max: 2 ** 16 }),
+      // A positive base keeps bias + alpha * sum(x^2) raised to -beta defined (the backends disagree on NaN otherwise).
+      num('bias', { optional: true, finite: true, min: 0, minExclusive: true }),
+      num('alpha', { optional: true, finite: true, min: 0 }),
+      num('beta', { optional: true, finite: true, min: 0 }),
+    ],
+  }),
+  dropout: spec([tensor('x', FLOAT)], ['rate', 'noiseShape', 'seed'], {
+    checks: [num('rate', { min: 0, max: 1, maxExclusive: true }), noiseShape('noiseShape'), seed('seed')],
+  }),
 } as const satisfies Record<string, OpSpec>;
 
 type OpRegistry = typeof OPS;
@@ -248,8 +473,9 @@ export function shapeOutputs<T>(spec: OpSpec, outputs: T[]): T | T[] | Record<st
 
 /** The op's signature as a user would write it, for error messages. */
 export function signatureOf(name: OpName): string {
-  const s = OPS[name];
-  const inputs = s.inputs === 'list' ? ['tensors[]'] : ['x', 'y', 'z', 'u', 'v'].slice(0, s.inputs);
+  const s: OpSpec = OPS[name];
+  const rules = s.checks.inputs;
+  const inputs = Array.isArray(rules) ? (rules as readonly InputRule[]).map((r) => (r.kind === 'optional-tensor' ? `${r.name}?` : r.name)) : ['tensors[]'];
   return `${name}(${[...inputs, ...s.attrs.map((a) => `${a}?`)].join(', ')})`;
 }
 

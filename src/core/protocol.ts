@@ -67,6 +67,10 @@ export type DealRequest =
 export interface StatsReply {
   readonly objects: number;
   readonly retainedForBackward: number;
+  /** Objects announced by another worker and not yet arrived. */
+  readonly pending: number;
+  /** SMPC openings waiting for another party's shares. */
+  readonly openings: number;
   /** Training sessions (a model and its optimizer's state) kept for the next trainOn(). */
   readonly trainingSessions: number;
   /** tf.memory().numTensors of the whole thread (all its actors). */
@@ -106,10 +110,12 @@ interface Commands {
   /** Delete everything; answers with what it removed, so the caller can report exactly that. */
   clear: { command: object; reply: { readonly deleted: readonly number[] } };
   /**
-   * An object with this id is on its way from another worker (a move, a chain
-   * link, a share): commands that read it wait for it instead of failing.
+   * An object with this id is on its way from worker `from` (a move, a chain
+   * link, a share): commands that read it wait for it instead of failing, and
+   * fail with WORKER_CRASHED if `from` dies first (WORKER_TIMEOUT past the
+   * host's wait timeout).
    */
-  expect: { command: { id: number }; reply: undefined };
+  expect: { command: { id: number; from: ActorAddress }; reply: undefined };
   /**
    * Hand the object to `to` under id `as`, worker to worker (never through the
    * client). A tensor travels; a chain link forwards the move to where the data
@@ -122,6 +128,12 @@ interface Commands {
   'remote-get': { command: { id: number }; reply: undefined };
   /** Remove the chain link at `id` and answer with where it pointed (get() on a chain). */
   unwrap: { command: { id: number }; reply: LinkReply };
+  /**
+   * From the client, once get() on a chain unwrapped the link to these
+   * objects: it refers to them directly now, so they no longer go when the
+   * link's worker dies. Ids not held are ignored.
+   */
+  unlink: { command: { ids: readonly number[] }; reply: undefined };
   /** Does nothing, but answers only once everything this worker forwarded has settled. */
   sync: { command: object; reply: undefined };
   /** Accumulate d(id)/d(leaf) into every leaf `id` depends on; `grad`: the gradient of `id` (ones for a scalar when absent). */
@@ -130,6 +142,8 @@ interface Commands {
   'in-place': { command: { id: number; slot: Slot; op: InPlaceOp; arg?: WireArg }; reply: undefined };
   /** Make a tensor a leaf that requires a gradient (or stop requiring one): PyTorch's requires_grad_(). */
   'require-grad': { command: { id: number; value: boolean }; reply: undefined };
+  /** Fault injection (sy.testing.slow): the actor waits `ms` before each later batch; 0 ends it. */
+  slow: { command: { ms: number }; reply: undefined };
   /** Counts for leak checks: objects, tensors kept only for backward(), training sessions, tfjs tensors alive in the thread. */
   stats: { command: object; reply: StatsReply };
   /**
@@ -202,6 +216,12 @@ export type ObjectSummary = TensorSummary | PointerSummary | RingSummary;
 export interface ActorBatch {
   readonly actor: string;
   readonly commands: readonly Command[];
+  /**
+   * For a batch one actor forwards to another: who sent it. What the batch
+   * stores is referenced only by that actor's chain links, so it goes when the
+   * sender's thread dies.
+   */
+  readonly from?: ActorAddress;
 }
 
 /**
@@ -235,7 +255,25 @@ export interface HostInitOptions {
   readonly backend: string;
   /** This host's name, as other hosts address it. */
   readonly thread: string;
+  /** How long an object announced by `expect` may take to arrive (ms). */
+  readonly waitTimeoutMs: number;
 }
+
+/**
+ * A host in a thread of the client's process counts, in shared memory, the
+ * client's commands it has finished (slot DONE), and marks when it stops
+ * (slot STOPPED). The client reads them without its event loop, which is what
+ * lets a synchronous loop issuing ops wait for the host (backpressure).
+ */
+export const PROGRESS_DONE = 0;
+export const PROGRESS_STOPPED = 1;
+export const PROGRESS_SLOTS = 2;
+
+/**
+ * The exit code of a host thread that retired itself: a kernel failed in a way
+ * that may have corrupted its wasm heap, so no later op there can be trusted.
+ */
+export const EXIT_RETIRED = 70;
 
 /** What one host offers another over their direct channel. */
 export interface PeerApi {

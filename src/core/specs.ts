@@ -4,6 +4,7 @@
  * every layer, because the wire protocol carries them; nn and optim build
  * modules and optimizers from them.
  */
+import { bool, type Check, count, finite, listOf, name, oneOf, optional, record, variants } from './wire-schema.js';
 
 /** A module as data: enough to rebuild it around existing parameters (in a worker, say). */
 export type ModuleSpec =
@@ -40,7 +41,8 @@ export interface AdamOptions {
 export type OptimizerSpec = ({ readonly kind: 'sgd' } & SgdOptions) | ({ readonly kind: 'adam' } & AdamOptions);
 
 /** The losses a training job can name (sy.nn.LOSSES has one entry each). */
-export type LossName = 'mse' | 'nll' | 'crossEntropy' | 'bce';
+const LOSS_NAMES = ['mse', 'nll', 'crossEntropy', 'bce'] as const;
+export type LossName = (typeof LOSS_NAMES)[number];
 
 export interface ClassTargets {
   /**
@@ -69,3 +71,29 @@ export interface TrainPlan {
 export interface TrainJob extends TrainPlan {
   readonly model: ModuleSpec;
 }
+
+/** A module spec as a message may carry it (checked before a worker builds anything from it). */
+const moduleSpec: Check = (v) => MODULE_SPEC(v);
+const MODULE_SPEC: Check = variants({
+  linear: record({ inFeatures: count, outFeatures: count, bias: bool }),
+  sequential: record({ layers: listOf(moduleSpec, 1024) }),
+  op: record({ name, arg: optional(finite) }),
+  dropout: record({ rate: finite }),
+  conv2d: record({ inChannels: count, outChannels: count, kernelSize: count, stride: count, padding: oneOf('valid', 'same'), bias: bool }),
+  maxPool2d: record({ kernelSize: count, stride: count }),
+});
+
+/** A training job as a message may carry it. */
+export const trainJobCheck: Check = record({
+  model: moduleSpec,
+  loss: oneOf(...LOSS_NAMES),
+  lossOptions: optional(record({ classes: optional(count) })),
+  optimizer: variants({
+    sgd: record({ lr: finite, momentum: optional(finite), weightDecay: optional(finite) }),
+    adam: record({ lr: optional(finite), betas: optional(listOf(finite, 2)), eps: optional(finite), weightDecay: optional(finite) }),
+  }),
+  steps: optional(count),
+  epochs: optional(count),
+  batchSize: optional(count),
+  shuffleSeed: optional(finite),
+});

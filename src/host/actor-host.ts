@@ -6,7 +6,9 @@
  */
 import * as Comlink from 'comlink';
 import { useBackend } from '../core/backend.js';
-import { SyftError } from '../core/errors.js';
+import { checkDelivered } from '../core/commands.js';
+import { InvalidArgumentError, MalformedCommandError, serializeError, SyftError, WorkerCrashedError } from '../core/errors.js';
+import { address, name } from '../core/wire-schema.js';
 import type {
   ActorAddress,
   ActorBatch,
@@ -16,6 +18,7 @@ import type {
   HostApi,
   HostInitOptions,
   PeerApi,
+  StoredFailure,
 } from '../core/protocol.js';
 import { Actor, type ActorContext } from './actor.js';
 
@@ -26,48 +29,97 @@ export interface ActorHost {
   readonly peer: PeerApi;
   /** A direct channel to host `name`: how this host's actors reach its actors. */
   addPeer(name: string, peer: Comlink.Remote<PeerApi>): void;
+  /**
+   * Host `name` is gone (its channel closed): calls in flight to it reject,
+   * later ones fail at once, and every actor here fails what was on its way
+   * from there. Idempotent.
+   */
+  peerLost(name: string, reason: string): void;
 }
 
-export function createActorHost(): ActorHost {
-  const actors = new Map<string, Actor>();
-  const peers = new Map<string, Comlink.Remote<PeerApi>>();
-  let thread = '';
+export interface ActorHostOptions {
+  /** A kernel may have corrupted this thread's wasm heap: the thread must stop (after the current reply). */
+  readonly retire?: (reason: string) => void;
+}
 
+interface Peer {
+  readonly api: Comlink.Remote<PeerApi>;
+  /** Rejects once the peer is lost, so no call to it outlives it. */
+  readonly lost: Promise<never>;
+  readonly lose: (error: SyftError) => void;
+}
+
+export function createActorHost(options: ActorHostOptions = {}): ActorHost {
+  const actors = new Map<string, Actor>();
+  const peers = new Map<string, Peer>();
+  /** Hosts that died, and why. */
+  const gone = new Map<string, string>();
+  let thread = '';
+  let waitTimeoutMs = 0;
+  let retiring = false;
+
+  const crashed = (name: string): SyftError => new WorkerCrashedError(`thread ${name}`, gone.get(name) ?? 'its channel closed');
   const actorAt = (id: string): Actor => {
     const actor = actors.get(id);
-    if (actor === undefined) throw new SyftError('OBJECT_NOT_FOUND', `no actor '${id}' on thread ${thread}`);
+    if (actor === undefined) throw new SyftError('OBJECT_NOT_FOUND', `no actor '${String(id).slice(0, 64)}' on thread ${thread}`);
     return actor;
   };
-  const peerAt = (name: string): Comlink.Remote<PeerApi> => {
+  const peerAt = (name: string): Peer => {
+    if (gone.has(name)) throw crashed(name);
     const peer = peers.get(name);
     if (peer === undefined) throw new SyftError('OBJECT_NOT_FOUND', `thread ${thread} has no channel to thread ${name}`);
     return peer;
   };
+  /** A call to a peer that rejects if the peer dies before answering. */
+  const call = <T>(peer: Peer, fn: (api: Comlink.Remote<PeerApi>) => Promise<T>): Promise<T> => Promise.race([fn(peer.api), peer.lost]);
 
   const context: ActorContext = {
     get thread() {
       return thread;
     },
-    async forward(to: ActorAddress, commands: Command[]): Promise<ActorBatchResult> {
-      if (to.thread === thread) return actorAt(to.actor).run(commands, [], true);
-      const [result] = await peerAt(to.thread).forward([{ actor: to.actor, commands }]);
+    get waitTimeoutMs() {
+      return waitTimeoutMs;
+    },
+    async forward(from: ActorAddress, to: ActorAddress, commands: Command[]): Promise<ActorBatchResult> {
+      if (to.thread === thread) return actorAt(to.actor).run(commands, [], from);
+      const [result] = await call(peerAt(to.thread), (api) => api.forward([{ actor: to.actor, commands, from }]));
       return result!;
     },
     async deliver(to: ActorAddress, id: number, item: DeliveredItem, transfer: ArrayBuffer[]): Promise<void> {
       if (to.thread === thread) return actorAt(to.actor).receive(id, item);
-      await peerAt(to.thread).deliver(to.actor, id, Comlink.transfer(item, transfer));
+      await call(peerAt(to.thread), (api) => api.deliver(to.actor, id, Comlink.transfer(item, transfer)));
+    },
+    unreachable(to: ActorAddress): StoredFailure | undefined {
+      if (gone.has(to.thread)) {
+        return { op: 'receive', message: `worker '${to.actor}' died (${gone.get(to.thread)!}: thread ${to.thread})`, code: 'WORKER_CRASHED' };
+      }
+      if (to.thread === thread ? actors.has(to.actor) : peers.has(to.thread)) return undefined;
+      return { op: 'receive', message: `no worker '${to.actor.slice(0, 64)}' on thread '${to.thread.slice(0, 64)}' is reachable from thread ${thread}`, code: 'INVALID_ARGUMENT' };
+    },
+    retire(reason: string): void {
+      retiring = true;
+      options.retire?.(reason);
     },
   };
 
-  const run = (batches: readonly ActorBatch[], forwarded: boolean): ActorBatchResult[] | Promise<ActorBatchResult[]> => {
+  const run = (batches: unknown, forwarded: boolean): ActorBatchResult[] | Promise<ActorBatchResult[]> => {
+    if (!Array.isArray(batches)) throw new MalformedCommandError('execute takes an array of { actor, commands } batches');
     const transfer: ArrayBuffer[] = [];
-    const results = batches.map((batch) => {
-      const actor = actors.get(batch.actor);
-      if (actor === undefined) {
-        const error = { name: 'SyftError', message: `no actor '${batch.actor}' on thread ${thread}`, code: 'OBJECT_NOT_FOUND' };
-        return { failures: batch.commands.map((_, i) => [i, error, 'execute'] as const), replies: [] };
+    const results = batches.map((batch: unknown) => {
+      const { actor: id, commands, from } = (batch ?? {}) as Partial<ActorBatch>;
+      if (typeof id !== 'string' || !Array.isArray(commands) || (forwarded && address(from) !== undefined)) {
+        const error = serializeError(new MalformedCommandError('a batch is { actor: string, commands: Command[], from: ActorAddress (forwarded only) }'));
+        return { failures: [[0, error, 'execute'] as const], replies: [] };
       }
-      return actor.run(batch.commands, transfer, forwarded);
+      const actor = actors.get(id);
+      // A batch still arriving from a thread already declared dead would store what nobody can name any more.
+      const senderGone = forwarded && gone.has(from!.thread);
+      if (actor === undefined || retiring || senderGone) {
+        const why = retiring ? crashed(thread) : senderGone ? crashed(from!.thread) : new SyftError('OBJECT_NOT_FOUND', `no actor '${id.slice(0, 64)}' on thread ${thread}`);
+        const error = serializeError(why);
+        return { failures: commands.map((_, i) => [i, error, 'execute'] as const), replies: [] };
+      }
+      return actor.run(commands, transfer, forwarded ? from : undefined);
     });
     // Most batches run at once; one that waits for an object in transit makes the reply wait too.
     if (results.some((r) => r instanceof Promise)) {
@@ -78,11 +130,14 @@ export function createActorHost(): ActorHost {
 
   return {
     client: {
-      async init(options: HostInitOptions): Promise<string> {
-        thread = options.thread;
-        return useBackend(options.backend);
+      async init(init: HostInitOptions): Promise<string> {
+        thread = init.thread;
+        waitTimeoutMs = init.waitTimeoutMs;
+        return useBackend(init.backend);
       },
       spawn(id: string): void {
+        const wrong = name(id);
+        if (wrong !== undefined) throw new InvalidArgumentError(`an actor id must be ${wrong}`);
         if (actors.has(id)) throw new SyftError('DUPLICATE_WORKER', `actor '${id}' already lives on this thread`);
         actors.set(id, new Actor(id, context));
       },
@@ -90,10 +145,26 @@ export function createActorHost(): ActorHost {
     },
     peer: {
       forward: (batches) => run(batches, true),
-      deliver: (actor, id, item) => actorAt(actor).receive(id, item),
+      deliver: (actor, id, item) => {
+        const malformed = checkDelivered(item) ?? (Number.isSafeInteger(id) && id >= 0 ? undefined : new MalformedCommandError('a delivered id is a non-negative safe integer'));
+        if (malformed !== undefined) throw malformed;
+        actorAt(actor).receive(id, item);
+      },
     },
-    addPeer(name, peer) {
-      peers.set(name, peer);
+    addPeer(peerName, api) {
+      let lose!: (error: SyftError) => void;
+      const lost = new Promise<never>((_, reject) => (lose = reject));
+      lost.catch(() => undefined);
+      peers.set(peerName, { api, lost, lose });
+    },
+    peerLost(peerName, reason) {
+      if (gone.has(peerName) || peerName === thread) return;
+      gone.set(peerName, reason);
+      const error = crashed(peerName);
+      peers.get(peerName)?.lose(error);
+      for (const actor of actors.values()) {
+        actor.peerLost(peerName, (from) => ({ op: 'receive', message: `worker '${from.actor}' died (${reason}: thread ${peerName}) before sending it`, code: 'WORKER_CRASHED' }));
+      }
     },
   };
 }

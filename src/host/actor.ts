@@ -20,10 +20,16 @@
  *    worker asked of them.
  *
  * What each command does is its handler in src/host/handlers.ts.
+ *
+ * No wait outlives the worker it waits for. Every object on its way names the
+ * workers it may come from; when a thread dies (its direct channel closes),
+ * the host fails those objects here with WORKER_CRASHED, and a command this
+ * actor forwarded there has its deliveries failed at their receivers, so
+ * everything downstream rejects instead of waiting.
  */
-import { isRead, readsOf, writesOf, nameOf } from '../core/commands.js';
-import { serializeError } from '../core/errors.js';
-import type { ActorAddress, ActorBatchResult, Command, DeliveredItem } from '../core/protocol.js';
+import { checkCommand, deliveriesOf, isRead, readsOf, writesOf, nameOf } from '../core/commands.js';
+import { serializeError, SyftError } from '../core/errors.js';
+import type { ActorAddress, ActorBatchResult, Command, DeliveredItem, StoredFailure } from '../core/protocol.js';
 import { payloadToTensor } from '../transport/tensor-payload.js';
 import { type ActorState, HANDLERS } from './handlers.js';
 import { FailedInputError, ObjectStore } from './object-store.js';
@@ -34,13 +40,21 @@ import { WorkerTraining } from './training.js';
 /** What an actor needs from the host that runs it: a way to reach other actors. */
 export interface ActorContext {
   readonly thread: string;
-  /** Runs commands at another actor (same host or not); resolves once they ran. */
-  forward(to: ActorAddress, commands: Command[]): Promise<ActorBatchResult>;
+  /** Runs commands from actor `from` at another actor (same host or not); resolves once they ran. */
+  forward(from: ActorAddress, to: ActorAddress, commands: Command[]): Promise<ActorBatchResult>;
   /** Hands an object to another actor; resolves once it was received. */
   deliver(to: ActorAddress, id: number, item: DeliveredItem, transfer: ArrayBuffer[]): Promise<void>;
+  /** Why `to` cannot be reached (an unknown or dead thread or actor), or undefined when it can. */
+  unreachable(to: ActorAddress): StoredFailure | undefined;
+  /** How long an announced object may take to arrive (ms). */
+  readonly waitTimeoutMs: number;
+  /** A kernel failed in a way that may have corrupted this thread's wasm heap: stop the thread. */
+  retire(reason: string): void;
 }
 
 interface BatchRun {
+  /** The actor that forwarded the batch; undefined for the client's. */
+  readonly from: ActorAddress | undefined;
   readonly failures: [number, ReturnType<typeof serializeError>, string][];
   readonly replies: [number, unknown][];
   /** Buffers leaving with the reply. */
@@ -64,18 +78,24 @@ export class Actor implements ActorState {
   #tail: Promise<void> | undefined;
   /** Forwards and deliveries not yet acknowledged by their receiver. */
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** sy.testing.slow: a wait before each batch (ms). */
+  delayMs = 0;
 
   constructor(
     readonly id: string,
     private readonly context: ActorContext,
   ) {
-    this.store = new ObjectStore(id);
+    this.store = new ObjectStore(id, {
+      waitTimeoutMs: () => context.waitTimeoutMs,
+      onGiveUp: (ids) => this.party.abandon(ids),
+    });
     this.graph = new RemoteGraph(this.store, id);
     this.training = new WorkerTraining(this.store);
     this.address = { actor: id, thread: context.thread };
     this.party = new Party(this.store, {
       self: this.address,
       deliver: (to, at, item, transfer) => this.deliver(to, at, item, transfer),
+      expect: (at, from) => this.expect(at, from),
       track: (work) => this.#track(work),
     });
   }
@@ -84,10 +104,14 @@ export class Actor implements ActorState {
    * Runs a batch; buffers of fetched tensors are appended to `transfer`.
    * `forwarded` batches (from another worker) also wait for what they caused.
    */
-  run(commands: readonly Command[], transfer: ArrayBuffer[], forwarded = false): ActorBatchResult | Promise<ActorBatchResult> {
-    const run: BatchRun = { failures: [], replies: [], transfer, caused: [], before: [] };
+  run(commands: readonly Command[], transfer: ArrayBuffer[], from?: ActorAddress): ActorBatchResult | Promise<ActorBatchResult> {
+    const forwarded = from !== undefined;
+    const run: BatchRun = { from, failures: [], replies: [], transfer, caused: [], before: [] };
     let done: BatchRun | Promise<BatchRun>;
-    if (this.#tail === undefined) {
+    if (this.delayMs > 0) {
+      const ms = this.delayMs;
+      done = this.#queue((this.#tail ?? Promise.resolve()).then(() => sleep(ms)).then(() => this.#runFrom(commands, 0, run)));
+    } else if (this.#tail === undefined) {
       done = this.#runFrom(commands, 0, run);
       if (done instanceof Promise) this.#queue(done);
     } else {
@@ -118,12 +142,55 @@ export class Actor implements ActorState {
     }
   }
 
+  /**
+   * Runs commands at `to`. If they cannot run there (its thread died), what
+   * they would have delivered elsewhere is delivered as that failure.
+   */
   forward(to: ActorAddress, commands: Command[]): void {
-    this.#track(this.context.forward(to, commands));
+    this.#track(
+      this.context.forward(this.address, to, commands).catch((error: unknown) => {
+        const failure: StoredFailure = { op: 'forward', ...serializeError(error) };
+        for (const command of commands) this.#failDeliveries(command, failure);
+        throw error;
+      }),
+    );
   }
 
   deliver(to: ActorAddress, id: number, item: DeliveredItem, transfer: ArrayBuffer[]): void {
     this.#track(this.context.deliver(to, id, item, transfer));
+  }
+
+  /** Announces an object on its way from one of `from`; fails it at once if one of them is gone. */
+  expect(id: number, from: readonly ActorAddress[]): void {
+    for (const sender of from) {
+      const gone = this.context.unreachable(sender);
+      if (gone !== undefined) {
+        this.store.fail([id], gone);
+        this.party.abandon([id]);
+        return;
+      }
+    }
+    this.store.expect(id, from);
+  }
+
+  /** Throws when `to` cannot be reached, so a command fails before it gives anything away. */
+  assertReachable(to: ActorAddress): void {
+    const gone = this.context.unreachable(to);
+    if (gone !== undefined) throw new SyftError(gone.code === 'WORKER_CRASHED' ? 'WORKER_CRASHED' : 'INVALID_ARGUMENT', gone.message);
+  }
+
+  /**
+   * Thread `thread` died: whatever was on its way from there fails with
+   * `failure`, and what only its chain links referenced is deleted (nobody
+   * can name it any more).
+   */
+  peerLost(thread: string, failure: (from: ActorAddress) => StoredFailure): void {
+    this.party.abandon(this.store.failFrom(thread, failure));
+    const orphans = this.store.linkedFrom(thread);
+    if (orphans.length === 0) return;
+    (HANDLERS.delete as AnyHandler)(this, { type: 'delete', ids: orphans });
+    // Had the client just unwrapped one of those links, its get() learns why the object is gone.
+    this.store.fail(orphans, { op: 'unwrap', message: `its chain link at thread ${thread} died with that thread, and the object with it`, code: 'WORKER_CRASHED' });
   }
 
   transferWithReply(buffers: readonly ArrayBuffer[]): void {
@@ -146,6 +213,13 @@ export class Actor implements ActorState {
   #runFrom(commands: readonly Command[], start: number, run: BatchRun): BatchRun | Promise<BatchRun> {
     for (let i = start; i < commands.length; i++) {
       const command = commands[i]!;
+      // Only a command that matches the protocol reaches the table; anything
+      // else fails alone, with its index, and the batch goes on.
+      const malformed = checkCommand(command);
+      if (malformed !== undefined) {
+        run.failures.push([i, { name: 'RemoteError', message: malformed.message, code: malformed.code }, 'execute']);
+        continue;
+      }
       const wait = this.#blocker(command);
       if (wait !== undefined) return wait.then(() => this.#runFrom(commands, i, run));
       if (this.#inFlight.size > 0 && isRead(command)) run.before.push(...this.#inFlight);
@@ -159,10 +233,25 @@ export class Actor implements ActorState {
         const failure = error instanceof FailedInputError ? error.failure : { op: nameOf(command), ...serializeError(error) };
         const outputs = writesOf(command);
         if (outputs.length > 0) this.store.fail(outputs, failure);
+        this.#failDeliveries(command, failure);
         run.failures.push([i, { name: 'RemoteError', message: failure.message, code: failure.code }, failure.op]);
+        // tfjs checked nothing it could not handle and still a kernel trapped:
+        // its heap (shared by every actor here) may be corrupt, so no later op can be trusted.
+        if (error instanceof WasmRuntimeError) this.context.retire(`'${failure.op}' at '${this.id}' trapped in wasm: ${failure.message}`);
+      }
+      // What a batch forwarded from another thread stores is referenced only by that thread's links.
+      if (run.from !== undefined && run.from.thread !== this.address.thread) {
+        for (const id of writesOf(command)) this.store.linkFrom(id, run.from.thread);
       }
     }
     return run;
+  }
+
+  /** Receivers of what `command` would have sent learn why it never will. */
+  #failDeliveries(command: Command, failure: StoredFailure): void {
+    for (const [to, id] of deliveriesOf(command)) {
+      if (this.context.unreachable(to) === undefined) this.deliver(to, id, { kind: 'failure', ...failure }, []);
+    }
   }
 
   /** What `command` must wait for before it can run, if anything. */
@@ -187,6 +276,11 @@ export class Actor implements ActorState {
     void tracked.then(() => this.#inFlight.delete(tracked));
   }
 }
+
+// The lib settings leave out WebAssembly's types; Node always has it.
+const WasmRuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: ErrorConstructor } }).WebAssembly.RuntimeError;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The batch's result, once the work it must not overtake has settled. */
 function settle(run: BatchRun, forwarded: boolean): ActorBatchResult | Promise<ActorBatchResult> {

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { seedRandomOps } from '../autograd/replay.js';
-import { serializeError, SyftError } from '../core/errors.js';
+import { isSyftError, serializeError, SyftError } from '../core/errors.js';
 import { isOpName, type OpName } from '../core/op-registry.js';
 import {
   type ActorAddress,
@@ -45,6 +45,12 @@ export interface ActorState {
   deliver(to: ActorAddress, id: number, item: DeliveredItem, transfer: ArrayBuffer[]): void;
   /** Buffers that leave with the batch's reply instead of being copied. */
   transferWithReply(buffers: readonly ArrayBuffer[]): void;
+  /** Announces an object on its way from one of `from`; it fails if they die first. */
+  expect(id: number, from: readonly ActorAddress[]): void;
+  /** Throws when `to` cannot be reached (unknown, or its thread died). */
+  assertReachable(to: ActorAddress): void;
+  /** sy.testing.slow: a wait before each later batch. */
+  delayMs: number;
 }
 
 /** A command nobody awaits answers nothing. */
@@ -80,16 +86,19 @@ export const HANDLERS: { readonly [K in CommandType]: Handler<K> } = {
   },
   objects: (a) => a.store.summaries(),
   clear: (a) => ({ deleted: release(a, a.store.clear()) }),
-  expect: (a, c) => a.store.expect(c.id),
+  expect: (a, c) => a.expect(c.id, [c.from]),
   move: (a, c) => ({ bytes: move(a, c.id, c.to, c.as) }),
   'send-pointer': (a, c) => {
+    handOffTo(a, c.id, c.to);
     const item: DeliveredItem = failureOrMissing(a, c.id) ?? { kind: 'pointer', location: a.address, idAtLocation: c.id };
+    // The link at c.to is now the only reference to the object here.
+    if (c.to.thread !== a.address.thread) a.store.linkFrom(c.id, c.to.thread);
     a.deliver(c.to, c.as, item, []);
   },
   'remote-get': (a, c) => {
     const to = link(a, c.id);
     a.store.take(c.id);
-    a.store.expect(c.id);
+    a.expect(c.id, [to.location]);
     a.forward(to.location, [{ type: 'move', id: to.idAtLocation, to: a.address, as: c.id }]);
   },
   unwrap: (a, c) => {
@@ -97,7 +106,13 @@ export const HANDLERS: { readonly [K in CommandType]: Handler<K> } = {
     a.store.take(c.id);
     return { location: to.location.actor, idAtLocation: to.idAtLocation };
   },
+  unlink: (a, c) => {
+    for (const id of c.ids) a.store.unlink(id);
+  },
   sync: () => undefined,
+  slow: (a, c) => {
+    a.delayMs = c.ms;
+  },
   backward: (a, c) => {
     const to = linkOrUndefined(a, c.id);
     if (to !== undefined) {
@@ -124,6 +139,8 @@ export const HANDLERS: { readonly [K in CommandType]: Handler<K> } = {
   stats: (a) => ({
     objects: a.store.size,
     retainedForBackward: a.graph.retainedCount,
+    pending: a.store.pendingCount,
+    openings: a.party.openingsInProgress,
     trainingSessions: a.training.sessionCount,
     threadTensors: tf.memory().numTensors,
   }),
@@ -199,6 +216,7 @@ function release(a: ActorState, removed: ReadonlyArray<readonly [number, Entry]>
  * delivered as a failure, so the receiver never waits for nothing.
  */
 function move(a: ActorState, id: number, to: ActorAddress, as: number): number {
+  handOffTo(a, id, to);
   const failure = failureOrMissing(a, id);
   if (failure !== undefined) {
     a.deliver(to, as, failure, []);
@@ -223,6 +241,20 @@ function move(a: ActorState, id: number, to: ActorAddress, as: number): number {
   const transfer = [...transferablesOf(payload), ...(state.grad === undefined ? [] : transferablesOf(state.grad))];
   a.deliver(to, as, { kind: 'tensor', tensor: payload, ...state }, transfer);
   return bytes;
+}
+
+/**
+ * Checked before an object leaves: a move to a thread nobody knows fails and
+ * keeps the object here. A move to a worker that died fails too, and the
+ * object goes: the client gave it to that worker, so nothing can name it here.
+ */
+function handOffTo(a: ActorState, id: number, to: ActorAddress): void {
+  try {
+    a.assertReachable(to);
+  } catch (error) {
+    if (isSyftError(error) && error.code === 'WORKER_CRASHED') release(a, a.store.delete([id]));
+    throw error;
+  }
 }
 
 function resolve(a: ActorState, args: readonly WireArg[]): unknown[] {

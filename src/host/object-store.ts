@@ -9,7 +9,10 @@
  * - failed: the op that should have produced it failed. With pipelining the
  *   caller already holds a pointer to it, and whatever reads it later must fail
  *   with the original cause, not "object not found".
- * - pending: it is on its way from another worker. Readers wait for it.
+ * - pending: it is on its way from another worker. Readers wait for it, but
+ *   never forever: the entry names the workers it may come from, and fails
+ *   with WORKER_CRASHED when one of them dies (failFrom), or with
+ *   WORKER_TIMEOUT when the deadline passes first.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { SyftError } from '../core/errors.js';
@@ -34,6 +37,16 @@ export class FailedInputError extends SyftError {
 interface Pending {
   readonly arrived: Promise<void>;
   readonly resolve: () => void;
+  /** The workers that may deliver it. */
+  readonly from: readonly ActorAddress[];
+  readonly deadline: ReturnType<typeof setTimeout>;
+}
+
+export interface StoreOptions {
+  /** How long a pending object may take to arrive before readers fail (ms). */
+  readonly waitTimeoutMs: () => number;
+  /** Pending ids that failed without arriving (a sender died, the deadline passed). */
+  readonly onGiveUp?: (ids: readonly number[]) => void;
 }
 
 const PREVIEW_VALUES = 6;
@@ -42,8 +55,13 @@ export class ObjectStore {
   readonly #entries = new Map<number, Entry>();
   readonly #failures = new Map<number, StoredFailure>();
   readonly #pending = new Map<number, Pending>();
+  /** Objects referenced only by chain links at another thread: they go when it dies. */
+  readonly #linkedFrom = new Map<number, string>();
 
-  constructor(private readonly owner: string) {}
+  constructor(
+    private readonly owner: string,
+    private readonly options: StoreOptions,
+  ) {}
 
   get size(): number {
     return this.#entries.size;
@@ -60,6 +78,11 @@ export class ObjectStore {
   }
 
   setTensor(id: number, tensor: tf.Tensor): void {
+    // Every reader (get(), objects(), moves) handles these three; a string or complex tensor would break them all.
+    if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32' && tensor.dtype !== 'bool') {
+      tensor.dispose();
+      throw new SyftError('UNSUPPORTED_DTYPE', `worker '${this.owner}' keeps float32, int32 and bool tensors only, not ${tensor.dtype}`);
+    }
     this.set(id, { kind: 'tensor', tensor });
   }
 
@@ -97,7 +120,23 @@ export class ObjectStore {
   take(id: number): Entry {
     const entry = this.get(id);
     this.#entries.delete(id);
+    this.#linkedFrom.delete(id);
     return entry;
+  }
+
+  /** `id` is referenced by a chain link at `thread` (and by nothing else). */
+  linkFrom(id: number, thread: string): void {
+    if (this.#entries.has(id) || this.#failures.has(id)) this.#linkedFrom.set(id, thread);
+  }
+
+  /** The client refers to `id` directly now. */
+  unlink(id: number): void {
+    this.#linkedFrom.delete(id);
+  }
+
+  /** Objects (and failures) referenced only from links at `thread`. */
+  linkedFrom(thread: string): number[] {
+    return [...this.#linkedFrom].filter(([, t]) => t === thread).map(([id]) => id);
   }
 
   fail(ids: readonly number[], failure: StoredFailure): void {
@@ -111,12 +150,40 @@ export class ObjectStore {
     return this.#failures.get(id);
   }
 
-  /** Marks `id` as on its way, unless it already arrived. */
-  expect(id: number): void {
+  /** Marks `id` as on its way from one of `from`, unless it already arrived. */
+  expect(id: number, from: readonly ActorAddress[]): void {
     if (this.#entries.has(id) || this.#failures.has(id) || this.#pending.has(id)) return;
     let resolve!: () => void;
     const arrived = new Promise<void>((r) => (resolve = r));
-    this.#pending.set(id, { arrived, resolve });
+    const ms = this.options.waitTimeoutMs();
+    const deadline = setTimeout(() => {
+      const senders = from.map((a) => `'${a.actor}'`).join(' or ');
+      this.#giveUp([id], {
+        op: 'receive',
+        message: `object ${id} did not arrive at '${this.owner}' from ${senders} within ${ms} ms (the wait timeout: sy.hook(tf, { waitTimeoutMs }))`,
+        code: 'WORKER_TIMEOUT',
+      });
+    }, ms);
+    // A pending object must not keep a finished thread alive.
+    deadline.unref();
+    this.#pending.set(id, { arrived, resolve, from, deadline });
+  }
+
+  /** Fails every pending object that may come from a worker of `thread` (it died); returns their ids. */
+  failFrom(thread: string, failure: (from: ActorAddress) => StoredFailure): number[] {
+    const failed: number[] = [];
+    for (const [id, pending] of this.#pending) {
+      const dead = pending.from.find((a) => a.thread === thread);
+      if (dead === undefined) continue;
+      failed.push(id);
+      this.#giveUp([id], failure(dead));
+    }
+    return failed;
+  }
+
+  /** Objects announced and not yet arrived (a leak check: 0 when idle). */
+  get pendingCount(): number {
+    return this.#pending.size;
   }
 
   /** Whether any object is on its way (lets the common case skip all waiting checks). */
@@ -142,6 +209,7 @@ export class ObjectStore {
         deleted.push([id, entry]);
       }
       this.#failures.delete(id);
+      this.#linkedFrom.delete(id);
     }
     return deleted;
   }
@@ -171,10 +239,16 @@ export class ObjectStore {
     });
   }
 
+  #giveUp(ids: readonly number[], failure: StoredFailure): void {
+    this.fail(ids, failure);
+    this.options.onGiveUp?.(ids);
+  }
+
   #arrive(id: number): void {
     const pending = this.#pending.get(id);
     if (pending === undefined) return;
     this.#pending.delete(id);
+    clearTimeout(pending.deadline);
     pending.resolve();
   }
 }

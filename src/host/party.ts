@@ -25,6 +25,8 @@ export interface PartyChannels {
   readonly self: ActorAddress;
   /** Delivers an item to another actor (or this one); the work is tracked by the actor. */
   deliver(to: ActorAddress, id: number, item: DeliveredItem, transfer: ArrayBuffer[]): void;
+  /** Announces an object on its way from one of `from` (it fails if they die first). */
+  expect(id: number, from: readonly ActorAddress[]): void;
   /** Work this party started that the actor's ordering rules must wait for (a deal on the pool). */
   track(work: Promise<unknown>): void;
 }
@@ -74,12 +76,26 @@ export class Party {
       const item: DeliveredItem = { kind: 'reveal-part', from: command.index, parts: parts === undefined ? failure! : parts.map(payloadOf) };
       this.channels.deliver(to, key, item, []);
     });
-    for (const id of command.out) this.store.expect(id);
+    const others = command.parties.filter((_, j) => j !== command.index);
+    for (const id of command.out) this.channels.expect(id, others);
+    if (command.out.some((id) => this.store.failureOf(id)?.code === 'WORKER_CRASHED')) {
+      // A party is already gone: the opening can never complete.
+      this.#openings.delete(key);
+      return;
+    }
     const opening = this.#opening(key);
     opening.own = { parties: command.parties.length, out: command.out };
     opening.contributions.set(command.index, parts ?? []);
     opening.failure ??= failure;
     this.#complete(key, opening);
+  }
+
+  /**
+   * Openings whose outputs failed without arriving (a party died, the wait
+   * timed out) will never complete: forget them, whatever arrives later.
+   */
+  abandon(ids: readonly number[]): void {
+    for (const id of ids) this.#openings.delete(id);
   }
 
   /** Another party's shares for an opening (which may not have started here yet). */
@@ -103,13 +119,8 @@ export class Party {
       const failure = { kind: 'failure', op: `deal ${command.request.kind}`, ...serializeError(error) } as const;
       for (const to of command.parties) for (const id of command.out) this.channels.deliver(to, id, failure, []);
     };
-    let dealt: Promise<RingTensor[][]>;
-    try {
-      dealt = dealOnPool(command.request, command.parties.length);
-    } catch (error) {
-      fail(error);
-      throw error;
-    }
+    // A request that cannot be dealt throws here; the actor fails its deliveries.
+    const dealt = dealOnPool(command.request, command.parties.length);
     this.channels.track(
       dealt.then((perParty) => {
         command.parties.forEach((to, p) => {
@@ -121,17 +132,11 @@ export class Party {
 
   /** Secret-shares a tensor this worker holds among the parties; only shares leave. */
   shareTensor(command: CommandOf<'share-tensor'>, tensor: () => tf.Tensor): void {
-    let shares: RingTensor[];
-    try {
-      const t = tensor();
-      const values = t.dataSync();
-      const weighted = command.weight === undefined ? values : Float64Array.from(values, (v) => v * command.weight!);
-      shares = splitShares(encodeScaled(weighted, t.shape, command.scale), command.parties.length);
-    } catch (error) {
-      const failure: StoredFailure = error instanceof FailedInputError ? error.failure : { op: 'share', ...serializeError(error) };
-      for (const to of command.parties) this.channels.deliver(to, command.out, { kind: 'failure', ...failure }, []);
-      throw error;
-    }
+    // If this throws, the actor delivers the failure to every party instead.
+    const t = tensor();
+    const values = t.dataSync();
+    const weighted = command.weight === undefined ? values : Float64Array.from(values, (v) => v * command.weight!);
+    const shares = splitShares(encodeScaled(weighted, t.shape, command.scale), command.parties.length);
     command.parties.forEach((to, p) => this.channels.deliver(to, command.out, { kind: 'ring', ring: shares[p]! }, [shares[p]!.values.buffer as ArrayBuffer]));
   }
 

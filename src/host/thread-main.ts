@@ -12,7 +12,7 @@
 import * as Comlink from 'comlink';
 import { MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { InvalidArgumentError } from '../core/errors.js';
-import type { PeerApi } from '../core/protocol.js';
+import { EXIT_RETIRED, type PeerApi, PROGRESS_DONE, PROGRESS_SLOTS, PROGRESS_STOPPED } from '../core/protocol.js';
 import { nodeEndpoint } from '../transport/endpoint.js';
 import { exposeEntryPoints } from '../transport/expose.js';
 import { isWireEncoding, type WireEncoding, wireEndpoint } from '../transport/wire.js';
@@ -23,6 +23,8 @@ export interface ThreadHostData {
   /** The link-setup port. */
   readonly links: MessagePort;
   readonly wire: WireEncoding;
+  /** Int32 slots PROGRESS_DONE and PROGRESS_STOPPED (src/core/protocol.ts), shared with the client. */
+  readonly progress: SharedArrayBuffer;
 }
 
 function assertPort(port: unknown): asserts port is MessagePort {
@@ -34,18 +36,55 @@ export function startThreadHost(data: ThreadHostData = workerData as ThreadHostD
   assertPort(data.links);
   if (!isWireEncoding(data.wire)) throw new InvalidArgumentError(`unknown wire encoding '${String(data.wire)}'`);
   const wire = data.wire;
-  const host = createActorHost();
-  exposeEntryPoints(host.client, wireEndpoint(nodeEndpoint(parentPort), wire));
+  const host = createActorHost({
+    // Let the failing batch's reply (which names the op) leave first.
+    retire: () => setTimeout(() => process.exit(EXIT_RETIRED), 50),
+  });
+  /** A direct channel closes when the thread at its other end dies or stops. */
+  const watch = (name: string, port: MessagePort): void => {
+    port.once('close', () => host.peerLost(name, 'its thread stopped'));
+  };
+  if (!(data.progress instanceof SharedArrayBuffer) || data.progress.byteLength < PROGRESS_SLOTS * 4) {
+    throw new InvalidArgumentError('a thread host needs its progress counters (a SharedArrayBuffer)');
+  }
+  const progress = new Int32Array(data.progress);
+  const finished = (count: number): void => {
+    Atomics.add(progress, PROGRESS_DONE, count);
+    Atomics.notify(progress, PROGRESS_DONE);
+  };
+  // An uncaught error ends the thread through here too: a client blocked on backpressure must wake.
+  process.once('exit', () => {
+    Atomics.store(progress, PROGRESS_STOPPED, 1);
+    Atomics.notify(progress, PROGRESS_DONE);
+  });
+  exposeEntryPoints(
+    {
+      ...host.client,
+      // Counts each batch's commands once they have run (and a waiting one once it is done waiting).
+      execute: (batches) => {
+        const count = Array.isArray(batches)
+          ? (batches as unknown[]).reduce<number>((n, b) => n + (Array.isArray((b as { commands?: unknown })?.commands) ? (b as { commands: unknown[] }).commands.length : 0), 0)
+          : 0;
+        const result = host.client.execute(batches);
+        if (result instanceof Promise) void result.finally(() => finished(count)).catch(() => undefined);
+        else finished(count);
+        return result;
+      },
+    },
+    wireEndpoint(nodeEndpoint(parentPort), wire),
+  );
   exposeEntryPoints(
     {
       /** Serve thread `from` on this port: it forwards commands and delivers objects to our actors. */
-      acceptPeer(_from: string, port: unknown): void {
+      acceptPeer(from: string, port: unknown): void {
         assertPort(port);
+        watch(String(from), port);
         exposeEntryPoints(host.peer, wireEndpoint(nodeEndpoint(port), wire));
       },
       /** Reach thread `to` on this port. */
       connectPeer(to: string, port: unknown): void {
         assertPort(port);
+        watch(String(to), port);
         host.addPeer(String(to), Comlink.wrap<PeerApi>(wireEndpoint(nodeEndpoint(port), wire)));
       },
     },

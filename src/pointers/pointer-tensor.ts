@@ -187,7 +187,11 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
     const [head, ...rest] = this.#route;
     this.retire('fetched');
     if (rest.length === 0) return head!.request({ type: 'fetch', id, keep: false }).then((reply) => localTensor(reply, this.#kind) as L);
-    return head!.request({ type: 'unwrap', id }).then((link) => new PointerTensor(rest[0]!, link.idAtLocation, this.#kind, rest) as L);
+    return head!.request({ type: 'unwrap', id }).then((link) => {
+      // The object at the next worker is ours now, not the link's: it must outlive the link's worker.
+      rest[0]!.post({ type: 'unlink', ids: [link.idAtLocation] });
+      return new PointerTensor(rest[0]!, link.idAtLocation, this.#kind, rest) as L;
+    });
   }
 
   /**
@@ -200,7 +204,7 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
     const target = this.target(workers, 'move');
     if (this.#route.length === 1 && target === this.location) return this as PointerTensor<DataOf<L>>;
     const as = this.owner.nextId();
-    target.post({ type: 'expect', id: as });
+    target.post({ type: 'expect', id: as, from: this.location.address });
     this.location.post({ type: 'move', id: this.#idAtLocation, to: target.address, as });
     this.#rebind([target], as);
     return this as PointerTensor<DataOf<L>>;

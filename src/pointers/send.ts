@@ -66,7 +66,7 @@ export function sendPointer<L>(pointer: PointerTensor<L>, workers: readonly unkn
     throw new InvalidArgumentError(`${String(pointer)} already points to ${String(target)}: send it to another worker.`);
   }
   const as = pointer.owner.nextId();
-  target.post({ type: 'expect', id: as });
+  target.post({ type: 'expect', id: as, from: pointer.location.address });
   pointer.location.post({ type: 'send-pointer', id: pointer.idAtLocation, to: target.address, as });
   pointer.retire('sent');
   return new PointerTensor(target, as, pointer.kind, [target, ...pointer.route]);

@@ -9,6 +9,27 @@
  * Beaver triples from the crypto provider and open masked values between the
  * parties, worker to worker (src/smpc/protocols.ts). The caller knows every
  * shape, so shape errors are thrown at once.
+ *
+ * Representable range, with scale = 2^precisionFractional (10^… for base 10).
+ * Nothing below is checked on shares: no party sees a value, so an overflow
+ * gives a wrong result and no error (turn on `sy.smpc.debug.checkOverflow` in
+ * tests to find one).
+ * - Every value, and every result of add, sub, sum, mean, mul by a public
+ *   integer: |x| < 2^62 / scale (2^46 ≈ 7.04e13 at the default 16 bits; 2^62 for
+ *   integer shares). Sums wrap mod 2^64: a sum that leaves the range is garbage.
+ * - Every product that is truncated (mul and matMul of two shared tensors, mul
+ *   or matMul by a public non-integer, div, mean): the product before truncation,
+ *   |x·y|, must be below 2^62 / scale² (2^30 ≈ 1.07e9 at 16 bits, 2^14 at 24
+ *   bits), for matMul each |Σ_k x_ik·y_kj|, because the truncation protocol needs
+ *   |x·y·scale²| < 2^62. 2^20 · 2^20 comes back as 0, and so does 2^40 · 1024.
+ *   That is 2^32 times less than a FixedPrecisionTensor's own products allow
+ *   (those are exact up to the value range, 2^46), so a computation that runs in
+ *   the clear can fail once shared.
+ * - Refused at once, before anything runs: mul by a public integer of
+ *   magnitude >= 2^62, which takes every nonzero value out of range. Nothing
+ *   finer can be checked without opening: the only bound on a share known
+ *   without its value is the range itself, and a bound taken from the data
+ *   would let a secret decide whether the op runs.
  */
 import { inspect } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -17,10 +38,58 @@ import { isLocation, type Location } from '../core/handles.js';
 import { RemoteHandle } from '../pointers/remote-handle.js';
 import { reconstruct, splitShares } from '../core/ring/additive-shares.js';
 import { type CryptoProviderLike, toTripleProvider, type TripleProvider } from './crypto-provider.js';
-import { encodeScaled, scaleOf } from '../core/ring/fixed-precision.js';
+import { encodeScaled, FixedPrecisionOpOverflowError, largestExact, outOfRange, scaleOf } from '../core/ring/fixed-precision.js';
 import { FixedPrecisionTensor, plainToTensor, type PlainValue, type Precision } from './fixed-precision-tensor.js';
 import { beaverProduct, open, type Parties, refreshShares, release, ringOpAtParties, truncate } from './protocols.js';
 import { type RingTensor, sizeOf } from '../core/ring/ring.js';
+
+/**
+ * `sy.smpc.debug`: checks for tests, all off by default.
+ *
+ * `checkOverflow`: FOR TESTS ONLY. IT REVEALS EVERY SHARED OPERAND TO THE
+ * CALLER, which defeats secret sharing: never turn it on with data that must
+ * stay private. While it is true, every op on shared tensors (add, sub, sum,
+ * mul, matMul, by shared or public operands, and so div and mean) also fetches
+ * the shares of its shared operands to the caller, adds them up and computes
+ * the op's exact result in BigInt. If that leaves the representable range
+ * (for truncated products, the product before truncation: see
+ * AdditiveSharingTensor), get() and open() of the result, and of every tensor
+ * computed from it, reject with FixedPrecisionOverflowError
+ * (FIXED_PRECISION_OVERFLOW) naming the op. The check runs beside the parties'
+ * work and is reported at the first await that reads the value, as a worker's
+ * RemoteError is. Ops issued while it is false are not checked.
+ */
+export const debug: { checkOverflow: boolean } = { checkOverflow: false };
+
+/** One op's overflow check in debug mode: the shared operands to open, and the test of their values. */
+interface OverflowCheck {
+  readonly operands: readonly AdditiveSharingTensor[];
+  readonly test: (opened: readonly RingTensor[]) => FixedPrecisionOpOverflowError | undefined;
+}
+
+/** An outcome of checks: the first overflow found, or undefined. It never rejects, so no check goes unhandled. */
+type Verdict = Promise<Error | undefined>;
+
+const DEBUG_CONTEXT = '; found by sy.smpc.debug.checkOverflow from opened values (without it this shared result is wrong, with no error)';
+
+/** The overflow (if any) of a raw result `largest` of scale `rawScale` (scale², before a truncation). */
+function overflowOf(op: string, what: string, largest: bigint, rawScale: bigint, scale: bigint): FixedPrecisionOpOverflowError | undefined {
+  return outOfRange(largest) ? new FixedPrecisionOpOverflowError(op, what, largest, rawScale, scale, DEBUG_CONTEXT) : undefined;
+}
+
+/** The first overflow among pending verdicts, in order; undefined when there is nothing to wait for. */
+function firstOverflow(verdicts: readonly (Verdict | undefined)[]): Verdict | undefined {
+  const pending = verdicts.filter((v): v is Verdict => v !== undefined);
+  if (pending.length === 0) return undefined;
+  if (pending.length === 1) return pending[0];
+  return (async () => {
+    for (const v of pending) {
+      const error = await v;
+      if (error !== undefined) return error;
+    }
+    return undefined;
+  })();
+}
 
 export interface ShareOptions {
   /** Deals Beaver triples and truncation masks: a worker that is not a party, or any TripleProvider. */
@@ -61,6 +130,10 @@ export class AdditiveSharingTensor extends RemoteHandle {
   readonly precision: Precision;
   readonly #provider: TripleProvider | undefined;
   readonly #id: number;
+  /** Debug mode: the overflow checks of the ops that made this tensor, itself included. */
+  #verdict: Verdict | undefined;
+  /** Debug mode: this tensor's value, fetched to the caller once. */
+  #opened: Promise<RingTensor> | undefined;
 
   /** @internal Made by share() and by ops. */
   constructor(parties: Parties, id: number, shape: readonly number[] | undefined, precision: Precision, provider: TripleProvider | undefined) {
@@ -98,7 +171,7 @@ export class AdditiveSharingTensor extends RemoteHandle {
     const { parties, options } = partiesAndOptions(args);
     const provider = options.cryptoProvider === undefined ? undefined : toTripleProvider(options.cryptoProvider);
     const id = parties[0]!.owner.nextId();
-    for (const p of parties) p.post({ type: 'expect', id });
+    for (const p of parties) p.post({ type: 'expect', id, from: holder.address });
     holder.post({
       type: 'share-tensor',
       id: idAtHolder,
@@ -123,18 +196,41 @@ export class AdditiveSharingTensor extends RemoteHandle {
   add(other: AdditiveSharingTensor | FixedPrecisionTensor | PlainValue): AdditiveSharingTensor {
     if (other instanceof AdditiveSharingTensor) {
       const o = this.#peer(other, 'add');
-      return this.#result(ringOpAtParties(this.parties, 'add', () => [this.#id, o.#id]), broadcastShape('add', this.shape, o.shape));
+      const check = this.#linearCheck('add', 'a sum', o);
+      return this.#result(ringOpAtParties(this.parties, 'add', () => [this.#id, o.#id]), broadcastShape('add', this.shape, o.shape), o, check);
     }
-    const p = this.#public(other, 'add');
-    return this.#result(ringOpAtParties(this.parties, 'addPublic', (i) => [this.#id, { value: p }, { value: i === 0 }]), broadcastShape('add', this.shape, p.shape));
+    return this.#addPublic(this.#public(other, 'add'), 'add');
   }
 
   sub(other: AdditiveSharingTensor | FixedPrecisionTensor | PlainValue): AdditiveSharingTensor {
     if (other instanceof AdditiveSharingTensor) {
       const o = this.#peer(other, 'sub');
-      return this.#result(ringOpAtParties(this.parties, 'sub', () => [this.#id, o.#id]), broadcastShape('sub', this.shape, o.shape));
+      const check = this.#linearCheck('sub', 'a difference', o);
+      return this.#result(ringOpAtParties(this.parties, 'sub', () => [this.#id, o.#id]), broadcastShape('sub', this.shape, o.shape), o, check);
     }
-    return this.add(this.#negatedPublic(other));
+    this.#assertLive('sub');
+    return this.#addPublic(this.#public(this.#negatedPublic(other), 'sub'), 'sub');
+  }
+
+  #addPublic(p: RingTensor, op: 'add' | 'sub'): AdditiveSharingTensor {
+    const check: OverflowCheck = { operands: [this], test: ([x]) => overflowOf(op, 'a sum', largestExact('add', x!, p), this.#scale, this.#scale) };
+    return this.#result(ringOpAtParties(this.parties, 'addPublic', (i) => [this.#id, { value: p }, { value: i === 0 }]), broadcastShape(op, this.shape, p.shape), undefined, check);
+  }
+
+  /** Debug check of a shared sum or difference: its exact value must stay in range. */
+  #linearCheck(op: 'add' | 'sub', what: string, o: AdditiveSharingTensor): OverflowCheck {
+    return { operands: [this, o], test: ([x, y]) => overflowOf(op, what, largestExact(op, x!, y!), this.#scale, this.#scale) };
+  }
+
+  /** Debug check of a product: before truncation (scale²) unless it is a product by a public integer. */
+  #productCheck(op: 'mul' | 'matMul', operands: readonly AdditiveSharingTensor[], exact: (opened: readonly RingTensor[]) => bigint, truncated = true): OverflowCheck {
+    const rawScale = truncated ? this.#scale * this.#scale : this.#scale;
+    const what = truncated && this.#scale !== 1n ? 'the product before truncation' : 'a product';
+    return { operands, test: (opened) => overflowOf(op, what, exact(opened), rawScale, this.#scale) };
+  }
+
+  get #scale(): bigint {
+    return scaleOf(this.precision);
   }
 
   neg(): AdditiveSharingTensor {
@@ -153,15 +249,23 @@ export class AdditiveSharingTensor extends RemoteHandle {
       const shape = this.#knownShape('mul', broadcastShape('mul', this.shape, o.shape));
       if (!sameShape(this.shape, o.shape)) throw new InvalidArgumentError(`mul: shared operands need equal shapes, got [${this.shape}] and [${o.shape}].`);
       const z = beaverProduct('mul', this.#id, o.#id, { x: shape, y: shape }, this.parties, this.#providerFor('mul', o));
-      return this.#truncated(z, shape, 'mul', o);
+      return this.#truncated(z, shape, 'mul', o, this.#productCheck('mul', [this, o], ([x, y]) => largestExact('mul', x!, y!)));
     }
     this.#assertLive('mul');
     if (typeof other === 'number' && Number.isInteger(other)) {
-      return this.#result(ringOpAtParties(this.parties, 'scale', () => [this.#id, { value: BigInt(other) }]), this.shape);
+      const k = BigInt(other);
+      // Even the smallest nonzero share value, one unit, times k is out of range: refused before anything runs.
+      if (outOfRange(k)) {
+        throw new FixedPrecisionOpOverflowError('mul', `the public factor ${other} times one unit (the smallest nonzero shared value)`, k, this.#scale, this.#scale);
+      }
+      const factor: RingTensor = { values: BigUint64Array.of(BigInt.asUintN(64, k)), shape: [] };
+      const check = this.#productCheck('mul', [this], ([x]) => largestExact('mul', x!, factor), false);
+      return this.#result(ringOpAtParties(this.parties, 'scale', () => [this.#id, { value: k }]), this.shape, undefined, check);
     }
     const p = this.#public(other, 'mul');
     const shape = broadcastShape('mul', this.shape, p.shape);
-    return this.#truncated(ringOpAtParties(this.parties, 'mulPublic', () => [this.#id, { value: p }]), shape, 'mul');
+    const check = this.#productCheck('mul', [this], ([x]) => largestExact('mul', x!, p), this.#scale !== 1n);
+    return this.#truncated(ringOpAtParties(this.parties, 'mulPublic', () => [this.#id, { value: p }]), shape, 'mul', undefined, check);
   }
 
   /** Division by a public number (multiplication by its inverse). */
@@ -178,18 +282,20 @@ export class AdditiveSharingTensor extends RemoteHandle {
       const o = this.#peer(other, 'matMul');
       const shape = matMulShape(this.#knownShape('matMul', this.shape), o.#knownShape('matMul', o.shape));
       const z = beaverProduct('matMul', this.#id, o.#id, { x: this.shape!, y: o.shape! }, this.parties, this.#providerFor('matMul', o));
-      return this.#truncated(z, shape, 'matMul', o);
+      return this.#truncated(z, shape, 'matMul', o, this.#productCheck('matMul', [this, o], ([x, y]) => largestExact('matMul', x!, y!)));
     }
     const p = this.#public(other, 'matMul');
     const shape = matMulShape(this.#knownShape('matMul', this.shape), p.shape);
-    return this.#truncated(ringOpAtParties(this.parties, 'matMulPublic', () => [this.#id, { value: p }]), shape, 'matMul');
+    const check = this.#productCheck('matMul', [this], ([x]) => largestExact('matMul', x!, p));
+    return this.#truncated(ringOpAtParties(this.parties, 'matMulPublic', () => [this.#id, { value: p }]), shape, 'matMul', undefined, check);
   }
 
   /** Sum of all elements, or along one axis. Local: sums of shares are shares of the sum. */
   sum(axis?: number): AdditiveSharingTensor {
     this.#assertLive('sum');
     const shape = this.shape === undefined ? undefined : axis === undefined ? [] : this.shape.filter((_, d) => d !== (axis < 0 ? axis + this.shape!.length : axis));
-    return this.#result(ringOpAtParties(this.parties, 'sum', () => [this.#id, { value: axis ?? null }]), shape);
+    const check: OverflowCheck = { operands: [this], test: ([x]) => overflowOf('sum', 'a sum', largestExact('sum', x!, undefined, axis), this.#scale, this.#scale) };
+    return this.#result(ringOpAtParties(this.parties, 'sum', () => [this.#id, { value: axis ?? null }]), shape, undefined, check);
   }
 
   /** The mean: the sum times the public 1/n, truncated (so fixed-point tensors only). */
@@ -239,6 +345,7 @@ export class AdditiveSharingTensor extends RemoteHandle {
     this.#assertLive('get');
     this.retire('fetched');
     const shares = await Promise.all(this.parties.map((p) => p.request({ type: 'ring-fetch', id: this.#id, keep: false })));
+    await this.#reportOverflow();
     return new FixedPrecisionTensor(reconstruct(shares), this.precision);
   }
 
@@ -253,6 +360,7 @@ export class AdditiveSharingTensor extends RemoteHandle {
     this.#assertLive('open');
     const [opened] = open(this.parties, [this.#id]) as [number];
     const at = await Promise.all(this.parties.map((p) => p.request({ type: 'ring-fetch', id: opened, keep: false })));
+    await this.#reportOverflow();
     return new FixedPrecisionTensor(at[0]!, this.precision);
   }
 
@@ -267,17 +375,54 @@ export class AdditiveSharingTensor extends RemoteHandle {
     return this.toString();
   }
 
-  #result(id: number, shape: readonly number[] | undefined, other?: AdditiveSharingTensor): AdditiveSharingTensor {
-    return new AdditiveSharingTensor(this.parties, id, shape === undefined ? undefined : [...shape], this.precision, this.#provider ?? (other === undefined ? undefined : other.#provider));
+  /**
+   * An op's result. It carries the pending overflow checks of its operands
+   * (this and `other`) and, in debug mode, `check` of this op: issued now, while
+   * the operands are alive, so the parties read them before any later release.
+   */
+  #result(id: number, shape: readonly number[] | undefined, other?: AdditiveSharingTensor, check?: OverflowCheck): AdditiveSharingTensor {
+    const out = new AdditiveSharingTensor(this.parties, id, shape === undefined ? undefined : [...shape], this.precision, this.#provider ?? (other === undefined ? undefined : other.#provider));
+    out.#verdict = firstOverflow([this.#verdict, other === undefined ? undefined : other.#verdict, check !== undefined && debug.checkOverflow ? this.#run(check) : undefined]);
+    return out;
   }
 
   /** A product carries scale²: divide once by the scale (nothing to do for integer shares). */
-  #truncated(z: number, shape: readonly number[] | undefined, op: string, other?: AdditiveSharingTensor): AdditiveSharingTensor {
+  #truncated(z: number, shape: readonly number[] | undefined, op: string, other?: AdditiveSharingTensor, check?: OverflowCheck): AdditiveSharingTensor {
     const scale = scaleOf(this.precision);
-    if (scale === 1n) return this.#result(z, shape, other);
+    if (scale === 1n) return this.#result(z, shape, other, check);
     const out = truncate(z, this.#knownShape(op, shape), scale, this.parties, this.#providerFor(op, other));
     release(this.parties, [z]);
-    return this.#result(out, shape, other);
+    return this.#result(out, shape, other, check);
+  }
+
+  /**
+   * Debug mode: opens the check's operands here and tests them. A fetch that
+   * fails means the op failed at a party, which get() reports by itself.
+   */
+  #run(check: OverflowCheck): Verdict {
+    const opened = Promise.all(check.operands.map((t) => t.#openedHere()));
+    return opened.then(
+      (values) => {
+        try {
+          return check.test(values);
+        } catch (error) {
+          return error instanceof Error ? error : new Error(String(error));
+        }
+      },
+      () => undefined,
+    );
+  }
+
+  /** Debug mode: the value, fetched from every party (their shares stay) and added up here, once. */
+  #openedHere(): Promise<RingTensor> {
+    this.#opened ??= Promise.all(this.parties.map((p) => p.request({ type: 'ring-fetch', id: this.#id, keep: true }))).then(reconstruct);
+    return this.#opened;
+  }
+
+  /** Throws the first overflow found by the debug checks of the ops that made this tensor. */
+  async #reportOverflow(): Promise<void> {
+    const error = await this.#verdict;
+    if (error !== undefined) throw error;
   }
 
   #providerFor(op: string, other?: AdditiveSharingTensor): TripleProvider {

@@ -37,7 +37,7 @@ export class TrustedDealer implements TripleProvider {
       throw new InvalidArgumentError(`the crypto provider '${this.worker.id}' is also a party; use a worker that holds no shares.`);
     }
     const out = Array.from({ length: VALUES_PER_REQUEST[request.kind] }, () => this.worker.owner.nextId());
-    for (const party of parties) for (const id of out) party.post({ type: 'expect', id });
+    for (const party of parties) for (const id of out) party.post({ type: 'expect', id, from: this.worker.address });
     this.worker.post({ type: 'deal', request, parties: parties.map((p) => p.address), out });
     return out;
   }

@@ -3,15 +3,36 @@
  * FixedPrecisionTensor, CrypTen's encoder): `x.fixPrecision()` makes one,
  * `.floatPrecision()` turns it back into a float32 tf.Tensor, `.share(...)`
  * (added by the client, src/client/verbs.ts) splits it among workers.
- * Arithmetic here is local and exact in the ring; products are truncated back
- * to the tensor's precision.
+ *
+ * Representable range, with `scale` = 2^precisionFractional (or
+ * 10^precisionFractional for base 10): every value, and every result of an op,
+ * has |x| < 2^62 / scale, that is |x·scale| < 2^62: 2^46 ≈ 7.04e13 at the
+ * default 16 fractional bits, 2^38 ≈ 2.7e11 at 24, 2^62 for integers.
+ * Arithmetic here is local and exact: add, sub, mul, matMul and sum compute
+ * the true result (products in 128-bit BigInt where the 64-bit ring could
+ * wrap, truncated down to the tensor's precision) and throw
+ * FixedPrecisionOverflowError (code FIXED_PRECISION_OVERFLOW) naming the op
+ * when it leaves that range; they never wrap around silently. A float bound
+ * proves most elements safe, so the common case pays no BigInt pass.
+ *
+ * Shared (AdditiveSharingTensor) products have a smaller range, |x·y| < 2^62 / scale²
+ * (2^30 at 16 bits), and nothing checks it there: see additive-sharing-tensor.ts.
+ * A computation that runs here may therefore still overflow once shared.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { inspect } from 'node:util';
 import { InvalidArgumentError, SharesNotCompatibleError } from '../core/errors.js';
-import { decodeScaled, encodeScaled, type FixedPrecisionOptions, scaleOf, truncateScaled } from '../core/ring/fixed-precision.js';
-import { ringAddPublic, ringMulPublic, ringNeg, ringReshape, ringSub, ringSumAxis, type RingTensor, ringTranspose } from '../core/ring/ring.js';
-import { ringMatMulWasm } from '../core/ring/ring-matmul-wasm.js';
+import {
+  decodeScaled,
+  encodeScaled,
+  fixedAdd,
+  fixedMatMul,
+  fixedMul,
+  fixedSum,
+  type FixedPrecisionOptions,
+  scaleOf,
+} from '../core/ring/fixed-precision.js';
+import { ringNeg, ringReshape, type RingTensor, ringTranspose } from '../core/ring/ring.js';
 
 /** The encoding of a fixed-point tensor: fractional digits in a base. */
 export interface Precision {
@@ -71,31 +92,36 @@ export class FixedPrecisionTensor {
     return decodeScaled(this.ring, this.scale);
   }
 
+  /** Element-wise sum with a tensor of this shape or a single value; throws FIXED_PRECISION_OVERFLOW out of range. */
   add(other: FixedPrecisionTensor | PlainValue): FixedPrecisionTensor {
-    return this.#with(ringAddPublic(this.ring, this.#operand(other, 'add')));
+    return this.#with(fixedAdd(this.ring, this.#operand(other, 'add'), 1, this.scale, 'add'));
   }
 
   sub(other: FixedPrecisionTensor | PlainValue): FixedPrecisionTensor {
-    const o = this.#operand(other, 'sub');
-    return this.#with(o.values.length === this.size ? ringSub(this.ring, o) : ringAddPublic(this.ring, ringNeg(o)));
+    return this.#with(fixedAdd(this.ring, this.#operand(other, 'sub'), -1, this.scale, 'sub'));
   }
 
   neg(): FixedPrecisionTensor {
     return this.#with(ringNeg(this.ring));
   }
 
-  /** Element-wise product, truncated back to this precision. */
+  /**
+   * Element-wise product (with a tensor of this shape or a single value),
+   * rounded down to this precision: exact, or FIXED_PRECISION_OVERFLOW when the
+   * product leaves the range (2^20 · 2^20 = 2^40 fits at 16 bits; 2^23 · 2^23 does not).
+   */
   mul(other: FixedPrecisionTensor | PlainValue): FixedPrecisionTensor {
-    return this.#with(truncateScaled(ringMulPublic(this.ring, this.#operand(other, 'mul')), this.scale));
+    return this.#with(fixedMul(this.ring, this.#operand(other, 'mul'), this.scale, 'mul'));
   }
 
+  /** [m, k]·[k, n], each entry's exact sum rounded down; FIXED_PRECISION_OVERFLOW when an entry leaves the range. */
   matMul(other: FixedPrecisionTensor | PlainValue): FixedPrecisionTensor {
-    const o = this.#operand(other, 'matMul');
-    return this.#with(truncateScaled(ringMatMulWasm(this.ring, o), this.scale));
+    return this.#with(fixedMatMul(this.ring, this.#operand(other, 'matMul'), this.scale, 'matMul'));
   }
 
+  /** Sum along an axis (all of them when left out); FIXED_PRECISION_OVERFLOW when a sum leaves the range. */
   sum(axis?: number): FixedPrecisionTensor {
-    return this.#with(ringSumAxis(this.ring, axis));
+    return this.#with(fixedSum(this.ring, axis, this.scale, 'sum'));
   }
 
   reshape(shape: readonly number[]): FixedPrecisionTensor {

@@ -3,9 +3,16 @@
  * points are methods (`x.fixPrecision()`, `.share(...)`, `pointer.share(...)`);
  * this namespace adds the pieces for building and testing protocols.
  */
-export { AdditiveSharingTensor, type ShareOptions } from './additive-sharing-tensor.js';
+export { AdditiveSharingTensor, debug, type ShareOptions } from './additive-sharing-tensor.js';
 export { FixedPrecisionTensor, fixPrecision, type Precision, type PlainValue } from './fixed-precision-tensor.js';
-export { type FixedPrecisionOptions, MAX_MAGNITUDE_BITS, encodeFixed, decodeFixed } from '../core/ring/fixed-precision.js';
+export {
+  type FixedPrecisionOptions,
+  MAX_MAGNITUDE_BITS,
+  encodeFixed,
+  decodeFixed,
+  representableRange,
+  type RepresentableRange,
+} from '../core/ring/fixed-precision.js';
 export { TrustedDealer, type TripleProvider, type CryptoProviderLike } from './crypto-provider.js';
 export { type RingTensor, ringTensor } from '../core/ring/ring.js';
 export { splitShares, reconstruct } from '../core/ring/additive-shares.js';

@@ -12,6 +12,7 @@ import type { GraphArg } from '../autograd/gradients.js';
 import { isRecording } from '../autograd/no-grad.js';
 import { replayOp, seedRandomOps } from '../autograd/replay.js';
 import { InvalidArgumentError, TensorsNotCollocatedError } from '../core/errors.js';
+import { describe } from '../core/op-checks.js';
 import { flattenOutputs, OPS, type OpName, shapeOutputs } from '../core/op-registry.js';
 import { installOpMethods, registerPlacement } from './op-dispatch.js';
 import type { OpMethods } from './op-methods-type.js';
@@ -171,8 +172,34 @@ function unwrapOperand(x: unknown): tf.Tensor | number {
   throw new InvalidArgumentError(`In-place updates take a number or a tensor, got ${typeof x}.`);
 }
 
+const DTYPES: readonly unknown[] = ['float32', 'int32', 'bool'];
+
+/**
+ * What sy.tensor can tell at once about its options (they are plain data, not
+ * types, for callers in JavaScript): tfjs would accept a NaN, negative or
+ * fractional dim and store a tensor of impossible shape, and a dtype such as
+ * 'string' makes a tensor no worker can hold.
+ */
+function checkTensorOptions(options: TensorOptions): void {
+  const { dtype, shape } = options as { dtype?: unknown; shape?: unknown };
+  if (dtype !== undefined && !DTYPES.includes(dtype)) {
+    throw new InvalidArgumentError(`sy.tensor: dtype ${describe(dtype)} is not one syft tensors have; pass 'float32', 'int32' or 'bool'.`);
+  }
+  if (shape === undefined) return;
+  if (!Array.isArray(shape)) throw new InvalidArgumentError(`sy.tensor: shape ${describe(shape)} is not an array; pass dims such as [2, 3].`);
+  shape.forEach((d: unknown, i) => {
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+      throw new InvalidArgumentError(`sy.tensor: shape[${i}] = ${describe(d)} is not a non-negative (safe) integer; pass dims such as [2, 3].`);
+    }
+  });
+  if (!Number.isSafeInteger(shape.reduce((a: number, b: number) => a * b, 1))) {
+    throw new InvalidArgumentError(`sy.tensor: shape ${describe(shape)} has more elements than a tensor can hold; pass smaller dims.`);
+  }
+}
+
 /** `sy.tensor([1, 2, 3])`, like `th.tensor` in PySyft. */
 export function tensor(values: tf.TensorLike | tf.Tensor, options: TensorOptions = {}): SyftTensor {
+  checkTensorOptions(options);
   const grad = { requiresGrad: options.requiresGrad ?? false };
   if (values instanceof tf.Tensor) {
     return new SyftTensor(options.dtype === undefined ? values.clone() : tf.cast(values, options.dtype), grad);
@@ -180,7 +207,32 @@ export function tensor(values: tf.TensorLike | tf.Tensor, options: TensorOptions
   if (values instanceof SyftTensor) {
     throw new InvalidArgumentError('sy.tensor(x): x is already a syft tensor; use x.clone() for a copy.');
   }
-  return new SyftTensor(tf.tensor(values, options.shape, options.dtype), grad);
+  if (Array.isArray(values)) assertRectangular(values, []);
+  let made: tf.Tensor;
+  try {
+    made = tf.tensor(values, options.shape, options.dtype);
+  } catch (error) {
+    // tfjs's own refusals (values that do not fill the shape, non-numbers) are the caller's argument errors.
+    throw new InvalidArgumentError(`sy.tensor: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!DTYPES.includes(made.dtype)) {
+    made.dispose();
+    throw new InvalidArgumentError(`sy.tensor: the values make a ${made.dtype} tensor; pass numbers or booleans.`);
+  }
+  return new SyftTensor(made, grad);
+}
+
+/** tfjs reads the shape of nested arrays from their first elements, and silently mis-shapes ragged ones. */
+function assertRectangular(values: readonly unknown[], at: number[]): void {
+  const nested = Array.isArray(values[0]);
+  const length = nested ? (values[0] as unknown[]).length : 0;
+  values.forEach((v, i) => {
+    if (Array.isArray(v) !== nested || (nested && (v as unknown[]).length !== length)) {
+      const where = `values${[...at, i].map((k) => `[${k}]`).join('')}`;
+      throw new InvalidArgumentError(`sy.tensor: ${where} does not match values${[...at, 0].map((k) => `[${k}]`).join('')} (ragged nesting); pass arrays of equal lengths at each level.`);
+    }
+    if (nested) assertRectangular(v as unknown[], [...at, i]);
+  });
 }
 
 /**

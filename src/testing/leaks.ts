@@ -53,7 +53,8 @@ export interface LeakCheckOptions {
 export async function findLeaks(hook: Hook, options: LeakCheckOptions = {}): Promise<Leak[]> {
   await nextTask(); // finalizers already scheduled run before we look
   // Read every worker: a chain link at one worker keeps an object at another alive.
-  const all = [...hook.workers.values()];
+  // A dead worker's objects are gone with it: pointers to them are not leaks.
+  const all = [...hook.workers.values()].filter((w) => w.isAlive);
   const held = new Map(await Promise.all(all.map(async (w) => [w.id, await w.objects()] as const)));
   const reachable = new Map<string, Set<number>>(all.map((w) => [w.id, new Set<number>()]));
   const leaks: Leak[] = [];

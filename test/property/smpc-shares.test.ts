@@ -580,6 +580,11 @@ describe('errors are typed and thrown at once', () => {
     await expect(y.peekShares()).rejects.toMatchObject({ code: 'POINTER_DISPOSED' });
     await expectNothingLeft();
   });
+
+  test('a one-element local FixedPrecisionTensor broadcasts with a public scalar: fixPrecision([1.5]).add(1) and .mul(0.5)', () => {
+    expect(Array.from(sy.fixPrecision([1.5]).add(1).toFloat64())).toEqual([2.5]);
+    expect(Array.from(sy.fixPrecision([1.5]).mul(0.5).toFloat64())).toEqual([0.75]);
+  });
 });
 
 /**
@@ -604,11 +609,6 @@ describe('known src bugs (test.fails)', () => {
       m.dispose();
       await Promise.all([...parties, dealer].map((w) => w.objects()));
     }
-  });
-
-  test.fails('the same on a local FixedPrecisionTensor: fixPrecision([1.5]).add(1) and .mul(0.5)', () => {
-    expect(Array.from(sy.fixPrecision([1.5]).add(1).toFloat64())).toEqual([2.5]);
-    expect(Array.from(sy.fixPrecision([1.5]).mul(0.5).toFloat64())).toEqual([0.75]);
   });
 
   // src/smpc/additive-sharing-tensor.ts mul() (public non-integer) and matMul()
