@@ -146,7 +146,10 @@ export const tensorPayload: Check = (v) => {
   const dims = v.shape as number[];
   if (!(v.values instanceof type)) return `.values: a ${type.name} for dtype ${v.dtype}`;
   const length = (v.values as unknown as { length: number }).length;
-  return length === sizeOf(dims) ? undefined : `.values: ${sizeOf(dims)} values for shape [${dims}], got ${length}`;
+  if (length !== sizeOf(dims)) return `.values: ${sizeOf(dims)} values for shape [${dims}], got ${length}`;
+  // The wasm kernels read a bool as a byte and assume 0 or 1; other bytes give wrong logic, not an error.
+  if (v.dtype === 'bool' && (v.values as Uint8Array).some((b) => b > 1)) return '.values: bool values are bytes 0 or 1';
+  return undefined;
 };
 
 /** A ring tensor (a share): a BigUint64Array of exactly shape's size. */

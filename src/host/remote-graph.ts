@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, SyftError } from '../core/errors.js';
 import type { ObjectStore } from './object-store.js';
+import { executeOp } from './op-execute.js';
 import type { OpName } from '../core/op-registry.js';
 import type { InPlaceOp, Slot, TensorPayload, WireArg } from '../core/protocol.js';
 import { payloadToTensor, tensorToPayload } from '../transport/tensor-payload.js';
@@ -24,11 +25,20 @@ interface NodeState {
   version: number;
 }
 
+/** Through the registry, so an in-place update's argument is checked like any op's before a kernel runs. */
+const registered = (op: 'add' | 'sub' | 'mul' | 'div') => (t: tf.Tensor, a: tf.Tensor | number): tf.Tensor => {
+  const [result] = executeOp(op, [t, a]);
+  if (!result!.shape.every((d, i) => d === t.shape[i]) || result!.rank !== t.rank) {
+    throw new InvalidArgumentError(`in-place ${op}: the argument would broadcast [${t.shape}] to [${result!.shape}]; an in-place update keeps the shape`);
+  }
+  return result!;
+};
+
 const IN_PLACE: Record<InPlaceOp, (t: tf.Tensor, arg: tf.Tensor | number) => tf.Tensor> = {
-  add: (t, a) => tf.add(t, a),
-  sub: (t, a) => tf.sub(t, a),
-  mul: (t, a) => tf.mul(t, a),
-  div: (t, a) => tf.div(t, a),
+  add: registered('add'),
+  sub: registered('sub'),
+  mul: registered('mul'),
+  div: registered('div'),
   zero: (t) => tf.zerosLike(t),
 };
 

@@ -146,3 +146,24 @@ describe('createActorHost', () => {
     );
   });
 });
+
+describe('in-place updates and payloads', () => {
+  test('in-place arguments are checked like ops: a broadcast that would change the shape, or a bool byte of 2, is refused', async () => {
+    const host = createActorHost();
+    await host.client.init({ backend: 'wasm', thread: 't5', waitTimeoutMs: 1_000 });
+    host.client.spawn('bob');
+    const result = await execute(host, 'bob', [
+      { type: 'store', id: 1, tensor: payload([1, 2]) },
+      { type: 'store', id: 2, tensor: { dtype: 'float32', shape: [2, 2], values: Float32Array.from([1, 1, 1, 1]) } },
+      { type: 'in-place', id: 1, slot: 'value', op: 'add', arg: 2 },
+      { type: 'in-place', id: 1, slot: 'value', op: 'mul', arg: { value: 10 } },
+      { type: 'store', id: 3, tensor: { dtype: 'bool', shape: [2], values: Uint8Array.from([1, 2]) } },
+      { type: 'fetch', id: 1, keep: true },
+    ]);
+    expect(result.failures.map(([i, error]) => [i, error.code])).toEqual([
+      [2, 'INVALID_ARGUMENT'],
+      [4, 'MALFORMED_COMMAND'],
+    ]);
+    expect(Array.from((result.replies[0]![1] as { values: Float32Array }).values)).toEqual([10, 20]);
+  });
+});
