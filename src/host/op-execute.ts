@@ -9,20 +9,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { UnknownOpError } from '../core/errors.js';
-import { type CheckEnv, checkOpArguments, type TensorView } from '../core/op-checks.js';
 import type { WireArg } from '../core/protocol.js';
 import { flattenOutputs, isOpName, nearOpNames, OPS, type OpName } from '../core/op-registry.js';
+import { checkOp } from '../tensor/op-checking.js';
 
 type TfOp = (...args: unknown[]) => tf.Tensor | tf.Tensor[] | Record<string, tf.Tensor>;
 
 const tfOps = tf as unknown as Record<OpName, TfOp>;
 
-/** A tensor is a tf.Tensor of this realm: wire data (plain objects) can never pass for one. */
-const ENV: CheckEnv = {
-  isTensor: (value): value is TensorView => value instanceof tf.Tensor,
-  hasKernel: (kernel) => tf.getKernel(kernel, tf.getBackend()) !== undefined,
-  backend: () => tf.getBackend(),
-};
 
 /** Arguments with references replaced by tensors: `value(id)` for ids, `grad(id)` for gradients. */
 export function resolveArgs(
@@ -45,6 +39,6 @@ export function resolveArgs(
  */
 export function executeOp(name: string, args: readonly unknown[]): tf.Tensor[] {
   if (!isOpName(name)) throw new UnknownOpError(name, nearOpNames(name));
-  checkOpArguments(name, OPS[name], args, ENV);
+  checkOp(name, args);
   return flattenOutputs<tf.Tensor>(OPS[name], tfOps[name](...args));
 }

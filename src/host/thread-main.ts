@@ -17,6 +17,7 @@ import { nodeEndpoint } from '../transport/endpoint.js';
 import { exposeEntryPoints } from '../transport/expose.js';
 import { isWireEncoding, type WireEncoding, wireEndpoint } from '../transport/wire.js';
 import { createActorHost } from './actor-host.js';
+import { checkLocalOps } from '../tensor/op-checking.js';
 
 /** What the client passes a new thread. */
 export interface ThreadHostData {
@@ -36,6 +37,8 @@ export function startThreadHost(data: ThreadHostData = workerData as ThreadHostD
   assertPort(data.links);
   if (!isWireEncoding(data.wire)) throw new InvalidArgumentError(`unknown wire encoding '${String(data.wire)}'`);
   const wire = data.wire;
+  // Models trained here in one message run syft-tensor ops on this thread's shared heap: check them too.
+  checkLocalOps();
   const host = createActorHost({
     // Let the failing batch's reply (which names the op) leave first.
     retire: () => setTimeout(() => process.exit(EXIT_RETIRED), 50),
@@ -65,7 +68,13 @@ export function startThreadHost(data: ThreadHostData = workerData as ThreadHostD
         const count = Array.isArray(batches)
           ? (batches as unknown[]).reduce<number>((n, b) => n + (Array.isArray((b as { commands?: unknown })?.commands) ? (b as { commands: unknown[] }).commands.length : 0), 0)
           : 0;
-        const result = host.client.execute(batches);
+        let result: ReturnType<typeof host.client.execute>;
+        try {
+          result = host.client.execute(batches);
+        } catch (error) {
+          finished(count); // refused whole: the client must not wait for it
+          throw error;
+        }
         if (result instanceof Promise) void result.finally(() => finished(count)).catch(() => undefined);
         else finished(count);
         return result;

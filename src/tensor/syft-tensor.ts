@@ -15,6 +15,7 @@ import { InvalidArgumentError, TensorsNotCollocatedError } from '../core/errors.
 import { describe } from '../core/op-checks.js';
 import { flattenOutputs, OPS, type OpName, shapeOutputs } from '../core/op-registry.js';
 import { installOpMethods, registerPlacement } from './op-dispatch.js';
+import { checkOp, localOpsChecked } from './op-checking.js';
 import type { OpMethods } from './op-methods-type.js';
 
 export interface SyftTensor extends OpMethods<SyftTensor> {}
@@ -244,7 +245,9 @@ function assertRectangular(values: readonly unknown[], at: number[]): void {
 function callLocal(name: OpName, _spec: unknown, args: readonly unknown[]): unknown {
   const recording = isRecording() && args.some(requiresGradIn);
   const used = recording ? seedRandomOps(name, args, (v) => v) : args;
-  const outputs = flattenOutputs<tf.Tensor>(OPS[name], replayOp(name, used.map(unwrap))).map((t) => new SyftTensor(t));
+  const unwrapped = used.map(unwrap);
+  if (localOpsChecked()) checkOp(name, unwrapped);
+  const outputs = flattenOutputs<tf.Tensor>(OPS[name], replayOp(name, unwrapped)).map((t) => new SyftTensor(t));
   if (recording) recordLocal(name, used.map(toGraphArg), outputs);
   return shapeOutputs(OPS[name], outputs);
 }

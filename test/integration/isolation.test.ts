@@ -189,3 +189,22 @@ describe("the probe's findings, through the runtime", () => {
     for (const summary of objects.values()) expect(['float32', 'int32', 'bool']).toContain((summary as { dtype?: string }).dtype ?? 'float32');
   });
 });
+
+describe('a model trained in one message at bob', () => {
+  test('runs its layers through the same checks: a pool window larger than the input is refused, not read past', async () => {
+    await aliceFreesSecrets();
+    const model = sy.nn.sequential(sy.nn.conv2d(1, 1, 1), sy.nn.maxPool2d(8), sy.nn.flatten(1), sy.nn.linear(1, 1)).send(bob);
+    const x = sy.tensor(tf.ones([2, 3, 3, 1])).send(bob);
+    const y = sy.tensor(tf.zeros([2, 1])).send(bob);
+    const error = await model.trainOn(x, y, { loss: 'mse', optimizer: { kind: 'sgd', lr: 0.1 }, steps: 1 }).then(
+      () => undefined,
+      (e: unknown) => e as sy.RemoteError,
+    );
+    expect(error?.causeCode).toBe('INVALID_ARGUMENT');
+    expect(error?.message).toMatch(/maxPool/);
+    // bob trains a sound model right afterwards.
+    const ok = sy.nn.sequential(sy.nn.linear(9, 1)).send(bob);
+    const losses = await ok.trainOn(sy.tensor(tf.ones([2, 9])).send(bob), y, { loss: 'mse', optimizer: { kind: 'sgd', lr: 0.01 }, steps: 3 });
+    expect(losses.every(Number.isFinite)).toBe(true);
+  });
+});
