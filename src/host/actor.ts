@@ -30,6 +30,8 @@
 import { checkCommand, deliveriesOf, isRead, readsOf, writesOf, nameOf } from '../core/commands.js';
 import { serializeError, SyftError } from '../core/errors.js';
 import type { ActorAddress, ActorBatchResult, Command, DeliveredItem, StoredFailure } from '../core/protocol.js';
+import { randomInt } from 'node:crypto';
+import { IdGenerator } from '../core/ids.js';
 import { payloadToTensor } from '../transport/tensor-payload.js';
 import { type ActorState, HANDLERS } from './handlers.js';
 import { FailedInputError, ObjectStore } from './object-store.js';
@@ -80,6 +82,7 @@ export class Actor implements ActorState {
   readonly #inFlight = new Set<Promise<unknown>>();
   /** sy.testing.slow: a wait before each batch (ms). */
   delayMs = 0;
+  readonly #linkIds = new IdGenerator(LINK_ID_BASE + randomInt(0, 2 ** 47) * 8);
 
   constructor(
     readonly id: string,
@@ -158,6 +161,10 @@ export class Actor implements ActorState {
 
   deliver(to: ActorAddress, id: number, item: DeliveredItem, transfer: ArrayBuffer[]): void {
     this.#track(this.context.deliver(to, id, item, transfer));
+  }
+
+  nextLinkId(): number {
+    return this.#linkIds.next();
   }
 
   /** Announces an object on its way from one of `from`; fails it at once if one of them is gone. */
@@ -276,6 +283,13 @@ export class Actor implements ActorState {
     void tracked.then(() => this.#inFlight.delete(tracked));
   }
 }
+
+/**
+ * Ids workers choose for chain results start at 2^52, far above the ids clients
+ * choose (below 2^40), each actor at a random offset (two actors' ranges meet
+ * with odds of about 2^-40), and stay safe integers for 2^49 ids.
+ */
+const LINK_ID_BASE = 2 ** 52;
 
 // The lib settings leave out WebAssembly's types; Node always has it.
 const WasmRuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: ErrorConstructor } }).WebAssembly.RuntimeError;

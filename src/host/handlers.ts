@@ -51,6 +51,8 @@ export interface ActorState {
   assertReachable(to: ActorAddress): void;
   /** sy.testing.slow: a wait before each later batch. */
   delayMs: number;
+  /** A fresh id for an object this worker creates at the next hop of a chain (never one a client chose). */
+  nextLinkId(): number;
 }
 
 /** A command nobody awaits answers nothing. */
@@ -186,8 +188,11 @@ function runOp(a: ActorState, c: CommandOf<'op'>): void {
     throw new SyftError('TENSORS_NOT_COLLOCATED', `'${c.op}' at '${a.id}' mixes objects held here with pointers to other workers`);
   }
   const at = new Map(refs.map((id, k) => [id, (entries[k] as Extract<Entry, { kind: 'pointer' }>).idAtLocation]));
-  const forwarded: CommandOf<'op'> = { ...c, args: mapRefs(c.args, (id) => at.get(id)!) };
-  for (const id of c.out) a.store.set(id, { kind: 'pointer', location, idAtLocation: id });
+  // The results get ids of their own downstream: a chain may pass through this worker again
+  // (x at bob, bob -> alice -> bob), and the same ids would collide with the links made here.
+  const down = c.out.map(() => a.nextLinkId());
+  const forwarded: CommandOf<'op'> = { ...c, args: mapRefs(c.args, (id) => at.get(id)!), out: down };
+  c.out.forEach((id, k) => a.store.set(id, { kind: 'pointer', location, idAtLocation: down[k]! }));
   a.forward(location, [forwarded]);
 }
 

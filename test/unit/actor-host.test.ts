@@ -91,7 +91,11 @@ describe('createActorHost', () => {
     const host = createActorHost();
     await host.client.init({ backend: 'wasm', thread: 't4', waitTimeoutMs: 200 });
     host.client.spawn('bob');
-    await execute(host, 'bob', [{ type: 'store', id: 1, tensor: payload([1, 2, 3]) }]);
+    const SENTINEL = 987_654_321_012;
+    await execute(host, 'bob', [
+      { type: 'store', id: 1, tensor: payload([1, 2, 3]) },
+      { type: 'store', id: SENTINEL, tensor: payload([1, 2, 3]) },
+    ]);
     const address = { actor: 'bob', thread: 't4' };
     const templates: Record<string, unknown>[] = [
       { type: 'op', op: 'add', args: [1, { value: 1 }], out: [100] },
@@ -131,14 +135,16 @@ describe('createActorHost', () => {
       fc.asyncProperty(fc.array(mutated, { minLength: 1, maxLength: 8 }), async (commands) => {
         const result = await execute(host, 'bob', commands);
         for (const [, error] of result.failures) expect(typeof error.code).toBe('string');
-        // The host still computes right, and an unrelated object is intact.
+        // The host still computes right, and an object no command named is intact.
+        // (Object 1 may be gone: a mutated fetch with keep: false takes it, as it should.)
         const out = fresh++;
         const check = await execute(host, 'bob', [
-          { type: 'op', op: 'mul', args: [1, { value: 2 }], out: [out] },
+          { type: 'op', op: 'mul', args: [SENTINEL, { value: 2 }], out: [out] },
           { type: 'fetch', id: out, keep: false },
         ]);
         expect(check.failures).toEqual([]);
         expect(Array.from((check.replies[0]![1] as { values: Float32Array }).values)).toEqual([2, 4, 6]);
+        await execute(host, 'bob', [{ type: 'delete', ids: [1] }, { type: 'store', id: 1, tensor: payload([1, 2, 3]) }]);
         // Anything it stored under the template ids is cleared for the next run.
         await execute(host, 'bob', [{ type: 'delete', ids: [100, 101, 102, 105, 106, 108, 110, 111, 112, 113] }]);
       }),
