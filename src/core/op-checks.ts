@@ -1398,7 +1398,8 @@ function convShape(call: OpCall, names: ConvNames): number[] {
   const dil = names.dilations === undefined
     ? { h: 1, w: 1 }
     : is1d
-      ? { h: 1, w: intIn(call, names.dilations, call.attr(names.dilations) ?? 1, 1, MAX_INT32, 'pass a positive integer') }
+      ? // undefined takes tfjs's default; null does not (tfjs reads its length and throws a TypeError)
+        { h: 1, w: intIn(call, names.dilations, call.attr(names.dilations) === undefined ? 1 : call.attr(names.dilations), 1, MAX_INT32, 'pass a positive integer') }
       : pair(call, names.dilations, call.attr(names.dilations), 1);
   if ((strides.h > 1 || strides.w > 1) && (dil.h > 1 || dil.w > 1)) fail(call, 'strides and dilations', 'are both above 1', 'use strides or dilations, not both');
   const pad = padSpec(call, names.pad, call.attr(names.pad), !is1d);
