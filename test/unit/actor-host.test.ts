@@ -24,6 +24,14 @@ vi.mock('../../src/host/op-execute.js', async (original) => {
 
 const payload = (values: number[]) => ({ dtype: 'float32' as const, shape: [values.length], values: Float32Array.from(values) });
 
+/** A host named `thread` on the wasm backend with one actor, bob. */
+async function hostWithBob(thread: string, options: Parameters<typeof createActorHost>[0] = {}, waitTimeoutMs = 1_000): Promise<ReturnType<typeof createActorHost>> {
+  const host = createActorHost(options);
+  await host.client.init({ backend: 'wasm', thread, waitTimeoutMs });
+  host.client.spawn('bob');
+  return host;
+}
+
 async function execute(host: ReturnType<typeof createActorHost>, actor: string, commands: unknown[]): Promise<ActorBatchResult> {
   const [result] = await host.client.execute([{ actor, commands: commands as Command[] }]);
   return result!;
@@ -32,9 +40,7 @@ async function execute(host: ReturnType<typeof createActorHost>, actor: string, 
 describe('createActorHost', () => {
   test('a kernel that traps in wasm is reported, retires the thread, and every later batch fails with WORKER_CRASHED', async () => {
     const retired: string[] = [];
-    const host = createActorHost({ retire: (reason) => retired.push(reason) });
-    await host.client.init({ backend: 'wasm', thread: 't1', waitTimeoutMs: 1_000 });
-    host.client.spawn('bob');
+    const host = await hostWithBob('t1', { retire: (reason) => retired.push(reason) });
     const first = await execute(host, 'bob', [
       { type: 'store', id: 1, tensor: payload([1, 2]) },
       { type: 'op', op: 'tile', args: [1, { value: [2] }], out: [2] },
@@ -48,9 +54,7 @@ describe('createActorHost', () => {
   });
 
   test('malformed batches and commands fail alone with MALFORMED_COMMAND; the good commands around them run', async () => {
-    const host = createActorHost();
-    await host.client.init({ backend: 'wasm', thread: 't2', waitTimeoutMs: 1_000 });
-    host.client.spawn('bob');
+    const host = await hostWithBob('t2');
     const result = await execute(host, 'bob', [
       { type: 'store', id: 1, tensor: payload([1, 2]) },
       { type: 'op', op: 'add', args: [1, 1] }, // no out
@@ -75,9 +79,7 @@ describe('createActorHost', () => {
   });
 
   test('a move to a thread nobody knows is refused before the object leaves: it stays', async () => {
-    const host = createActorHost();
-    await host.client.init({ backend: 'wasm', thread: 't3', waitTimeoutMs: 1_000 });
-    host.client.spawn('bob');
+    const host = await hostWithBob('t3');
     const result = await execute(host, 'bob', [
       { type: 'store', id: 1, tensor: payload([7]) },
       { type: 'move', id: 1, to: { actor: 'alice', thread: 'nowhere' }, as: 2 },
@@ -88,9 +90,7 @@ describe('createActorHost', () => {
   });
 
   test('random and mutated commands never crash or poison a host: each gets a coded error or runs', async () => {
-    const host = createActorHost();
-    await host.client.init({ backend: 'wasm', thread: 't4', waitTimeoutMs: 200 });
-    host.client.spawn('bob');
+    const host = await hostWithBob('t4', {}, 200);
     const SENTINEL = 987_654_321_012;
     await execute(host, 'bob', [
       { type: 'store', id: 1, tensor: payload([1, 2, 3]) },
@@ -155,9 +155,7 @@ describe('createActorHost', () => {
 
 describe('in-place updates and payloads', () => {
   test('in-place arguments are checked like ops: a broadcast that would change the shape, or a bool byte of 2, is refused', async () => {
-    const host = createActorHost();
-    await host.client.init({ backend: 'wasm', thread: 't5', waitTimeoutMs: 1_000 });
-    host.client.spawn('bob');
+    const host = await hostWithBob('t5');
     const result = await execute(host, 'bob', [
       { type: 'store', id: 1, tensor: payload([1, 2]) },
       { type: 'store', id: 2, tensor: { dtype: 'float32', shape: [2, 2], values: Float32Array.from([1, 1, 1, 1]) } },
