@@ -292,7 +292,7 @@ export class HostConnection {
     let done = progress.done;
     let lastProgress = Date.now();
     while (this.#sent - done > commands / 2 || this.#unfinishedBytesAt(done) > bytes / 2) {
-      if (progress.stopped) throw new WorkerCrashedError(`the thread ${this.name}`, 'it stopped while the caller waited for it to catch up');
+      if (progress.stopped) throw new WorkerCrashedError(this.name, 'it stopped while the caller waited for it to catch up');
       if (Date.now() - lastProgress > timeoutMs) {
         throw new SyftError(
           'BACKPRESSURE_TIMEOUT',

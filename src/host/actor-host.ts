@@ -58,7 +58,7 @@ export function createActorHost(options: ActorHostOptions = {}): ActorHost {
   let waitTimeoutMs = 0;
   let retiring = false;
 
-  const crashed = (name: string): SyftError => new WorkerCrashedError(`thread ${name}`, gone.get(name) ?? 'its channel closed');
+  const crashed = (name: string): SyftError => new WorkerCrashedError(name, gone.get(name) ?? 'its channel closed');
   const actorAt = (id: string): Actor => {
     const actor = actors.get(id);
     if (actor === undefined) throw new SyftError('OBJECT_NOT_FOUND', `no actor '${String(id).slice(0, 64)}' on thread ${thread}`);

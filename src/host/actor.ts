@@ -167,17 +167,18 @@ export class Actor implements ActorState {
     return this.#linkIds.next();
   }
 
-  /** Announces an object on its way from one of `from`; fails it at once if one of them is gone. */
-  expect(id: number, from: readonly ActorAddress[]): void {
+  /** Announces an object on its way from one of `from`; fails it at once, returning false, if one of them is gone. */
+  expect(id: number, from: readonly ActorAddress[]): boolean {
     for (const sender of from) {
       const gone = this.context.unreachable(sender);
       if (gone !== undefined) {
         this.store.fail([id], gone);
         this.party.abandon([id]);
-        return;
+        return false;
       }
     }
     this.store.expect(id, from);
+    return true;
   }
 
   /** Throws when `to` cannot be reached, so a command fails before it gives anything away. */

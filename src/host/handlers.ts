@@ -45,8 +45,8 @@ export interface ActorState {
   deliver(to: ActorAddress, id: number, item: DeliveredItem, transfer: ArrayBuffer[]): void;
   /** Buffers that leave with the batch's reply instead of being copied. */
   transferWithReply(buffers: readonly ArrayBuffer[]): void;
-  /** Announces an object on its way from one of `from`; it fails if they die first. */
-  expect(id: number, from: readonly ActorAddress[]): void;
+  /** Announces an object on its way from one of `from`; it fails if they die first (false: one already has). */
+  expect(id: number, from: readonly ActorAddress[]): boolean;
   /** Throws when `to` cannot be reached (unknown, or its thread died). */
   assertReachable(to: ActorAddress): void;
   /** sy.testing.slow: a wait before each later batch. */
@@ -88,7 +88,9 @@ export const HANDLERS: { readonly [K in CommandType]: Handler<K> } = {
   },
   objects: (a) => a.store.summaries(),
   clear: (a) => ({ deleted: release(a, a.store.clear()) }),
-  expect: (a, c) => a.expect(c.id, [c.from]),
+  expect: (a, c) => {
+    a.expect(c.id, [c.from]);
+  },
   move: (a, c) => ({ bytes: move(a, c.id, c.to, c.as) }),
   'send-pointer': (a, c) => {
     handOffTo(a, c.id, c.to);

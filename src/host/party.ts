@@ -25,8 +25,8 @@ export interface PartyChannels {
   readonly self: ActorAddress;
   /** Delivers an item to another actor (or this one); the work is tracked by the actor. */
   deliver(to: ActorAddress, id: number, item: DeliveredItem, transfer: ArrayBuffer[]): void;
-  /** Announces an object on its way from one of `from` (it fails if they die first). */
-  expect(id: number, from: readonly ActorAddress[]): void;
+  /** Announces an object on its way from one of `from` (it fails if they die first); false when one already has. */
+  expect(id: number, from: readonly ActorAddress[]): boolean;
   /** Work this party started that the actor's ordering rules must wait for (a deal on the pool). */
   track(work: Promise<unknown>): void;
 }
@@ -77,8 +77,8 @@ export class Party {
       this.channels.deliver(to, key, item, []);
     });
     const others = command.parties.filter((_, j) => j !== command.index);
-    for (const id of command.out) this.channels.expect(id, others);
-    if (command.out.some((id) => this.store.failureOf(id)?.code === 'WORKER_CRASHED')) {
+    const pending = command.out.map((id) => this.channels.expect(id, others));
+    if (pending.includes(false)) {
       // A party is already gone: the opening can never complete.
       this.#openings.delete(key);
       return;
