@@ -81,7 +81,12 @@ const dealRequest = variants({
 
 const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
   store: {
-    fields: { id, tensor: tensorPayload, requiresGrad: optional(bool) },
+    fields: { id, tensor: tensorPayload, requiresGrad: optional(bool), grad: optional(tensorPayload) },
+    // A gradient is accumulated into later: it must be shaped like its tensor, in float32.
+    valid: (c) =>
+      c.grad === undefined || (c.grad.dtype === 'float32' && sameDims(c.grad.shape, c.tensor.shape))
+        ? undefined
+        : `grad must be a float32 tensor shaped like tensor [${c.tensor.shape.join(', ')}]`,
     writes: one,
     posted: (c, worker) => [{ type: 'sent', worker, id: c.id }],
     confirmed: (c, _, worker) => [{ type: 'stored', worker, id: c.id, op: 'send' }],
@@ -222,4 +227,8 @@ export function deliveriesOf(c: Command): readonly Delivery[] {
 
 export function replyBytesOf(c: Command, reply: unknown): number {
   return specOf(c).replyBytes?.(reply as never) ?? 0;
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }

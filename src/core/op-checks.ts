@@ -169,11 +169,28 @@ export interface OutputRule {
   readonly shapes: (call: OpCall) => readonly (readonly number[])[];
 }
 
+/**
+ * The dtypes of an op's outputs (one per output shape), computed from a call
+ * that passed every shape check: what tfjs gives on every backend, so that a
+ * caller knows a result's dtype without asking the worker.
+ */
+export interface DtypeRule {
+  readonly kind: string;
+  readonly dtypes: (call: OpCall, outputs: number) => readonly DType[];
+}
+
 /** Everything a registry entry declares about its arguments. */
 export interface OpChecks {
   readonly inputs: readonly InputRule[] | ListRule;
   readonly checks: readonly Check[];
   readonly output: OutputRule;
+  readonly dtype: DtypeRule;
+}
+
+/** The outputs of one call, in output order: what a pointer knows of its result before the worker runs it. */
+export interface OpOutputs {
+  readonly shapes: readonly (readonly number[])[];
+  readonly dtypes: readonly DType[];
 }
 
 /** What checkOpArguments needs of the registry entry (the registry imports this file, not the reverse). */
@@ -189,6 +206,35 @@ export interface CheckEnv {
   backend(): string;
 }
 
+/**
+ * A tensor known by its shape and dtype only: what a caller knows of a
+ * pointer. inferOpOutputs runs no check that reads values, so none reads these.
+ */
+export class ShapeOnly implements TensorView {
+  readonly size: number;
+  constructor(
+    readonly shape: readonly number[],
+    readonly dtype: string,
+  ) {
+    this.size = shape.reduce((a, b) => a * b, 1);
+  }
+
+  dataSync(): never {
+    throw new InvalidArgumentError('the values of a tensor known by its shape only were read; only the worker holding it can check them');
+  }
+}
+
+/**
+ * The caller's world for inferOpOutputs: tensors are ShapeOnly views, and
+ * kernels are the worker's business (its backend may differ from the caller's,
+ * over a network), so the caller assumes they exist and lets the worker refuse.
+ */
+export const SHAPE_ONLY_ENV: CheckEnv = {
+  isTensor: (value): value is TensorView => value instanceof ShapeOnly,
+  hasKernel: () => true,
+  backend: () => 'caller',
+};
+
 // ---------------------------------------------------------------------------
 // Running an entry's checks
 
@@ -198,6 +244,23 @@ export interface CheckEnv {
  * what is wrong and how to fix it.
  */
 export function checkOpArguments(op: string, entry: CheckedOp, args: readonly unknown[], env: CheckEnv): void {
+  const call = shapeChecked(op, entry, args, env);
+  for (const check of entry.checks.checks) if (check.reads === 'values') check.run(call);
+}
+
+/**
+ * The shapes and dtypes of a call's outputs, after every check that reads
+ * only shapes, dtypes and attributes (the ones a caller can run on what it
+ * knows of its pointers): a call these refuse, the worker would refuse with
+ * the same message. Checks that read tensor values are left to the worker.
+ */
+export function inferOpOutputs(op: string, entry: CheckedOp, args: readonly unknown[], env: CheckEnv): OpOutputs {
+  const call = shapeChecked(op, entry, args, env);
+  const shapes = entry.checks.output.shapes(call);
+  return { shapes, dtypes: entry.checks.dtype.dtypes(call, shapes.length) };
+}
+
+function shapeChecked(op: string, entry: CheckedOp, args: readonly unknown[], env: CheckEnv): Call {
   const { inputs: rules, checks, output } = entry.checks;
   const leading = Array.isArray(rules) ? rules.length : 1;
   const most = leading + entry.attrs.length;
@@ -209,7 +272,7 @@ export function checkOpArguments(op: string, entry: CheckedOp, args: readonly un
   const call = new Call(op, viewInputs(op, rules, args, env), rules, entry.attrs, args, leading, env);
   for (const check of checks) if (check.reads === 'shape') check.run(call);
   checkOutputs(op, output.shapes(call));
-  for (const check of checks) if (check.reads === 'values') check.run(call);
+  return call;
 }
 
 /** One call, as its checks see it. A class, not closures: this runs on every remote op. */
@@ -1607,3 +1670,32 @@ export const convShapeOf = (names: ConvNames): OutputRule => rule(names.kind ===
 export const matMulShapeOf = (ta: string, tb: string): OutputRule => rule('matmul', (call) => [matMulShape(call, ta, tb)]);
 export const dotShapeOf = (): OutputRule => rule('dot', (call) => [dotShape(call)]);
 export const outerShape = (): OutputRule => rule('outer', (call) => [[input(call, 0).size, input(call, 1).size]]);
+
+// ---------------------------------------------------------------------------
+// Dtype rules (measured on tfjs 4.22, wasm and cpu: test/property/op-shape-inference.test.ts)
+
+function dtypeRule(kind: string, dtypes: (call: OpCall, outputs: number) => readonly DType[]): DtypeRule {
+  return { kind, dtypes };
+}
+
+const inputDtype = (call: OpCall, i: number): DType => input(call, i).dtype as DType;
+const UPCAST: readonly DType[] = ['bool', 'int32', 'float32'];
+
+/** Every output has input `i`'s dtype: the default (element-wise math, shape ops, gather, concat). */
+export const dtypeOfInput = (i = 0): DtypeRule => dtypeRule('same-dtype', (call, n) => new Array<DType>(n).fill(inputDtype(call, i)));
+/** tfjs's makeTypesMatch: the operands are cast to the widest of bool < int32 < float32 (a number is float32). */
+export const upcastDtype = (): DtypeRule =>
+  dtypeRule('upcast', (call, n) => {
+    const widest = call.inputs.reduce((w, t) => Math.max(w, t === undefined ? 0 : UPCAST.indexOf(t.dtype as DType)), 0);
+    return new Array<DType>(n).fill(UPCAST[widest]!);
+  });
+/** Always this dtype: comparisons and logic give bool, indices int32, float-only math float32. */
+export const fixedDtype = (dtype: DType): DtypeRule => dtypeRule(`always-${dtype}`, (_, n) => new Array<DType>(n).fill(dtype));
+/** cast: the dtype attribute. */
+export const castTo = (name: string): DtypeRule => dtypeRule('cast', (call, n) => new Array<DType>(n).fill(call.attr(name) as DType));
+/** sum and prod count bools in int32 (tfjs casts a bool input first); other dtypes are kept. */
+export const countingDtype = (): DtypeRule =>
+  dtypeRule('counting', (call, n) => new Array<DType>(n).fill(inputDtype(call, 0) === 'bool' ? 'int32' : inputDtype(call, 0)));
+/** Outputs of different dtypes (topk's values and indices), one rule each. */
+export const dtypesPerOutput = (...rules: readonly DtypeRule[]): DtypeRule =>
+  dtypeRule(`per-output(${rules.map((r) => r.kind).join(', ')})`, (call) => rules.map((r) => r.dtypes(call, 1)[0]!));

@@ -23,6 +23,8 @@ import {
   broadcastTarget,
   broadcastToShape,
   castDtype,
+  castTo,
+  countingDtype,
   type Check,
   channelParams,
   clipRange,
@@ -35,7 +37,11 @@ import {
   dotShapeOf,
   dotShapes,
   type DType,
+  dtypeOfInput,
+  dtypesPerOutput,
+  type DtypeRule,
   expandDimsShape,
+  fixedDtype,
   flag,
   FLOAT,
   gatherNDShape,
@@ -93,6 +99,7 @@ import {
   topK,
   topKShape,
   transposeShape,
+  upcastDtype,
   zeroBatchDims,
 } from './op-checks.js';
 
@@ -121,6 +128,8 @@ interface SpecOptions<O extends OutputSpec> {
   readonly checks?: readonly Check[];
   /** The outputs' shapes; default: shaped like the first input. */
   readonly shape?: OutputRule;
+  /** The outputs' dtypes; default: the first input's. */
+  readonly dtype?: DtypeRule;
   readonly outputs?: O;
   readonly differentiable?: boolean;
 }
@@ -135,7 +144,7 @@ function spec<const O extends OutputSpec = typeof TENSOR>(
     attrs,
     outputs: (options.outputs ?? TENSOR) as O,
     differentiable: options.differentiable ?? true,
-    checks: { inputs, checks: options.checks ?? [], output: options.shape ?? sameShape() },
+    checks: { inputs, checks: options.checks ?? [], output: options.shape ?? sameShape(), dtype: options.dtype ?? dtypeOfInput(0) },
   };
 }
 
@@ -145,27 +154,33 @@ const operand = (name: string, dtypes: readonly DType[]): InputRule => ({ kind: 
 const optional = (name: string, dtypes: readonly DType[]): InputRule => ({ kind: 'optional-tensor', name, dtypes });
 const list = (dtypes: readonly DType[]): ListRule => ({ kind: 'tensor-list', name: 'tensors', dtypes });
 
-/** Element-wise, one input, no attributes. */
-const unary = (dtypes: readonly DType[], differentiable = true) => spec([tensor('x', dtypes)], [], { differentiable });
-/** Element-wise, two broadcasting operands (a number is a scalar, as in tfjs). */
-const binary = (dtypes: readonly DType[], options: { differentiable?: boolean; checks?: readonly Check[] } = {}) =>
+/** Element-wise, one input, no attributes; `dtype`: the output's when it is not the input's. */
+const unary = (dtypes: readonly DType[], differentiable = true, dtype?: DtypeRule) =>
+  spec([tensor('x', dtypes)], [], { differentiable, ...(dtype === undefined ? {} : { dtype }) });
+/** A predicate on floats (isNaN, isFinite): bool out. */
+const predicate = () => unary(FLOAT, false, fixedDtype('bool'));
+/** Element-wise, two broadcasting operands (a number is a scalar, as in tfjs), cast to the wider dtype. */
+const binary = (dtypes: readonly DType[], options: { differentiable?: boolean; checks?: readonly Check[]; dtype?: DtypeRule } = {}) =>
   spec([operand('a', dtypes), operand('b', dtypes)], [], {
     checks: [broadcastable(), ...(options.checks ?? [])],
     shape: broadcastShape(),
+    dtype: options.dtype ?? upcastDtype(),
     differentiable: options.differentiable ?? true,
   });
-/** Boolean- or index-valued, or without a gradient in tfjs. */
-const compare = (dtypes: readonly DType[]) => binary(dtypes, { differentiable: false });
-const reduce = (dtypes: readonly DType[], differentiable = true) =>
+/** Boolean-valued, without a gradient in tfjs. */
+const compare = (dtypes: readonly DType[]) => binary(dtypes, { differentiable: false, dtype: fixedDtype('bool') });
+const reduce = (dtypes: readonly DType[], options: { differentiable?: boolean; dtype?: DtypeRule } = {}) =>
   spec([tensor('x', dtypes)], ['axis', 'keepDims'], {
     checks: [axes('axis'), flag('keepDims')],
     shape: reduceShape('axis', 'keepDims'),
-    differentiable,
+    dtype: options.dtype ?? dtypeOfInput(0),
+    differentiable: options.differentiable ?? true,
   });
 const argReduce = () =>
   spec([tensor('x', ANY)], ['axis'], {
     checks: [rank(0, 'x', 1), axis('axis', { optional: true })],
     shape: argReduceShape('axis'),
+    dtype: fixedDtype('int32'),
     differentiable: false,
   });
 const scan = (differentiable: boolean) =>
@@ -234,15 +249,15 @@ export const OPS = {
   step: spec([tensor('x', NUMERIC)], ['alpha'], { checks: [num('alpha', FINITE)] }),
   leakyRelu: spec([tensor('x', FLOAT)], ['alpha'], { checks: [num('alpha', FINITE)] }),
   clipByValue: spec([tensor('x', FLOAT)], ['clipValueMin', 'clipValueMax'], { checks: [clipRange('clipValueMin', 'clipValueMax')] }),
-  cast: spec([tensor('x', ANY)], ['dtype'], { checks: [castDtype('dtype')] }),
+  cast: spec([tensor('x', ANY)], ['dtype'], { checks: [castDtype('dtype')], dtype: castTo('dtype') }),
   softmax: lastAxisOp('dim'),
   logSoftmax: lastAxisOp('axis'),
   onesLike: unary(ANY, false),
   zerosLike: unary(ANY, false),
-  isFinite: unary(FLOAT, false),
-  isInf: unary(FLOAT, false),
-  isNaN: unary(FLOAT, false),
-  logicalNot: unary(BOOL, false),
+  isFinite: predicate(),
+  isInf: predicate(),
+  isNaN: predicate(),
+  logicalNot: unary(BOOL, false, fixedDtype('bool')),
 
   // element-wise, two inputs (broadcasting)
   // A bool operand next to a numeric one is cast by tfjs (masks: x.mul(mask)); the division-like ops take numbers only.
@@ -258,7 +273,7 @@ export const OPS = {
   minimum: binary(ANY, { checks: [notAllBool()] }),
   squaredDifference: binary(ANY, { checks: [notAllBool()] }),
   atan2: binary(NUMERIC),
-  prelu: spec([tensor('x', NUMERIC), operand('alpha', FLOAT)], [], { checks: [channelParams(1)] }),
+  prelu: spec([tensor('x', NUMERIC), operand('alpha', FLOAT)], [], { checks: [channelParams(1)], dtype: upcastDtype() }),
   equal: compare(ANY),
   notEqual: compare(ANY),
   less: compare(ANY),
@@ -271,6 +286,7 @@ export const OPS = {
   where: spec([operand('condition', BOOL), operand('a', NUMERIC), operand('b', NUMERIC)], [], {
     checks: [sameDtype(1, 2), broadcastable()],
     shape: broadcastShape(),
+    dtype: dtypeOfInput(1),
   }),
 
   // linear algebra
@@ -285,15 +301,15 @@ export const OPS = {
   }),
 
   // reductions and scans
-  // tfjs casts bool to int32 for these (accuracy: equal(...).sum()).
-  sum: reduce(ANY),
-  mean: reduce(ANY),
+  // tfjs casts bool to int32 for these (accuracy: equal(...).sum()); a mean is float32 whatever it averages.
+  sum: reduce(ANY, { dtype: countingDtype() }),
+  mean: reduce(ANY, { dtype: fixedDtype('float32') }),
   max: reduce(ANY),
   min: reduce(ANY),
-  prod: reduce(ANY),
+  prod: reduce(ANY, { dtype: countingDtype() }),
   logSumExp: reduce(FLOAT),
-  all: reduce(BOOL, false),
-  any: reduce(BOOL, false),
+  all: reduce(BOOL, { differentiable: false }),
+  any: reduce(BOOL, { differentiable: false }),
   argMax: argReduce(),
   argMin: argReduce(),
   norm: spec([tensor('x', FLOAT)], ['ord', 'axis', 'keepDims'], {
@@ -310,6 +326,7 @@ export const OPS = {
   topk: spec([tensor('x', NUMERIC)], ['k', 'sorted'], {
     checks: [rank(0, 'x', 1), topK('k'), flag('sorted')],
     shape: topKShape('k'),
+    dtype: dtypesPerOutput(dtypeOfInput(0), fixedDtype('int32')),
     outputs: { kind: 'record', keys: ['values', 'indices'] },
     differentiable: false,
   }),
@@ -347,7 +364,8 @@ export const OPS = {
     checks: [ndIndicesShape(1), ndIndicesInRange(1)],
     shape: gatherNDShape(),
   }),
-  unsortedSegmentSum: spec([tensor('x', NUMERIC), tensor('segmentIds', INT)], ['numSegments'], {
+  // Float only: on int32 the cpu kernel returns float32 and the tensorflow one int32 (wasm has none).
+  unsortedSegmentSum: spec([tensor('x', FLOAT), tensor('segmentIds', INT)], ['numSegments'], {
     checks: [kernel('UnsortedSegmentSum'), segmentIdsShape(1, 'numSegments'), segmentIdsInRange(1, 'numSegments')],
     shape: segmentSumShape('numSegments'),
   }),
@@ -361,6 +379,7 @@ export const OPS = {
       oneOf('dtype', ['int32'], { optional: true, why: "leave it out (int32) and cast the result, e.g. oneHot(...).cast('float32')" }),
     ],
     shape: oneHotShape('depth'),
+    dtype: fixedDtype('int32'),
     differentiable: false,
   }),
   depthToSpace: spec([tensor('x', FLOAT)], ['blockSize', 'dataFormat'], {

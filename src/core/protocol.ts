@@ -94,8 +94,11 @@ interface LinkReply {
  * (`reply`; `undefined` for commands nobody awaits).
  */
 interface Commands {
-  /** Put a tensor sent from the caller into the store under `id`; `requiresGrad`: a leaf whose gradient backward() computes. */
-  store: { command: { id: number; tensor: TensorPayload; requiresGrad?: boolean }; reply: undefined };
+  /**
+   * Put a tensor sent from the caller into the store under `id`; `requiresGrad`: a leaf whose gradient backward()
+   * computes; `grad`: the gradient it already has (a tensor's .grad travels with it, as in PyTorch).
+   */
+  store: { command: { id: number; tensor: TensorPayload; requiresGrad?: boolean; grad?: TensorPayload }; reply: undefined };
   /** Run registered op `op` and store its outputs under the caller-chosen ids `out`; `noGrad`: record nothing for backward(). */
   op: { command: { op: string; args: readonly WireArg[]; out: readonly number[]; noGrad?: boolean }; reply: undefined };
   /**

@@ -61,7 +61,7 @@ type Handler<K extends CommandType> = (actor: ActorState, command: CommandOf<K>)
 export const HANDLERS: { readonly [K in CommandType]: Handler<K> } = {
   store: (a, c) => {
     a.store.setTensor(c.id, payloadToTensor(c.tensor));
-    a.graph.addLeaf(c.id, c.requiresGrad ?? false);
+    a.graph.addLeaf(c.id, c.requiresGrad ?? false, c.grad);
   },
   op: (a, c) => runOp(a, c),
   delete: (a, c) => {

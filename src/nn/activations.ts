@@ -1,6 +1,7 @@
 /**
  * Parameter-free layers: one registry op each, so they run wherever their input is.
  */
+import { InvalidArgumentError } from '../core/errors.js';
 import { type Activation, Module, type ModuleSpec } from './module.js';
 
 /** The parameter-free layers, one entry each: how each applies its op, given its one numeric argument. */
@@ -10,8 +11,17 @@ const OP_LAYERS = {
   tanh: (x: Activation) => x.tanh(),
   softmax: (x: Activation, dim = -1) => x.softmax(dim),
   logSoftmax: (x: Activation, dim = -1) => x.logSoftmax(dim),
-  flatten: (x: Activation, features = -1) => x.reshape([-1, features]),
+  flatten: (x: Activation, features?: number) => x.reshape([-1, features ?? featuresOf(x)]),
 } as const;
+
+/** All but the batch axis, counted: from the input's shape, known at the caller for pointers too. */
+function featuresOf(x: Activation): number {
+  const shape = x.shape;
+  if (shape === undefined) {
+    throw new InvalidArgumentError(`flatten(): the input's shape is not known here; pass the feature count, sy.nn.flatten(features).`);
+  }
+  return shape.slice(1).reduce((a, b) => a * b, 1);
+}
 
 export type OpLayerName = keyof typeof OP_LAYERS;
 
@@ -48,8 +58,8 @@ export const tanh = (): OpLayer => new OpLayer('tanh');
 export const softmax = (dim = -1): OpLayer => new OpLayer('softmax', dim);
 /** Log-softmax along `dim` (default: the last axis); pair it with nllLoss. */
 export const logSoftmax = (dim = -1): OpLayer => new OpLayer('logSoftmax', dim);
-/** Flattens all but the batch axis into `features` (pointers do not know their shape, so say how many). */
-export const flatten = (features: number): OpLayer => new OpLayer('flatten', features);
+/** Flattens all but the batch axis (into `features` values, if given; by default, as many as the input has). */
+export const flatten = (features?: number): OpLayer => new OpLayer('flatten', features);
 
 /** Zeroes each value with probability `rate` and scales the rest by 1/(1-rate), in training only. */
 export class Dropout extends Module {

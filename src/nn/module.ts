@@ -6,17 +6,21 @@
 import { noGrad } from '../autograd/no-grad.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { Location } from '../core/handles.js';
-import type { ModuleSpec, TrainJob, TrainPlan } from '../core/specs.js';
+import { checkTrainJob, type ModuleSpec, type TrainJob, type TrainPlan } from '../core/specs.js';
 // Types only: modules are built in workers too, where no pointer exists.
-import type { PointerTensor } from '../pointers/pointer-tensor.js';
+import type { LocalTensor, PointerTensor } from '../pointers/pointer-tensor.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
 
 export type { ModuleSpec } from '../core/specs.js';
 
 /** A parameter: local, or at a worker. */
 export type Parameter = SyftTensor | PointerTensor<SyftTensor>;
-/** What flows through forward(): a local syft tensor or a pointer. */
-export type Activation = SyftTensor | PointerTensor<SyftTensor>;
+/**
+ * What flows through forward(): a local syft tensor or a pointer. A pointer to
+ * any local kind: `tf.randomUniform(...).send(bob)` (a PointerTensor<tf.Tensor>)
+ * runs through a model like a sent syft tensor does.
+ */
+export type Activation = SyftTensor | PointerTensor<LocalTensor>;
 
 /** Supplies existing parameters, in namedParameters() order, to a module being rebuilt. */
 export type ParameterSource = () => Parameter;
@@ -112,10 +116,10 @@ export abstract class Module {
     return this;
   }
 
-  /** Where the parameters are: a worker id, or 'me'. */
-  get location(): string {
+  /** The worker holding the parameters (PySyft's model.location: `model.location.id`), or undefined for a local module. */
+  get location(): Location | undefined {
     const first = this.parameters()[0];
-    return first === undefined || first instanceof SyftTensor ? 'me' : first.location.id;
+    return first === undefined || first instanceof SyftTensor ? undefined : first.location;
   }
 
   /**
@@ -138,6 +142,8 @@ export abstract class Module {
     }
     this.#trainKey ??= at.owner.nextId();
     const job: TrainJob = { ...plan, model: this.spec() };
+    // Refused here, named, before anything is sent: a loss name the worker does not know, an empty model, labels of the wrong kind.
+    checkTrainJob('trainOn()', job, y.shape !== undefined && y.dtype !== undefined ? { shape: y.shape, dtype: y.dtype } : undefined);
     const paramIds = remote.slice(0, -1).map((p) => p.idAtLocation);
     const reply = await at.request({ type: 'train', key: this.#trainKey, params: paramIds, x: x.idAtLocation, y: y.idAtLocation, job });
     return reply.losses;

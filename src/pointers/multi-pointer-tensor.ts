@@ -2,14 +2,16 @@
  * One tensor's pointers at several workers (PySyft's MultiPointerTensor), from
  * `x.send(bob, alice)` or `sy.combinePointers(p, q)`. An op applies to every
  * branch at its own worker; get() returns the results in worker order, or their
- * sum. Op methods are installed from the registry like a pointer's.
+ * sum. Op methods are installed from the registry like a pointer's. Its shape
+ * and dtype are the branches' when they all know the same ones.
  */
 import { inspect } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
+import type { DType } from '../core/op-checks.js';
 import type { OpMethods } from '../tensor/op-methods-type.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
-import { type LocalTensor, PointerTensor } from './pointer-tensor.js';
+import { type LocalTensor, PointerTensor, shapeOf, sizeOf, type TensorMeta } from './pointer-tensor.js';
 import { OWNED_RESOURCES } from '../tensor/tidy.js';
 
 export interface MultiGetOptions {
@@ -45,6 +47,34 @@ export class MultiPointerTensor<L = LocalTensor> {
   /** The workers' ids, in order. */
   get workers(): string[] {
     return [...this.#children.keys()];
+  }
+
+  /** @internal The branches' common shape and dtype; undefined when one is unknown or two differ. */
+  get meta(): TensorMeta | undefined {
+    const [first, ...rest] = this.children.map((c) => c.meta);
+    if (first === undefined) return undefined;
+    const agree = rest.every((m) => m !== undefined && m.dtype === first.dtype && m.shape.length === first.shape.length && m.shape.every((d, i) => d === first.shape[i]));
+    return agree ? first : undefined;
+  }
+
+  /** The shape every branch has (PySyft's m.shape); undefined when the branches differ or one is unknown. */
+  get shape(): number[] | undefined {
+    return shapeOf(this.meta);
+  }
+
+  /** The dtype every branch has; undefined as for shape. */
+  get dtype(): DType | undefined {
+    return this.meta?.dtype;
+  }
+
+  /** The number of dimensions every branch has (PySyft's m.dim()); undefined as for shape. */
+  get rank(): number | undefined {
+    return this.meta?.shape.length;
+  }
+
+  /** The number of elements in each branch; undefined as for shape. */
+  get size(): number | undefined {
+    return sizeOf(this.meta);
   }
 
   /** The branch at one worker, if any. */

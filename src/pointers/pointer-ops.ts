@@ -6,17 +6,22 @@
  *
  * Local mistakes throw here, before anything is queued: a pointer with a
  * local tensor, pointers at two workers, a disposed pointer, an attribute that
- * is not plain data.
+ * is not plain data. So does a call the worker would refuse for its shapes,
+ * dtypes or attributes: when every input pointer knows its shape and dtype,
+ * the registry's shape checks run here on those (the worker's own message, at
+ * once), and give the result pointers their shapes and dtypes. Checks that
+ * read tensor values (indices in range) can only run at the worker.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, TensorsNotCollocatedError } from '../core/errors.js';
+import { inferOpOutputs, type OpOutputs, SHAPE_ONLY_ENV, ShapeOnly } from '../core/op-checks.js';
 import { type OpName, type OpSpec, outputCount, shapeOutputs, signatureOf } from '../core/op-registry.js';
 import type { WireArg } from '../core/protocol.js';
 import { isRecording } from '../autograd/no-grad.js';
 import { installOpMethods, registerPlacement } from '../tensor/op-dispatch.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
 import { MultiPointerTensor } from './multi-pointer-tensor.js';
-import { notCollocatedLocal, notCollocatedRemote, PointerTensor, wireRef } from './pointer-tensor.js';
+import { notCollocatedLocal, notCollocatedRemote, PointerTensor, type TensorMeta, wireRef } from './pointer-tensor.js';
 
 interface Scan {
   pointer: PointerTensor | undefined;
@@ -46,6 +51,14 @@ function visit(name: OpName, arg: unknown, found: Scan): void {
 }
 
 function callRemote(name: OpName, spec: OpSpec, args: readonly unknown[]): unknown {
+  return prepareRemote(name, spec, args)();
+}
+
+/**
+ * Everything that can throw about a call, done before anything is queued;
+ * the returned function queues it and makes the result pointers.
+ */
+function prepareRemote(name: OpName, spec: OpSpec, args: readonly unknown[]): () => unknown {
   const first = scan(name, args);
   const wire: WireArg[] = new Array(args.length);
   for (let i = 0; i < args.length; i++) wire[i] = encodeArg(args[i], name, i);
@@ -54,13 +67,58 @@ function callRemote(name: OpName, spec: OpSpec, args: readonly unknown[]): unkno
   if (!Number.isInteger(count) || count < 1) {
     throw new InvalidArgumentError(`${signatureOf(name)}: cannot tell how many outputs it makes from ${JSON.stringify(attrs)}.`);
   }
-  const location = first.location;
-  const out: number[] = new Array(count);
-  for (let i = 0; i < count; i++) out[i] = location.owner.nextId();
-  location.post(isRecording() ? { type: 'op', op: name, args: wire, out } : { type: 'op', op: name, args: wire, out, noGrad: true });
-  const pointers: PointerTensor[] = new Array(count);
-  for (let i = 0; i < count; i++) pointers[i] = new PointerTensor(location, out[i]!, first.kind, first.route);
-  return shapeOutputs(spec, pointers);
+  const inferred = inferOutputs(name, spec, args);
+  return () => {
+    const location = first.location;
+    const out: number[] = new Array(count);
+    for (let i = 0; i < count; i++) out[i] = location.owner.nextId();
+    const recording = isRecording();
+    location.post(recording ? { type: 'op', op: name, args: wire, out } : { type: 'op', op: name, args: wire, out, noGrad: true });
+    // The worker records the op for backward() when an input requires a gradient; the caller can tell when it knows them all.
+    const grads = recording && spec.differentiable ? gradStateOf(args) : 'none';
+    const pointers: PointerTensor[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const meta: TensorMeta | undefined = inferred === undefined ? undefined : { shape: inferred.shapes[i]!, dtype: inferred.dtypes[i]! };
+      const p = new PointerTensor(location, out[i]!, first.kind, first.route, meta);
+      if (grads !== 'unknown') p.setGradState(grads === 'some', grads === 'some');
+      pointers[i] = p;
+    }
+    return shapeOutputs(spec, pointers);
+  };
+}
+
+/** Whether some input pointer requires a gradient, none does, or the caller cannot tell. */
+function gradStateOf(args: readonly unknown[]): 'some' | 'none' | 'unknown' {
+  let state: 'some' | 'none' | 'unknown' = 'none';
+  const visit = (arg: unknown): void => {
+    if (Array.isArray(arg)) arg.forEach(visit);
+    else if (arg instanceof PointerTensor) {
+      const r = arg.requiresGrad;
+      if (r === true) state = 'some';
+      else if (r === undefined && state === 'none') state = 'unknown';
+    }
+  };
+  args.forEach(visit);
+  return state;
+}
+
+/**
+ * The outputs' shapes and dtypes from the inputs' metadata, or undefined when
+ * some input pointer's is unknown. Throws InvalidArgumentError for a call the
+ * worker would refuse for its shapes, dtypes or attributes.
+ */
+function inferOutputs(name: OpName, spec: OpSpec, args: readonly unknown[]): OpOutputs | undefined {
+  let unknown = false;
+  const view = (arg: unknown): unknown => {
+    if (arg instanceof PointerTensor) {
+      const meta = arg.meta;
+      if (meta === undefined) unknown = true;
+      return meta === undefined ? undefined : new ShapeOnly(meta.shape, meta.dtype);
+    }
+    return Array.isArray(arg) ? arg.map(view) : arg;
+  };
+  const views = args.map(view);
+  return unknown ? undefined : inferOpOutputs(name, spec, views, SHAPE_ONLY_ENV);
 }
 
 function encodeArg(arg: unknown, op: OpName, position: number): WireArg {
@@ -106,7 +164,9 @@ function callOnBranches(name: OpName, spec: OpSpec, args: readonly unknown[]): M
     }
     return Array.isArray(arg) ? arg.map((a) => branchArg(a, worker)) : arg;
   };
-  return new MultiPointerTensor(multi.workers.map((w) => callRemote(name, spec, args.map((a) => branchArg(a, w))) as PointerTensor));
+  // Every branch is checked before any is queued: a call refused at one worker leaves no half-made result at the others.
+  const calls = multi.workers.map((w) => prepareRemote(name, spec, args.map((a) => branchArg(a, w))));
+  return new MultiPointerTensor(calls.map((queue) => queue() as PointerTensor));
 }
 
 registerPlacement({ rank: 30, claims: (arg) => arg instanceof MultiPointerTensor, call: callOnBranches });

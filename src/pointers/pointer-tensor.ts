@@ -10,16 +10,41 @@
  * at bob and alice holds a link to it. The pointer's route lists the workers
  * from its location (alice) to the data (bob); the client only ever talks to
  * the head, which forwards along the chain.
+ *
+ * A pointer knows its tensor's shape and dtype without asking the worker:
+ * send() records the sent tensor's, and an op's result pointers get the ones
+ * the registry's output rules infer from the inputs' (src/pointers/pointer-ops.ts).
+ * Only a pointer made where that was impossible has them undefined;
+ * `await p.shapeAsync()` then asks the worker once and remembers the answer.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { inspect } from 'node:util';
 import { InvalidArgumentError, TensorsNotCollocatedError } from '../core/errors.js';
-import type { HandleOwner, Location } from '../core/handles.js';
-import type { FetchReply, InPlaceOp, Slot, TensorPayload, WireArg } from '../core/protocol.js';
+import { type HandleOwner, isLocation, type Location } from '../core/handles.js';
+import { type DType, inferOpOutputs, SHAPE_ONLY_ENV, ShapeOnly } from '../core/op-checks.js';
+import { OPS } from '../core/op-registry.js';
+import type { FetchReply, InPlaceOp, ObjectSummary, Slot, TensorPayload, WireArg } from '../core/protocol.js';
 import type { OpMethods } from '../tensor/op-methods-type.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
 import { payloadToTensor } from '../transport/tensor-payload.js';
+import { syncGradOrigins } from './grad-origins.js';
 import { RemoteHandle } from './remote-handle.js';
+
+/** What a pointer knows of its tensor without asking the worker. */
+/** A copy of the known shape (callers may change what they get), or undefined. */
+export function shapeOf(meta: TensorMeta | undefined): number[] | undefined {
+  return meta === undefined ? undefined : [...meta.shape];
+}
+
+/** The number of elements of a known shape, or undefined. */
+export function sizeOf(meta: TensorMeta | undefined): number | undefined {
+  return meta === undefined ? undefined : meta.shape.reduce((a, b) => a * b, 1);
+}
+
+export interface TensorMeta {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
 
 /** What get() returns at the end of a chain: the kind of tensor that was sent. */
 export type LocalTensor = tf.Tensor | SyftTensor;
@@ -43,9 +68,23 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
   /** Set on a gradient view (x.grad): the pointer whose gradient this reads. */
   readonly #gradOf: PointerTensor<L> | undefined;
   #gradView: PointerTensor<L> | undefined;
+  /** The tensor's shape and dtype, when known at the caller (frozen: shared with views and chains). */
+  #meta: TensorMeta | undefined;
+  /** What the caller knows of its autograd state: undefined for a pointer it cannot tell (from a chain's get()). */
+  #grad: { readonly requiresGrad: boolean; readonly computed: boolean } | undefined;
 
-  /** @internal Pointers are made by send() and by ops, never by users. */
-  constructor(location: Location, idAtLocation: number, kind: TensorKind, route: readonly Location[] = [location], gradOf?: PointerTensor<L>) {
+  /**
+   * @internal Pointers are made by send() and by ops, never by users. `meta`:
+   * the tensor's shape and dtype, when the caller knows them.
+   */
+  constructor(
+    location: Location,
+    idAtLocation: number,
+    kind: TensorKind,
+    route: readonly Location[] = [location],
+    meta?: TensorMeta,
+    gradOf?: PointerTensor<L>,
+  ) {
     const id = location.owner.nextId();
     // A gradient view owns nothing: the gradient goes with its tensor.
     super(gradOf === undefined ? [{ location, idAtLocation, handleId: id }] : []);
@@ -54,6 +93,126 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
     this.#idAtLocation = idAtLocation;
     this.#kind = kind;
     this.#gradOf = gradOf;
+    this.#meta = meta === undefined ? undefined : freezeMeta(meta);
+  }
+
+  /** @internal What the caller knows of the tensor's shape and dtype; undefined when nothing. */
+  get meta(): TensorMeta | undefined {
+    if (this.#gradOf !== undefined) {
+      // A gradient is shaped like its tensor, and only float32 tensors have one.
+      const of = this.#gradOf.meta;
+      return of === undefined ? undefined : { shape: of.shape, dtype: 'float32' };
+    }
+    return this.#meta;
+  }
+
+  /**
+   * The tensor's shape (PySyft's ptr.shape), known here without a round trip;
+   * undefined only for a pointer whose shape could not be inferred: then
+   * `await ptr.shapeAsync()` asks the worker.
+   */
+  get shape(): number[] | undefined {
+    return shapeOf(this.meta);
+  }
+
+  /** The tensor's dtype ('float32', 'int32' or 'bool'), known here; undefined as for shape. */
+  get dtype(): DType | undefined {
+    return this.meta?.dtype;
+  }
+
+  /** The number of dimensions (PySyft's ptr.dim(), tfjs's rank); undefined as for shape. */
+  get rank(): number | undefined {
+    return this.meta?.shape.length;
+  }
+
+  /** The number of elements; undefined as for shape. */
+  get size(): number | undefined {
+    return sizeOf(this.meta);
+  }
+
+  /**
+   * The shape, asking the worker only when it is not known here (an answer
+   * is remembered). Rejects with RemoteError if the op that made the tensor
+   * failed, as get() would.
+   */
+  async shapeAsync(): Promise<number[]> {
+    return [...(await this.#learnMeta()).shape];
+  }
+
+  /** The dtype, asking the worker only when it is not known here (see shapeAsync). */
+  async dtypeAsync(): Promise<DType> {
+    return (await this.#learnMeta()).dtype;
+  }
+
+  async #learnMeta(): Promise<TensorMeta> {
+    this.assertLive();
+    const known = this.meta;
+    if (known !== undefined) return known;
+    if (this.#gradOf !== undefined) {
+      await this.#gradOf.shapeAsync();
+      return this.meta!;
+    }
+    const learned = await askMeta(this.#route, this.#idAtLocation);
+    // The pointer may have moved meanwhile; what it points to is the same tensor.
+    this.#meta ??= freezeMeta(learned);
+    return this.#meta;
+  }
+
+  /**
+   * The pointers to ptr[0], ptr[1], ... along the first axis (PySyft's
+   * `for row in ptr`): each is sliced out at the worker, pipelined, and owns
+   * its row. Needs a known shape of rank 1 or more.
+   */
+  *[Symbol.iterator](): Iterator<PointerTensor<L>> {
+    const n = this.#firstAxis('iterate over');
+    for (let i = 0; i < n; i++) yield this.#row(i);
+  }
+
+  /**
+   * Splits the tensor along `axis` into rank-reduced pointers (tfjs's
+   * tf.unstack), all at the worker: a slice and a reshape each, no round trip.
+   */
+  unstack(axis = 0): PointerTensor<L>[] {
+    const shape = this.#knownShape('unstack');
+    const r = shape.length;
+    if (!Number.isSafeInteger(axis) || axis < -r || axis >= r) {
+      throw new InvalidArgumentError(`unstack: axis = ${String(axis)} is outside [-${r}, ${r}) for the shape [${shape.join(', ')}]; pass an axis of the tensor.`);
+    }
+    const a = axis < 0 ? axis + r : axis;
+    return Array.from({ length: shape[a]! }, (_, i) => this.#slab(shape, a, i));
+  }
+
+  #firstAxis(verb: string): number {
+    return this.#knownShape(verb)[0]!;
+  }
+
+  #knownShape(verb: string): readonly number[] {
+    this.assertLive();
+    const meta = this.meta;
+    if (meta === undefined) {
+      throw new InvalidArgumentError(
+        `Cannot ${verb} ${String(this)}: its shape is not known here. Call \`await ptr.shapeAsync()\` first (it asks the worker once).`,
+      );
+    }
+    if (meta.shape.length === 0) {
+      throw new InvalidArgumentError(`Cannot ${verb} ${String(this)}: it points to a scalar (rank 0), which has no axis; reshape it first.`);
+    }
+    return meta.shape;
+  }
+
+  #row(i: number): PointerTensor<L> {
+    return this.#slab(this.meta!.shape, 0, i);
+  }
+
+  /** Index `i` along `axis`, that axis removed. */
+  #slab(shape: readonly number[], axis: number, i: number): PointerTensor<L> {
+    const begin = shape.map((_, k) => (k === axis ? i : 0));
+    const size = shape.map((d, k) => (k === axis ? 1 : d));
+    const slab = this.slice(begin, size);
+    const row = slab.reshape(shape.filter((_, k) => k !== axis));
+    // The slab is only a step: the worker deletes it once the reshape ran.
+    slab.dispose();
+    return row;
   }
 
   /** @internal Which tensor of the remote object this pointer reads: its value, or its gradient (a view). */
@@ -69,7 +228,7 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
   get grad(): PointerTensor<L> {
     this.assertLive();
     if (this.#gradOf !== undefined) throw new InvalidArgumentError('A gradient has no gradient of its own.');
-    this.#gradView ??= new PointerTensor<L>(this.location, this.#idAtLocation, this.#kind, this.#route, this);
+    this.#gradView ??= new PointerTensor<L>(this.location, this.#idAtLocation, this.#kind, this.#route, undefined, this);
     return this.#gradView;
   }
 
@@ -78,10 +237,26 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
    * leaf it depends on, at the worker that holds the data. Pipelined: failures
    * surface at the next read (e.g. `await w.grad.get()`).
    */
-  backward(dy?: PointerTensor<L>): void {
+  backward(dy?: PointerTensor<LocalTensor>): Promise<void> {
     this.assertLive();
     const id = this.#idAtLocation;
     this.location.post(dy === undefined ? { type: 'backward', id } : { type: 'backward', id, grad: encodeOperand(this, dy, 'backward') });
+    // Tensors sent with { requiresGrad: true } learn their gradients; awaiting is needed only to read them.
+    return syncGradOrigins(this.location);
+  }
+
+  /**
+   * Whether backward() computes a gradient for (or through) the remote tensor
+   * (PyTorch's requires_grad), as the caller knows it: from send(), from
+   * requireGrad() and from the ops that made it. undefined when it cannot tell.
+   */
+  get requiresGrad(): boolean | undefined {
+    return this.#gradOf === undefined ? this.#grad?.requiresGrad : false;
+  }
+
+  /** @internal Set by send() and by ops: whether it requires a gradient, and whether an op recorded for backward() made it. */
+  setGradState(requiresGrad: boolean, computed: boolean): void {
+    this.#grad = { requiresGrad, computed };
   }
 
   /**
@@ -91,6 +266,7 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
   requireGrad(value = true): this {
     this.assertLive();
     this.location.post({ type: 'require-grad', id: this.#idAtLocation, value });
+    this.#grad = { requiresGrad: value, computed: false };
     return this;
   }
 
@@ -121,8 +297,16 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
 
   #inPlace(op: InPlaceOp, other: unknown): this {
     this.assertLive();
+    if (this.#gradOf === undefined && this.#grad?.computed === true) {
+      // The worker would refuse it too, but a refused in-place update has no result to carry the failure: say it here.
+      throw new InvalidArgumentError(
+        `${op}InPlace() on a tensor computed from tensors that require a gradient would corrupt backward(). ` +
+          `Update leaves (parameters) in place, or work on a copy made under sy.noGrad().`,
+      );
+    }
     const command = { type: 'in-place', id: this.#idAtLocation, slot: this.slot, op } as const;
     this.location.post(other === undefined ? command : { ...command, arg: encodeOperand(this, other, `${op}InPlace`) });
+    if (op !== 'zero' && this.#gradOf === undefined) this.#meta = inPlaceMeta(op, this.#meta, other);
     return this;
   }
 
@@ -190,7 +374,7 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
     return head!.request({ type: 'unwrap', id }).then((link) => {
       // The object at the next worker is ours now, not the link's: it must outlive the link's worker.
       rest[0]!.post({ type: 'unlink', ids: [link.idAtLocation] });
-      return new PointerTensor(rest[0]!, link.idAtLocation, this.#kind, rest) as L;
+      return new PointerTensor(rest[0]!, link.idAtLocation, this.#kind, rest, this.#meta) as L;
     });
   }
 
@@ -199,14 +383,20 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
    * point there directly (PySyft's x.move(alice)). Returns this pointer, typed
    * as what it is now: a pointer to data.
    */
-  move(...workers: Location[]): PointerTensor<DataOf<L>> {
+  move(worker: Location, options: { readonly requiresGrad?: boolean } = {}): PointerTensor<DataOf<L>> {
     this.assertLive();
-    const target = this.target(workers, 'move');
-    if (this.#route.length === 1 && target === this.location) return this as PointerTensor<DataOf<L>>;
-    const as = this.owner.nextId();
-    target.post({ type: 'expect', id: as, from: this.location.address });
-    this.location.post({ type: 'move', id: this.#idAtLocation, to: target.address, as });
-    this.#rebind([target], as);
+    const [target, more] = [this.target([worker], 'move'), options as unknown];
+    if (typeof more !== 'object' || more === null || isLocation(more)) {
+      throw new InvalidArgumentError('move() on a pointer takes exactly one worker, and optionally { requiresGrad }.');
+    }
+    if (!(this.#route.length === 1 && target === this.location)) {
+      const as = this.owner.nextId();
+      target.post({ type: 'expect', id: as, from: this.location.address });
+      this.location.post({ type: 'move', id: this.#idAtLocation, to: target.address, as });
+      this.#rebind([target], as);
+    }
+    // PySyft's move(..., requires_grad=True): the copy where it lands is a leaf whose gradient backward() computes.
+    if (options.requiresGrad === true) this.requireGrad(true);
     return this as PointerTensor<DataOf<L>>;
   }
 
@@ -229,7 +419,9 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
 
   override toString(): string {
     const grad = this.#gradOf === undefined ? '' : '.grad';
-    return `(Wrapper)>[PointerTensor | ${this.owner.id}:${this.#id} -> ${this.location.id}:${this.#idAtLocation}${grad}]`;
+    const meta = this.meta;
+    const shape = meta === undefined ? '' : ` shape [${meta.shape.join(', ')}] ${meta.dtype}`;
+    return `(Wrapper)>[PointerTensor | ${this.owner.id}:${this.#id} -> ${this.location.id}:${this.#idAtLocation}${grad}]${shape}`;
   }
 
   [inspect.custom](): string {
@@ -256,11 +448,69 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
   }
 }
 
+/**
+ * After `x.<op>InPlace(other)`: the worker keeps the shape (it refuses a
+ * broadcast) and runs the op through the registry, so the dtype is the op's
+ * rule on both operands (an int32 tensor plus a number becomes float32).
+ * Unknown when either side's dtype is; a call the worker will refuse leaves
+ * the metadata as it is (the failure surfaces at the next read).
+ */
+function inPlaceMeta(op: 'add' | 'sub' | 'mul' | 'div', meta: TensorMeta | undefined, other: unknown): TensorMeta | undefined {
+  if (meta === undefined) return undefined;
+  let operand: unknown = other;
+  if (other instanceof PointerTensor) {
+    const known = other.meta;
+    if (known === undefined) return undefined;
+    operand = new ShapeOnly(known.shape, known.dtype);
+  }
+  try {
+    const { dtypes } = inferOpOutputs(op, OPS[op], [new ShapeOnly(meta.shape, meta.dtype), operand], SHAPE_ONLY_ENV);
+    return dtypes[0] === meta.dtype ? meta : freezeMeta({ shape: meta.shape, dtype: dtypes[0]! });
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) return meta;
+    throw error;
+  }
+}
+
+function freezeMeta(meta: TensorMeta): TensorMeta {
+  return Object.freeze({ shape: Object.freeze([...meta.shape]), dtype: meta.dtype });
+}
+
+/**
+ * Asks the workers along `route` what the object `id` at its head is: each
+ * hop's objects() names the next hop's id, the last one its shape and dtype.
+ * An object not listed (still on its way, or replaced by a failure) is read
+ * once in full, which waits for it and rejects with the failure's RemoteError.
+ */
+async function askMeta(route: readonly Location[], id: number): Promise<TensorMeta> {
+  let at = id;
+  for (let hop = 0; hop < route.length; hop++) {
+    const here = route[hop]!;
+    const objects: readonly ObjectSummary[] = await here.request({ type: 'objects' });
+    const entry = objects.find((o) => o.id === at);
+    if (entry?.kind === 'tensor') return { shape: entry.shape, dtype: entry.dtype as DType };
+    if (entry?.kind === 'pointer' && hop + 1 < route.length) {
+      at = entry.idAtLocation;
+      continue;
+    }
+    if (entry === undefined && hop === route.length - 1) {
+      const reply = await here.request({ type: 'fetch', id: at, keep: true });
+      return { shape: reply.shape, dtype: reply.dtype };
+    }
+    break;
+  }
+  throw new InvalidArgumentError(`Cannot learn the shape of object ${id} at ${route[0]!.id}: it is not a tensor (a share, or a link off its route).`);
+}
+
 /** A fetched tensor as the kind that was sent: a tf.Tensor, or a SyftTensor with its gradient. */
 function localTensor(reply: FetchReply | TensorPayload, kind: TensorKind): LocalTensor {
   const t = payloadToTensor(reply);
-  if (kind !== 'syft') return t;
   const { requiresGrad, grad } = reply as FetchReply;
+  if (kind !== 'syft') {
+    // A tf.Tensor comes home as one, its gradient beside it as PyTorch's x.grad.
+    if (grad !== undefined) t.grad = payloadToTensor(grad);
+    return t;
+  }
   const local = new SyftTensor(t, { requiresGrad: requiresGrad ?? false });
   if (grad !== undefined) local.grad = new SyftTensor(payloadToTensor(grad));
   return local;

@@ -4,10 +4,12 @@
  * (`x.send(bob).send(alice)`). The client installs both as `send`
  * (src/client/verbs.ts).
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
 import { isLocation, type Location } from '../core/handles.js';
+import type { SyftTensor } from '../tensor/syft-tensor.js';
 import { tensorToPayload, transferablesOf } from '../transport/tensor-payload.js';
+import { linkGradOrigin } from './grad-origins.js';
 import { MultiPointerTensor } from './multi-pointer-tensor.js';
 // Every pointer is born here or from an op on another pointer: install the op methods first.
 import './pointer-ops.js';
@@ -27,7 +29,13 @@ function isSendOptions(value: unknown): value is SendOptions {
 }
 
 /** One worker: a pointer. Several: a MultiPointerTensor with a copy at each. */
-export function sendTensor(tensor: tf.Tensor, kind: TensorKind, requiresGrad: boolean, args: readonly unknown[]): PointerTensor | MultiPointerTensor {
+export function sendTensor(
+  tensor: tf.Tensor,
+  kind: TensorKind,
+  requiresGrad: boolean,
+  args: readonly unknown[],
+  origin?: SyftTensor,
+): PointerTensor | MultiPointerTensor {
   const given = args.filter((a) => a !== undefined);
   const options = isSendOptions(given[given.length - 1]) ? (given.pop() as SendOptions) : {};
   const workers = given;
@@ -45,11 +53,29 @@ export function sendTensor(tensor: tf.Tensor, kind: TensorKind, requiresGrad: bo
   }
   if (new Set(workers).size !== workers.length) throw new InvalidArgumentError('send(): the same worker is named twice.');
   if (tensor.isDisposed) throw new InvalidArgumentError('send(): the tensor is disposed; create it again before sending.');
+  // The gradient a tensor already has travels with it (PyTorch keeps .grad across .to() and PySyft across send):
+  // a syft tensor's, or the one get() attached to a tf.Tensor.
+  const gradient = origin?.grad?.tensor ?? (tensor as { grad?: unknown }).grad;
+  const carried = gradient instanceof tf.Tensor && !gradient.isDisposed ? gradient : undefined;
   const pointers = (workers as Location[]).map((w) => {
     const payload = tensorToPayload(tensor);
+    const gradPayload = carried === undefined ? undefined : tensorToPayload(carried);
     const id = w.owner.nextId();
-    w.post(grad ? { type: 'store', id, tensor: payload, requiresGrad: true } : { type: 'store', id, tensor: payload }, transferablesOf(payload));
-    return new PointerTensor(w, id, kind);
+    w.post(
+      {
+        type: 'store',
+        id,
+        tensor: payload,
+        ...(grad ? { requiresGrad: true } : {}),
+        ...(gradPayload === undefined ? {} : { grad: gradPayload }),
+      },
+      [...transferablesOf(payload), ...(gradPayload === undefined ? [] : transferablesOf(gradPayload))],
+    );
+    const pointer = new PointerTensor(w, id, kind, [w], { shape: payload.shape, dtype: payload.dtype });
+    pointer.setGradState(grad, false);
+    // Asked for explicitly (send(bob, { requiresGrad: true })), backward() at the worker sets the origin's .grad.
+    if (options.requiresGrad === true && origin !== undefined) linkGradOrigin(pointer, origin);
+    return pointer;
   });
   return pointers.length === 1 ? pointers[0]! : new MultiPointerTensor(pointers);
 }
@@ -69,7 +95,10 @@ export function sendPointer<L>(pointer: PointerTensor<L>, workers: readonly unkn
   target.post({ type: 'expect', id: as, from: pointer.location.address });
   pointer.location.post({ type: 'send-pointer', id: pointer.idAtLocation, to: target.address, as });
   pointer.retire('sent');
-  return new PointerTensor(target, as, pointer.kind, [target, ...pointer.route]);
+  const chained = new PointerTensor<PointerTensor<L>>(target, as, pointer.kind, [target, ...pointer.route], pointer.meta);
+  const requiresGrad = pointer.requiresGrad;
+  if (requiresGrad !== undefined) chained.setGradState(requiresGrad, false);
+  return chained;
 }
 
 function describe(value: unknown): string {

@@ -18,6 +18,13 @@ import { installOpMethods, registerPlacement } from './op-dispatch.js';
 import { checkOp, localOpsChecked } from './op-checking.js';
 import type { OpMethods } from './op-methods-type.js';
 
+declare module '@tensorflow/tfjs-core/dist/tensor.js' {
+  interface Tensor {
+    /** The gradient a worker computed for this tensor, when get() brought one home with it. */
+    grad?: Tensor;
+  }
+}
+
 export interface SyftTensor extends OpMethods<SyftTensor> {}
 
 export class SyftTensor implements LocalNode {
@@ -32,7 +39,8 @@ export class SyftTensor implements LocalNode {
   grad: SyftTensor | undefined = undefined;
 
   constructor(tensor: tf.Tensor, options: { requiresGrad?: boolean } = {}) {
-    if (!(tensor instanceof tf.Tensor)) {
+    // A syft tensor passes tfjs's own `instanceof tf.Tensor` (see below): never wrap one in another.
+    if (tensor instanceof SyftTensor || !(tensor instanceof tf.Tensor)) {
       throw new InvalidArgumentError(`new SyftTensor(t) expects a tf.Tensor; use sy.tensor(values) for plain values.`);
     }
     this.tensor = tensor;
@@ -122,6 +130,51 @@ export class SyftTensor implements LocalNode {
     return this.tensor.isDisposed;
   }
 
+  // tfjs accepts any object as a tensor that has data, dataSync and
+  // throwIfDisposed (its Tensor class answers `instanceof` by duck typing, so
+  // that copies of tfjs interoperate), then reads only dataId, shape and dtype
+  // and keeps, tracks and disposes it through the members below. Delegating
+  // them to the tensor underneath lets `tf.add(r, 1)` or `tf.tidy` take a syft
+  // tensor as it is; in TypeScript, whose types cannot say so, pass `r.tensor`.
+  /** @internal */
+  get dataId(): object {
+    return this.tensor.dataId;
+  }
+  /** @internal */
+  get id(): number {
+    return this.tensor.id;
+  }
+  /** @internal */
+  get strides(): number[] {
+    return this.tensor.strides;
+  }
+  /** @internal */
+  get kept(): boolean {
+    return this.tensor.kept;
+  }
+  set kept(value: boolean) {
+    this.tensor.kept = value;
+  }
+  /** @internal */
+  get scopeId(): number {
+    return this.tensor.scopeId;
+  }
+  set scopeId(value: number) {
+    this.tensor.scopeId = value;
+  }
+  /** @internal */
+  throwIfDisposed(): void {
+    this.tensor.throwIfDisposed();
+  }
+
+  /** Prints the values, as tf.Tensor's print() does. */
+  print(verbose = false): void {
+    console.log(this.toString(verbose));
+  }
+  bytes(): Promise<Uint8Array | Uint8Array[]> {
+    return this.tensor.bytes();
+  }
+
   array(): Promise<unknown> {
     return this.tensor.array();
   }
@@ -145,8 +198,8 @@ export class SyftTensor implements LocalNode {
     this.dispose();
   }
 
-  toString(): string {
-    return this.tensor.isDisposed ? 'SyftTensor (disposed)' : this.tensor.toString().replace(/^Tensor/, 'SyftTensor');
+  toString(verbose = false): string {
+    return this.tensor.isDisposed ? 'SyftTensor (disposed)' : this.tensor.toString(verbose).replace(/^Tensor/, 'SyftTensor');
   }
 
   [inspect.custom](): string {
@@ -202,11 +255,11 @@ function checkTensorOptions(options: TensorOptions): void {
 export function tensor(values: tf.TensorLike | tf.Tensor, options: TensorOptions = {}): SyftTensor {
   checkTensorOptions(options);
   const grad = { requiresGrad: options.requiresGrad ?? false };
-  if (values instanceof tf.Tensor) {
-    return new SyftTensor(options.dtype === undefined ? values.clone() : tf.cast(values, options.dtype), grad);
-  }
   if (values instanceof SyftTensor) {
     throw new InvalidArgumentError('sy.tensor(x): x is already a syft tensor; use x.clone() for a copy.');
+  }
+  if (values instanceof tf.Tensor) {
+    return new SyftTensor(options.dtype === undefined ? values.clone() : tf.cast(values, options.dtype), grad);
   }
   if (Array.isArray(values)) assertRectangular(values, []);
   let made: tf.Tensor;

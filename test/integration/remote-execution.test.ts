@@ -39,7 +39,9 @@ describe('basic remote execution', () => {
     expect(p.location).toBe(bob);
     expect(p.owner).toBe(hook.localWorker);
     expect(p.owner.id).toBe('me');
-    expect(String(p)).toBe(`(Wrapper)>[PointerTensor | me:${p.id} -> bob:${p.idAtLocation}]`);
+    // PySyft's print form, then what the pointer knows of its tensor (known at send time, no round trip).
+    expect(String(p)).toBe(`(Wrapper)>[PointerTensor | me:${p.id} -> bob:${p.idAtLocation}] shape [1] float32`);
+    expect([p.shape, p.dtype, p.rank, p.size]).toEqual([[1], 'float32', 1, 1]);
     expect(p.id).not.toBe(p.idAtLocation);
     p.dispose();
   });
@@ -170,18 +172,29 @@ describe('errors thrown at once', () => {
 describe('remote failures', () => {
   test('a failing op rejects the dependent await with RemoteError and leaves the worker intact', async () => {
     const keep = sy.tensor([1, 2, 3]).send(bob);
-    const bad = keep.matMul(keep); // rank-1 matMul fails at the worker, not here
+    // Indices out of range: a check on values, which only the worker can run (a shape mismatch throws here, below).
+    const idx = tf.tensor1d([0, 7], 'int32').send(bob);
+    const bad = keep.gather(idx);
     const dependent = bad.relu().add(1);
     const error = await rejection(dependent.get());
     expect(error).toBeInstanceOf(sy.RemoteError);
     const remote = error as sy.RemoteError;
     expect(remote.worker).toBe('bob');
-    expect(remote.op).toBe('matMul');
-    expect(remote.message).toMatch(/Remote op 'matMul' failed on worker 'bob': .*matMul/);
+    expect(remote.op).toBe('gather');
+    expect(remote.message).toMatch(/Remote op 'gather' failed on worker 'bob': .*gather/);
     // The worker and its other objects are unharmed.
     expect(await values(await keep.add(1).get())).toEqual([2, 3, 4]);
     expect((await bob.objects()).has(keep.idAtLocation)).toBe(true);
     bad.dispose();
+    idx.dispose();
+    keep.dispose();
+  });
+
+  test('a call the worker would refuse for its shapes throws at once, with the message the worker would give', () => {
+    const keep = sy.tensor([1, 2, 3]).send(bob);
+    const error = thrown(() => keep.matMul(keep));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toBe('matMul: input a has shape [3] of rank below 2; reshape vectors to [1, n] or [n, 1], or use dot.');
     keep.dispose();
   });
 
@@ -189,11 +202,13 @@ describe('remote failures', () => {
     const seen: sy.LifecycleEvent[] = [];
     const sub = hook.events$.subscribe((e) => seen.push(e));
     const x = sy.tensor([1, 2]).send(bob);
-    const r = x.reshape([3]);
+    const idx = tf.tensor1d([5], 'int32').send(bob);
+    const r = x.gather(idx);
     await rejection(r.get());
     sub.unsubscribe();
-    expect(seen.some((e) => e.type === 'error' && e.op === 'reshape' && e.worker === 'bob')).toBe(true);
+    expect(seen.some((e) => e.type === 'error' && e.op === 'gather' && e.worker === 'bob')).toBe(true);
     x.dispose();
+    idx.dispose();
   });
 });
 
