@@ -15,6 +15,9 @@ import { PointerTensor } from '../pointers/pointer-tensor.js';
 import { type SendOptions, sendPointer, sendTensor, type SendTarget } from '../pointers/send.js';
 import { AdditiveSharingTensor, type ShareOptions, shareIntegerTensor } from '../smpc/additive-sharing-tensor.js';
 import { FixedPrecisionTensor, precisionOf } from '../smpc/fixed-precision-tensor.js';
+import { FixedPrecisionPointer } from '../smpc/fixed-precision-pointer.js';
+// Loaded for its effect: fixed-precision and shared tensors join the op dispatcher (sy.add(x_sh, y), ...).
+import '../smpc/smpc-ops.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
 
 /** pointer.share(...workers, options): the fixed-point encoding, a weight, and the crypto provider. */
@@ -67,6 +70,13 @@ declare module '../pointers/pointer-tensor.js' {
      * multiply by first (secure weighted averaging), and the crypto provider.
      */
     share(...args: (Location | PointerShareOptions)[]): AdditiveSharingTensor;
+    /**
+     * Encodes the tensor in fixed point AT its worker (PySyft's
+     * `x.send(bob).fix_precision()`): the data never comes here. The result
+     * points to the ring tensor there; `get()` brings a FixedPrecisionTensor
+     * home, `floatPrecision()` decodes it there, `share(...)` shares it from there.
+     */
+    fixPrecision(options?: FixedPrecisionOptions): FixedPrecisionPointer;
   }
 }
 
@@ -96,7 +106,7 @@ const TF_VERBS: Verbs<tf.Tensor> = {
 
 const SYFT_VERBS: Verbs<SyftTensor> = {
   send(...args: unknown[]) {
-    return sendTensor(this.tensor, 'syft', this.requiresGrad, args);
+    return sendTensor(this.tensor, 'syft', this.requiresGrad, args, this);
   },
   fixPrecision(options?: FixedPrecisionOptions) {
     return FixedPrecisionTensor.encode(this.tensor, options);
@@ -126,6 +136,13 @@ const POINTER_VERBS: Verbs<PointerTensor<unknown>> = {
       cryptoProvider === undefined ? workers : [...workers, { cryptoProvider }],
       weight,
     );
+  },
+  fixPrecision(options?: FixedPrecisionOptions) {
+    this.assertLive();
+    if (this.route.length !== 1 || this.slot !== 'value') {
+      throw new InvalidArgumentError(`${String(this)}: fixPrecision() needs a pointer to the data itself; move() it first.`);
+    }
+    return FixedPrecisionPointer.encodeAt(this.location, this.idAtLocation, precisionOf(options), this.kind);
   },
 };
 

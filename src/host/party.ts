@@ -10,15 +10,15 @@
  * steps in the same order, so the k-th opening depends only on earlier ones
  * and no two parties can wait for each other.
  */
-import type * as tf from '@tensorflow/tfjs-core';
-import { serializeError } from '../core/errors.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { InvalidArgumentError, serializeError } from '../core/errors.js';
 import { FailedInputError, type ObjectStore } from './object-store.js';
 import type { ActorAddress, CommandOf, DeliveredItem, RingPayload, StoredFailure, WireArg } from '../core/protocol.js';
 import { splitShares } from '../core/ring/additive-shares.js';
 import { dealOnPool } from './dealer-pool.js';
 import { encodeScaled } from '../core/ring/fixed-precision.js';
-import { ringAdd, type RingTensor } from '../core/ring/ring.js';
-import { executeRingOp } from '../core/ring/ring-ops.js';
+import { ringAdd, ringScale, type RingTensor } from '../core/ring/ring.js';
+import { executeRingOp, isPlainTensor, type PlainTensor } from '../core/ring/ring-ops.js';
 
 /** How a party reaches the others. */
 export interface PartyChannels {
@@ -54,7 +54,10 @@ export class Party {
 
   ringOp(command: CommandOf<'ring-op'>): void {
     const args = command.args.map((arg) => this.#resolve(arg));
-    this.store.set(command.out, { kind: 'ring', ring: executeRingOp(command.op, args) });
+    const result = executeRingOp(command.op, args);
+    // decode's float result is a tensor again, usable by every tfjs op (x.send(bob).fixPrecision().floatPrecision()).
+    if (isPlainTensor(result)) this.store.setTensor(command.out, tf.tensor(Float32Array.from(result.plain), [...result.shape], 'float32'));
+    else this.store.set(command.out, { kind: 'ring', ring: result });
   }
 
   /**
@@ -133,15 +136,31 @@ export class Party {
   /** Secret-shares a tensor this worker holds among the parties; only shares leave. */
   shareTensor(command: CommandOf<'share-tensor'>, tensor: () => tf.Tensor): void {
     // If this throws, the actor delivers the failure to every party instead.
+    const entry = this.store.get(command.id);
+    if (entry.kind === 'ring') {
+      // Encoded here already (x.send(bob).fixPrecision().share(...)): split the words as they are.
+      this.#deliverShares(command, command.weight === undefined ? entry.ring : ringScale(entry.ring, integerWeight(command.weight)));
+      return;
+    }
     const t = tensor();
     const values = t.dataSync();
     const weighted = command.weight === undefined ? values : Float64Array.from(values, (v) => v * command.weight!);
-    const shares = splitShares(encodeScaled(weighted, t.shape, command.scale), command.parties.length);
+    this.#deliverShares(command, encodeScaled(weighted, t.shape, command.scale));
+  }
+
+  #deliverShares(command: CommandOf<'share-tensor'>, secret: RingTensor): void {
+    const shares = splitShares(secret, command.parties.length);
     command.parties.forEach((to, p) => this.channels.deliver(to, command.out, { kind: 'ring', ring: shares[p]! }, [shares[p]!.values.buffer as ArrayBuffer]));
   }
 
+  /** Share ids become ring tensors; a tensor (read by encode only) becomes its values; lists are resolved element-wise. */
   #resolve(arg: WireArg): unknown {
-    if (typeof arg === 'number') return this.store.ring(arg);
+    if (typeof arg === 'number') {
+      const entry = this.store.get(arg);
+      if (entry.kind === 'tensor') return { plain: entry.tensor.dataSync(), shape: entry.tensor.shape } satisfies PlainTensor;
+      return this.store.ring(arg);
+    }
+    if ('list' in arg) return arg.list.map((a) => this.#resolve(a));
     if ('value' in arg) return arg.value;
     throw new FailedInputError(-1, { op: 'ring-op', message: 'ring ops take share ids and public values only', code: 'INVALID_ARGUMENT' });
   }
@@ -163,6 +182,14 @@ export class Party {
     const all = [...opening.contributions.values()];
     own.out.forEach((id, k) => this.store.set(id, { kind: 'ring', ring: all.slice(1).reduce((s, parts) => ringAdd(s, parts[k]!), all[0]![k]!) }));
   }
+}
+
+/** A weight on words already encoded can only be an integer (a real one would need a truncation). */
+function integerWeight(weight: number): bigint {
+  if (!Number.isSafeInteger(weight)) {
+    throw new InvalidArgumentError(`share: a fixed-precision tensor at a worker takes an integer weight only, got ${weight}; weight the float tensor instead.`);
+  }
+  return BigInt(weight);
 }
 
 function payloadOf(t: RingTensor): RingPayload {

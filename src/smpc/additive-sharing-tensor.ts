@@ -37,11 +37,38 @@ import { CryptoProviderRequiredError, InvalidArgumentError, SharesNotCompatibleE
 import { isLocation, type Location } from '../core/handles.js';
 import { RemoteHandle } from '../pointers/remote-handle.js';
 import { reconstruct, splitShares } from '../core/ring/additive-shares.js';
-import { type CryptoProviderLike, toTripleProvider, type TripleProvider } from './crypto-provider.js';
+import { type CryptoProviderLike, toTripleProvider, type TripleProvider, TrustedDealer } from './crypto-provider.js';
 import { encodeScaled, FixedPrecisionOpOverflowError, largestExact, outOfRange, scaleOf } from '../core/ring/fixed-precision.js';
-import { FixedPrecisionTensor, plainToTensor, type PlainValue, type Precision } from './fixed-precision-tensor.js';
+import {
+  FixedPrecisionTensor,
+  integerExponent,
+  type MixedOp,
+  type PlainValue,
+  plainValues,
+  type Precision,
+  type SharedOperand,
+  WITH_LOCAL_OPERAND,
+} from './fixed-precision-tensor.js';
 import { beaverProduct, open, type Parties, refreshShares, release, ringOpAtParties, truncate } from './protocols.js';
-import { type RingTensor, sizeOf } from '../core/ring/ring.js';
+import { ringBroadcastTo, ringNeg, ringReshape, type RingTensor, ringTranspose, sizeOf } from '../core/ring/ring.js';
+import {
+  broadcastShapes,
+  concatenatedShape,
+  dotPlan,
+  expandedShape,
+  matMulShape,
+  normalizeAxis,
+  reducedShape,
+  reductionAxes,
+  reshapedShape,
+  sameDims,
+  slicedShape,
+  splitSizes,
+  squeezedShape,
+  tiledShape,
+  transposedShape,
+} from './shapes.js';
+import { UnsupportedOnSharesError } from './unsupported.js';
 
 /**
  * `sy.smpc.debug`: checks for tests, all off by default.
@@ -109,11 +136,13 @@ function partiesAndOptions(args: readonly (Location | ShareOptions)[]): { partie
   return { parties, options: hasOptions ? (last as ShareOptions) : {} };
 }
 
-function broadcastShape(op: string, a: readonly number[] | undefined, b: readonly number[] | undefined): readonly number[] | undefined {
-  if (a === undefined || b === undefined) return a ?? b;
-  if (sizeOf(b) === 1 && b.length <= a.length) return a;
-  if (a.length === b.length && a.every((d, i) => d === b[i])) return a;
-  throw new InvalidArgumentError(`${op}: shapes [${a}] and [${b}] differ; shared ops take equal shapes or a scalar.`);
+/** What ops on shares take as the other operand: another shared tensor, a fixed-precision tensor, or a public value. */
+export type SharedOrPublic = AdditiveSharingTensor | FixedPrecisionTensor | PlainValue;
+
+/** The result shape of an element-wise op, checked before anything runs; unknown when a shape is (a tensor shared by a worker). */
+function elementwiseShape(op: string, a: readonly number[] | undefined, b: readonly number[] | undefined): readonly number[] | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  return broadcastShapes(op, a, b);
 }
 
 /**
@@ -121,15 +150,23 @@ function broadcastShape(op: string, a: readonly number[] | undefined, b: readonl
  * lifecycle (src/pointers/remote-handle.ts): `hook.localWorker.objects()` and
  * the leak checks list them, `sy.tidy` and `using` dispose them, and a tensor
  * that becomes unreachable has its shares collected at every party.
+ *
+ * It is a tensor to the rest of the API (src/smpc/smpc-ops.ts): `sy.add`,
+ * `sy.matMul`, `sy.sum`, `sy.stack`, `sy.split`, ... take it; operands
+ * broadcast by tfjs's rules; `shape`, `rank`, `size` and `dtype` ('float32' for
+ * fixed-point shares, 'int32' for integer shares) are known here; the in-place
+ * verbs (`addInPlace`, ...) put new shares in place of the old ones, which
+ * are deleted at the parties. Ops that need comparisons or approximations
+ * (relu, max, exp, division by a shared value, ...) are refused with
+ * UnsupportedOnSharesError.
  */
-export class AdditiveSharingTensor extends RemoteHandle {
+export class AdditiveSharingTensor extends RemoteHandle implements SharedOperand {
   /** The workers holding one share each, in order; parties[0] is the leader that adds public constants. */
   readonly parties: Parties;
-  /** Known at the caller for tensors shared from here; undefined for tensors shared by a worker. */
-  readonly shape: readonly number[] | undefined;
   readonly precision: Precision;
   readonly #provider: TripleProvider | undefined;
-  readonly #id: number;
+  #id: number;
+  #shape: readonly number[] | undefined;
   /** Debug mode: the overflow checks of the ops that made this tensor, itself included. */
   #verdict: Verdict | undefined;
   /** Debug mode: this tensor's value, fetched to the caller once. */
@@ -140,7 +177,7 @@ export class AdditiveSharingTensor extends RemoteHandle {
     super(parties.map((location) => ({ location, idAtLocation: id })));
     this.parties = parties;
     this.#id = id;
-    this.shape = shape;
+    this.#shape = shape === undefined ? undefined : [...shape];
     this.precision = precision;
     this.#provider = provider;
   }
@@ -160,6 +197,7 @@ export class AdditiveSharingTensor extends RemoteHandle {
   /**
    * @internal Shares a tensor held by a worker, from that worker: it encodes
    * (times `weight`) and splits the tensor itself, so the caller never sees it.
+   * A ring tensor there (encoded by `ptr.fixPrecision()`) is split as it is.
    */
   static shareFromWorker(
     holder: Location,
@@ -167,6 +205,7 @@ export class AdditiveSharingTensor extends RemoteHandle {
     precision: Precision,
     args: readonly (Location | ShareOptions)[],
     weight?: number,
+    shape?: readonly number[],
   ): AdditiveSharingTensor {
     const { parties, options } = partiesAndOptions(args);
     const provider = options.cryptoProvider === undefined ? undefined : toTripleProvider(options.cryptoProvider);
@@ -180,7 +219,25 @@ export class AdditiveSharingTensor extends RemoteHandle {
       parties: parties.map((p) => p.address),
       out: id,
     });
-    return new AdditiveSharingTensor(parties, id, undefined, precision, provider);
+    return new AdditiveSharingTensor(parties, id, shape, precision, provider);
+  }
+
+  /** Known at the caller for tensors shared from here; undefined for tensors shared by a worker (reshape() names it). */
+  get shape(): readonly number[] | undefined {
+    return this.#shape;
+  }
+
+  get rank(): number | undefined {
+    return this.#shape?.length;
+  }
+
+  get size(): number | undefined {
+    return this.#shape === undefined ? undefined : sizeOf(this.#shape);
+  }
+
+  /** 'float32' for fixed-point shares (real values), 'int32' for integer shares (precisionFractional 0). */
+  get dtype(): 'float32' | 'int32' {
+    return this.#scale === 1n ? 'int32' : 'float32';
   }
 
   /** PySyft's `x.child.crypto_provider`. */
@@ -193,28 +250,39 @@ export class AdditiveSharingTensor extends RemoteHandle {
     return this.parties.map((p) => ({ location: p.id, idAtLocation: this.#id }));
   }
 
-  add(other: AdditiveSharingTensor | FixedPrecisionTensor | PlainValue): AdditiveSharingTensor {
+  add(other: SharedOrPublic): AdditiveSharingTensor {
     if (other instanceof AdditiveSharingTensor) {
       const o = this.#peer(other, 'add');
+      const shape = elementwiseShape('add', this.#shape, o.#shape);
       const check = this.#linearCheck('add', 'a sum', o);
-      return this.#result(ringOpAtParties(this.parties, 'add', () => [this.#id, o.#id]), broadcastShape('add', this.shape, o.shape), o, check);
+      return this.#result(ringOpAtParties(this.parties, 'add', () => [this.#id, o.#id]), shape, o, check);
     }
     return this.#addPublic(this.#public(other, 'add'), 'add');
   }
 
-  sub(other: AdditiveSharingTensor | FixedPrecisionTensor | PlainValue): AdditiveSharingTensor {
+  sub(other: SharedOrPublic): AdditiveSharingTensor {
     if (other instanceof AdditiveSharingTensor) {
       const o = this.#peer(other, 'sub');
+      const shape = elementwiseShape('sub', this.#shape, o.#shape);
       const check = this.#linearCheck('sub', 'a difference', o);
-      return this.#result(ringOpAtParties(this.parties, 'sub', () => [this.#id, o.#id]), broadcastShape('sub', this.shape, o.shape), o, check);
+      return this.#result(ringOpAtParties(this.parties, 'sub', () => [this.#id, o.#id]), shape, o, check);
     }
-    this.#assertLive('sub');
-    return this.#addPublic(this.#public(this.#negatedPublic(other), 'sub'), 'sub');
+    return this.#addPublic(ringNeg(this.#public(other, 'sub')), 'sub');
+  }
+
+  /** public - this (PySyft's `c - x`): every party negates its share, the leader adds the public value. */
+  rsub(other: FixedPrecisionTensor | PlainValue): AdditiveSharingTensor {
+    const p = this.#public(other, 'sub');
+    const shape = elementwiseShape('sub', this.#shape, p.shape);
+    const negated = ringNeg(p);
+    const check: OverflowCheck = { operands: [this], test: ([x]) => overflowOf('sub', 'a difference', largestExact('sub', x!, negated), this.#scale, this.#scale) };
+    return this.#result(ringOpAtParties(this.parties, 'subFromPublic', (i) => [this.#id, { value: p }, { value: i === 0 }]), shape, undefined, check);
   }
 
   #addPublic(p: RingTensor, op: 'add' | 'sub'): AdditiveSharingTensor {
+    const shape = elementwiseShape(op, this.#shape, p.shape);
     const check: OverflowCheck = { operands: [this], test: ([x]) => overflowOf(op, 'a sum', largestExact('add', x!, p), this.#scale, this.#scale) };
-    return this.#result(ringOpAtParties(this.parties, 'addPublic', (i) => [this.#id, { value: p }, { value: i === 0 }]), broadcastShape(op, this.shape, p.shape), undefined, check);
+    return this.#result(ringOpAtParties(this.parties, 'addPublic', (i) => [this.#id, { value: p }, { value: i === 0 }]), shape, undefined, check);
   }
 
   /** Debug check of a shared sum or difference: its exact value must stay in range. */
@@ -235,21 +303,25 @@ export class AdditiveSharingTensor extends RemoteHandle {
 
   neg(): AdditiveSharingTensor {
     this.#assertLive('neg');
-    return this.#result(ringOpAtParties(this.parties, 'neg', () => [this.#id]), this.shape);
+    return this.#result(ringOpAtParties(this.parties, 'neg', () => [this.#id]), this.#shape);
   }
 
   /**
-   * Element-wise product. By a public integer it is local and exact; by any
-   * other public value it is local and then truncated; by another shared
-   * tensor it is Beaver's protocol, then truncated.
+   * Element-wise product (operands broadcast). By a public integer it is local
+   * and exact; by any other public value it is local and then truncated; by
+   * another shared tensor it is Beaver's protocol, then truncated.
    */
-  mul(other: AdditiveSharingTensor | FixedPrecisionTensor | PlainValue): AdditiveSharingTensor {
+  mul(other: SharedOrPublic): AdditiveSharingTensor {
     if (other instanceof AdditiveSharingTensor) {
       const o = this.#peer(other, 'mul');
-      const shape = this.#knownShape('mul', broadcastShape('mul', this.shape, o.shape));
-      if (!sameShape(this.shape, o.shape)) throw new InvalidArgumentError(`mul: shared operands need equal shapes, got [${this.shape}] and [${o.shape}].`);
-      const z = beaverProduct('mul', this.#id, o.#id, { x: shape, y: shape }, this.parties, this.#providerFor('mul', o));
-      return this.#truncated(z, shape, 'mul', o, this.#productCheck('mul', [this, o], ([x, y]) => largestExact('mul', x!, y!)));
+      const shape = this.#knownShape('mul', elementwiseShape('mul', this.#shape, o.#shape));
+      const provider = this.#providerFor('mul', o);
+      // Beaver's triple is element-wise on one shape: operands that broadcast are broadcast at the parties first.
+      const [x, y] = [this.#broadcastId(shape), o.#broadcastId(shape)];
+      const z = beaverProduct('mul', x, y, { x: shape, y: shape }, this.parties, provider);
+      release(this.parties, [x, y].filter((id) => id !== this.#id && id !== o.#id));
+      const check = this.#productCheck('mul', [this, o], ([a, b]) => largestExact('mul', ringBroadcastTo(a!, shape), ringBroadcastTo(b!, shape)));
+      return this.#truncated(z, shape, 'mul', o, check);
     }
     this.#assertLive('mul');
     if (typeof other === 'number' && Number.isInteger(other)) {
@@ -260,51 +332,188 @@ export class AdditiveSharingTensor extends RemoteHandle {
       }
       const factor: RingTensor = { values: BigUint64Array.of(BigInt.asUintN(64, k)), shape: [] };
       const check = this.#productCheck('mul', [this], ([x]) => largestExact('mul', x!, factor), false);
-      return this.#result(ringOpAtParties(this.parties, 'scale', () => [this.#id, { value: k }]), this.shape, undefined, check);
+      return this.#result(ringOpAtParties(this.parties, 'scale', () => [this.#id, { value: k }]), this.#shape, undefined, check);
     }
+    this.#assertIntegral(other, 'mul');
     const p = this.#public(other, 'mul');
-    const shape = broadcastShape('mul', this.shape, p.shape);
-    const check = this.#productCheck('mul', [this], ([x]) => largestExact('mul', x!, p), this.#scale !== 1n);
+    const shape = elementwiseShape('mul', this.#shape, p.shape);
+    const truncated = this.#scale !== 1n;
+    // Checked before the product runs, so a refusal leaves nothing at the parties.
+    if (truncated) {
+      this.#knownShape('mul', shape);
+      this.#providerFor('mul');
+    }
+    const check = this.#productCheck('mul', [this], ([x]) => largestExact('mul', ringBroadcastTo(x!, shape ?? x!.shape), p), truncated);
     return this.#truncated(ringOpAtParties(this.parties, 'mulPublic', () => [this.#id, { value: p }]), shape, 'mul', undefined, check);
   }
 
-  /** Division by a public number (multiplication by its inverse). */
-  div(divisor: number): AdditiveSharingTensor {
-    if (!(typeof divisor === 'number' && divisor !== 0 && Number.isFinite(divisor))) {
-      throw new InvalidArgumentError(`div: the divisor must be a finite non-zero number, got ${divisor}.`);
+  /**
+   * Division by a public value: a number or a public tensor (multiplication by
+   * its reciprocal, so fixed-point shares only). Division by a shared value
+   * needs an approximation protocol that syft-ts does not have yet.
+   */
+  div(divisor: number | FixedPrecisionTensor | PlainValue | AdditiveSharingTensor): AdditiveSharingTensor {
+    if (divisor instanceof AdditiveSharingTensor) throw new UnsupportedOnSharesError('div', 'a division by a shared value');
+    if (this.#scale === 1n) {
+      throw new InvalidArgumentError('div: integer shares have no fractional part, so a quotient would be rounded; share x.fixPrecision() instead.');
     }
-    return this.mul(1 / divisor);
+    if (typeof divisor === 'number') {
+      if (!(divisor !== 0 && Number.isFinite(divisor))) throw new InvalidArgumentError(`div: the divisor must be a finite non-zero number, got ${divisor}.`);
+      if (Number.isSafeInteger(divisor) && Math.abs(divisor) > 1 && this.#shape !== undefined) return this.#divideByInteger(divisor);
+      return this.mul(1 / divisor);
+    }
+    const values = divisor instanceof FixedPrecisionTensor ? { values: divisor.toFloat64(), shape: divisor.shape } : plainValues(divisor);
+    const reciprocal = Float64Array.from(values.values, (v) => {
+      if (!(v !== 0 && Number.isFinite(v))) throw new InvalidArgumentError(`div: every divisor must be a finite non-zero number, got ${v}.`);
+      return 1 / v;
+    });
+    return this.#mulEncoded(encodeScaled(reciprocal, values.shape, this.#scale));
   }
 
-  /** Matrix product [m, k]·[k, n] with a shared or public matrix. */
-  matMul(other: AdditiveSharingTensor | FixedPrecisionTensor | PlainValue): AdditiveSharingTensor {
+  /**
+   * x / d for an integer d: the truncation protocol divides by d itself, to one
+   * unit in the last place, where x·(1/d) would carry the error of encoding 1/d
+   * (9 / 3 at 3 decimal digits: 9 · 0.333 = 2.997).
+   */
+  #divideByInteger(d: number): AdditiveSharingTensor {
+    this.#assertLive('div');
+    const provider = this.#providerFor('div');
+    const shape = this.#shape!;
+    const source = d < 0 ? this.neg() : this;
+    const out = truncate(source.#id, shape, BigInt(Math.abs(d)), this.parties, provider);
+    const result = source.#result(out, shape);
+    if (source !== this) source.dispose();
+    return result;
+  }
+
+  #mulEncoded(p: RingTensor): AdditiveSharingTensor {
+    return this.mul(new FixedPrecisionTensor(p, this.precision));
+  }
+
+  /**
+   * x^k for an integer k >= 0 (PySyft's `x ** 3`): square-and-multiply with
+   * Beaver products, so about 2·log2(k) products, each one opening round.
+   */
+  pow(exponent: number | FixedPrecisionTensor | PlainValue): AdditiveSharingTensor {
+    if ((exponent as unknown) instanceof AdditiveSharingTensor) throw new UnsupportedOnSharesError('pow', 'a shared exponent');
+    const k = integerExponent(exponent);
+    this.#assertLive('pow');
+    if (k === 0) {
+      const zero = this.mul(0);
+      const one = zero.add(1);
+      zero.dispose();
+      return one;
+    }
+    if (k > 1) this.#providerFor('pow');
+    let result: AdditiveSharingTensor | undefined;
+    let base: AdditiveSharingTensor = this;
+    for (let e = k; e > 0; e = Math.floor(e / 2)) {
+      if (e % 2 === 1) {
+        const next = result === undefined ? base.clone() : result.mul(base);
+        result?.dispose();
+        result = next;
+      }
+      if (e > 1) {
+        const squared = base.mul(base);
+        if (base !== this) base.dispose();
+        base = squared;
+      }
+    }
+    if (base !== this) base.dispose();
+    return result!;
+  }
+
+  /**
+   * Each party reduces its share modulo |m|, a power of two (integer shares
+   * only, as PySyft's AdditiveSharingTensor.mod): the result's shares add up to
+   * a value congruent to x modulo m, between 0 and parties·|m|; reduce it again
+   * after get(). An exact x mod m on shares needs a comparison (issue 14).
+   */
+  mod(modulus: number): AdditiveSharingTensor {
+    this.#assertLive('mod');
+    if (this.#scale !== 1n) throw new UnsupportedOnSharesError('mod', 'a remainder of fixed-point shares');
+    const m = typeof modulus === 'number' ? Math.abs(modulus) : NaN;
+    if (!(Number.isSafeInteger(m) && m >= 1 && Number.isInteger(Math.log2(m)))) {
+      throw new InvalidArgumentError(`mod: shared values take a power-of-two modulus (it divides the ring's 2^64), got ${String(modulus)}.`);
+    }
+    return this.#result(ringOpAtParties(this.parties, 'modPowerOfTwo', () => [this.#id, { value: BigInt(m) }]), this.#shape);
+  }
+
+  /** Matrix product [m, k]·[k, n] with a shared or public matrix (optionally transposed, as tf.matMul). */
+  matMul(other: SharedOrPublic, transposeA = false, transposeB = false): AdditiveSharingTensor {
+    if (transposeA) return this.#through(this.transpose(), (t) => t.matMul(other, false, transposeB));
     if (other instanceof AdditiveSharingTensor) {
+      if (transposeB) return this.#through(other.transpose(), (t) => this.matMul(t));
       const o = this.#peer(other, 'matMul');
-      const shape = matMulShape(this.#knownShape('matMul', this.shape), o.#knownShape('matMul', o.shape));
-      const z = beaverProduct('matMul', this.#id, o.#id, { x: this.shape!, y: o.shape! }, this.parties, this.#providerFor('matMul', o));
+      const shape = matMulShape(this.#knownShape('matMul', this.#shape), o.#knownShape('matMul', o.#shape));
+      const z = beaverProduct('matMul', this.#id, o.#id, { x: this.#shape!, y: o.#shape! }, this.parties, this.#providerFor('matMul', o));
       return this.#truncated(z, shape, 'matMul', o, this.#productCheck('matMul', [this, o], ([x, y]) => largestExact('matMul', x!, y!)));
     }
-    const p = this.#public(other, 'matMul');
-    const shape = matMulShape(this.#knownShape('matMul', this.shape), p.shape);
+    const encoded = this.#public(other, 'matMul');
+    const p = transposeB ? ringTranspose(encoded) : encoded;
+    const shape = matMulShape(this.#knownShape('matMul', this.#shape), p.shape);
+    this.#providerFor('matMul');
     const check = this.#productCheck('matMul', [this], ([x]) => largestExact('matMul', x!, p));
     return this.#truncated(ringOpAtParties(this.parties, 'matMulPublic', () => [this.#id, { value: p }]), shape, 'matMul', undefined, check);
   }
 
-  /** Sum of all elements, or along one axis. Local: sums of shares are shares of the sum. */
-  sum(axis?: number): AdditiveSharingTensor {
-    this.#assertLive('sum');
-    const shape = this.shape === undefined ? undefined : axis === undefined ? [] : this.shape.filter((_, d) => d !== (axis < 0 ? axis + this.shape!.length : axis));
-    const check: OverflowCheck = { operands: [this], test: ([x]) => overflowOf('sum', 'a sum', largestExact('sum', x!, undefined, axis), this.#scale, this.#scale) };
-    return this.#result(ringOpAtParties(this.parties, 'sum', () => [this.#id, { value: axis ?? null }]), shape, undefined, check);
+  /** public · this, a matrix product with the public matrix on the left (PySyft's `y @ x` for a public y). */
+  rmatMul(other: FixedPrecisionTensor | PlainValue): AdditiveSharingTensor {
+    const p = this.#public(other, 'matMul');
+    const shape = matMulShape(p.shape, this.#knownShape('matMul', this.#shape));
+    this.#providerFor('matMul');
+    const check = this.#productCheck('matMul', [this], ([x]) => largestExact('matMul', p, x!));
+    return this.#truncated(ringOpAtParties(this.parties, 'publicMatMul', () => [{ value: p }, this.#id]), shape, 'matMul', undefined, check);
   }
 
-  /** The mean: the sum times the public 1/n, truncated (so fixed-point tensors only). */
-  mean(axis?: number): AdditiveSharingTensor {
-    const shape = this.#knownShape('mean', this.shape);
-    const n = axis === undefined ? sizeOf(shape) : shape[axis < 0 ? axis + shape.length : axis]!;
-    if (scaleOf(this.precision) === 1n) throw new InvalidArgumentError('mean: integer shares have no fractional part; share x.fixPrecision() instead.');
-    const sum = this.sum(axis);
-    const mean = sum.mul(1 / n);
+  /** tf.dot: vector·vector (a scalar), matrix·vector, vector·matrix, matrix·matrix. */
+  dot(other: SharedOrPublic): AdditiveSharingTensor {
+    const shape = this.#knownShape('dot', this.#shape);
+    if (other instanceof AdditiveSharingTensor) {
+      const plan = dotPlan(shape, other.#knownShape('dot', other.#shape));
+      return this.#through(this.reshape(plan.left), (l) => other.#through(other.reshape(plan.right), (r) => l.#through(l.matMul(r), (z) => z.reshape(plan.result))));
+    }
+    const p = this.#public(other, 'dot');
+    const plan = dotPlan(shape, p.shape);
+    return this.#through(this.reshape(plan.left), (l) => l.#through(l.matMul(new FixedPrecisionTensor(ringReshape(p, plan.right), this.precision)), (z) => z.reshape(plan.result)));
+  }
+
+  /** public · this for tf.dot with the public operand first. */
+  rdot(other: FixedPrecisionTensor | PlainValue): AdditiveSharingTensor {
+    const p = this.#public(other, 'dot');
+    const plan = dotPlan(p.shape, this.#knownShape('dot', this.#shape));
+    return this.#through(this.reshape(plan.right), (r) => r.#through(r.rmatMul(new FixedPrecisionTensor(ringReshape(p, plan.left), this.precision)), (z) => z.reshape(plan.result)));
+  }
+
+  /** Sum over an axis, several, or all of them (keepDims as tf.sum). Local: sums of shares are shares of the sum. */
+  sum(axis?: number | readonly number[] | null, keepDims = false): AdditiveSharingTensor {
+    this.#assertLive('sum');
+    if (this.#shape === undefined && (keepDims || (axis !== undefined && axis !== null && typeof axis !== 'number'))) this.#knownShape('sum', undefined);
+    const axes = this.#shape === undefined ? undefined : reductionAxes('sum', this.#shape, axis);
+    const shape = this.#shape === undefined ? (axis === undefined || axis === null ? [] : undefined) : reducedShape(this.#shape, axes!, keepDims);
+    const wire = axes === undefined ? (axis === undefined || axis === null ? null : [axis as number]) : axes;
+    const check: OverflowCheck = {
+      operands: [this],
+      test: ([x]) => overflowOf('sum', 'a sum', largestSum(x!, wire), this.#scale, this.#scale),
+    };
+    return this.#result(ringOpAtParties(this.parties, 'sumAxes', () => [this.#id, { value: wire }, { value: keepDims }]), shape, undefined, check);
+  }
+
+  /**
+   * The mean: the sum divided by the public count with the truncation
+   * protocol (fixed-point shares only; off by at most one unit in the last place).
+   */
+  mean(axis?: number | readonly number[] | null, keepDims = false): AdditiveSharingTensor {
+    const shape = this.#knownShape('mean', this.#shape);
+    if (this.#scale === 1n) throw new InvalidArgumentError('mean: integer shares have no fractional part; share x.fixPrecision() instead.');
+    const axes = reductionAxes('mean', shape, axis);
+    const n = axes.reduce((c, d) => c * shape[d]!, 1);
+    if (n === 0) throw new InvalidArgumentError(`mean: reduces an empty axis of [${shape}].`);
+    const provider = this.#providerFor('mean');
+    const sum = this.sum(axis, keepDims);
+    if (n === 1) return sum;
+    const out = truncate(sum.#id, sum.#shape!, BigInt(n), this.parties, provider);
+    const mean = sum.#result(out, sum.#shape);
     sum.dispose();
     return mean;
   }
@@ -312,21 +521,138 @@ export class AdditiveSharingTensor extends RemoteHandle {
   reshape(shape: readonly number[]): AdditiveSharingTensor {
     this.#assertLive('reshape');
     // A full shape also names the shape of a tensor shared by a worker.
-    const known = this.shape === undefined ? (shape.includes(-1) ? undefined : shape) : inferShape(this.shape, shape);
+    const known = this.#shape === undefined ? (shape.includes(-1) ? undefined : [...shape]) : reshapedShape(this.#shape, shape);
     return this.#result(ringOpAtParties(this.parties, 'reshape', () => [this.#id, { value: [...shape] }]), known);
   }
 
-  transpose(perm?: readonly number[]): AdditiveSharingTensor {
+  transpose(perm?: readonly number[] | null): AdditiveSharingTensor {
     this.#assertLive('transpose');
-    const shape = this.shape === undefined ? undefined : (perm ?? this.shape.map((_, d) => this.shape!.length - 1 - d)).map((d) => this.shape![d]!);
-    return this.#result(ringOpAtParties(this.parties, 'transpose', () => [this.#id, { value: perm === undefined ? null : [...perm] }]), shape);
+    const planned = this.#shape === undefined ? undefined : transposedShape('transpose', this.#shape, perm);
+    return this.#result(ringOpAtParties(this.parties, 'transpose', () => [this.#id, { value: planned?.perm ?? (perm === undefined || perm === null ? null : [...perm]) }]), planned?.shape);
   }
 
   /** tf.slice's block: `begin` and `size` (-1 for "to the end") per axis. */
-  slice(begin: readonly number[], size: readonly number[]): AdditiveSharingTensor {
+  slice(begin: number | readonly number[], size?: number | readonly number[]): AdditiveSharingTensor {
     this.#assertLive('slice');
-    const shape = this.shape === undefined ? undefined : size.map((s, d) => (s === -1 ? this.shape![d]! - begin[d]! : s));
-    return this.#result(ringOpAtParties(this.parties, 'slice', () => [this.#id, { value: [...begin] }, { value: [...size] }]), shape);
+    const window = slicedShape(this.#knownShape('slice', this.#shape), begin, size);
+    return this.#result(ringOpAtParties(this.parties, 'slice', () => [this.#id, { value: window.begin }, { value: window.size }]), window.size);
+  }
+
+  expandDims(axis = 0): AdditiveSharingTensor {
+    return this.reshape(expandedShape(this.#knownShape('expandDims', this.#shape), axis));
+  }
+
+  squeeze(axis?: readonly number[] | number | null): AdditiveSharingTensor {
+    return this.reshape(squeezedShape(this.#knownShape('squeeze', this.#shape), axis));
+  }
+
+  tile(reps: readonly number[]): AdditiveSharingTensor {
+    this.#assertLive('tile');
+    const shape = tiledShape(this.#knownShape('tile', this.#shape), reps);
+    return this.#result(ringOpAtParties(this.parties, 'tile', () => [this.#id, { value: [...reps] }]), shape);
+  }
+
+  broadcastTo(shape: readonly number[]): AdditiveSharingTensor {
+    this.#assertLive('broadcastTo');
+    const from = this.#knownShape('broadcastTo', this.#shape);
+    if (!sameDims(broadcastShapes('broadcastTo', from, shape), shape)) throw new InvalidArgumentError(`broadcastTo: [${from}] does not broadcast to [${shape}].`);
+    return this.#result(ringOpAtParties(this.parties, 'broadcastTo', () => [this.#id, { value: [...shape] }]), shape);
+  }
+
+  /** New shares of the same value under new ids (each party copies its share). */
+  clone(): AdditiveSharingTensor {
+    this.#assertLive('clone');
+    return this.#result(ringOpAtParties(this.parties, 'copy', () => [this.#id]), this.#shape);
+  }
+
+  /** tf.split: equal parts or these sizes along `axis`, each a shared tensor. */
+  split(numOrSizeSplits: number | readonly number[], axis = 0): AdditiveSharingTensor[] {
+    const shape = this.#knownShape('split', this.#shape);
+    const { axis: d, sizes } = splitSizes(shape, numOrSizeSplits, axis);
+    let at = 0;
+    return sizes.map((n) => {
+      const begin = shape.map((_, k) => (k === d ? at : 0));
+      at += n;
+      return this.slice(begin, shape.map((m, k) => (k === d ? n : m)));
+    });
+  }
+
+  /** tf.unstack: the slices along `axis`, that axis removed (PySyft's torch.unbind). */
+  unstack(axis = 0): AdditiveSharingTensor[] {
+    const shape = this.#knownShape('unstack', this.#shape);
+    const d = normalizeAxis('unstack', axis, shape.length);
+    return this.split(shape[d]!, d).map((piece) => {
+      const squeezed = piece.squeeze([d]);
+      piece.dispose();
+      return squeezed;
+    });
+  }
+
+  /** tf.concat of tensors shared among the same parties at one precision. */
+  static concat(tensors: readonly AdditiveSharingTensor[], axis = 0): AdditiveSharingTensor {
+    const first = tensors[0];
+    if (first === undefined) throw new InvalidArgumentError('concat: needs at least one tensor.');
+    const others = tensors.map((t) => first.#peer(t, 'concat'));
+    const planned = concatenatedShape(others.map((t) => t.#knownShape('concat', t.#shape)), axis);
+    const out = ringOpAtParties(first.parties, 'concat', () => [{ list: others.map((t) => t.#id) }, { value: planned.axis }]);
+    const result = first.#result(out, planned.shape);
+    result.#verdict = firstOverflow(others.map((t) => t.#verdict));
+    return result;
+  }
+
+  /** tf.stack: tensors of one shape along a new axis. */
+  static stack(tensors: readonly AdditiveSharingTensor[], axis = 0): AdditiveSharingTensor {
+    const first = tensors[0];
+    if (first === undefined) throw new InvalidArgumentError('stack: needs at least one tensor.');
+    const shape = first.#knownShape('stack', first.#shape);
+    for (const t of tensors) {
+      first.#peer(t, 'stack');
+      if (!sameDims(t.#knownShape('stack', t.#shape), shape)) throw new InvalidArgumentError(`stack: shapes [${shape}] and [${t.#shape}] differ.`);
+    }
+    const d = normalizeAxis('stack', axis, shape.length, 1);
+    const expanded = tensors.map((t) => t.expandDims(d));
+    const out = AdditiveSharingTensor.concat(expanded, d);
+    for (const t of expanded) t.dispose();
+    return out;
+  }
+
+  /** this += other, in place (PyTorch's add_): new shares replace the old, which are deleted at the parties. */
+  addInPlace(other: SharedOrPublic): this {
+    return this.#become(this.add(other), 'addInPlace');
+  }
+
+  subInPlace(other: SharedOrPublic): this {
+    return this.#become(this.sub(other), 'subInPlace');
+  }
+
+  mulInPlace(other: SharedOrPublic): this {
+    return this.#become(this.mul(other), 'mulInPlace');
+  }
+
+  divInPlace(divisor: number | FixedPrecisionTensor | PlainValue): this {
+    return this.#become(this.div(divisor), 'divInPlace');
+  }
+
+  zeroInPlace(): this {
+    return this.#become(this.mul(0), 'zeroInPlace');
+  }
+
+  /** @internal A fixed-precision tensor's op with this shared tensor as its other operand (`fp.add(x_sh)`). */
+  [WITH_LOCAL_OPERAND](op: MixedOp, local: FixedPrecisionTensor, localFirst: boolean): AdditiveSharingTensor {
+    if (!localFirst) return this[op](local);
+    switch (op) {
+      case 'add':
+      case 'mul':
+        return this[op](local);
+      case 'sub':
+        return this.rsub(local);
+      case 'matMul':
+        return this.rmatMul(local);
+      case 'dot':
+        return this.rdot(local);
+      case 'div':
+        throw new UnsupportedOnSharesError('div', 'a division by a shared value');
+    }
   }
 
   /**
@@ -336,7 +662,7 @@ export class AdditiveSharingTensor extends RemoteHandle {
    * shares can combine.
    */
   refresh(): AdditiveSharingTensor {
-    const shape = this.#knownShape('refresh', this.shape);
+    const shape = this.#knownShape('refresh', this.#shape);
     return this.#result(refreshShares(this.#id, shape, this.parties, this.#providerFor('refresh')), shape);
   }
 
@@ -373,6 +699,37 @@ export class AdditiveSharingTensor extends RemoteHandle {
 
   [inspect.custom](): string {
     return this.toString();
+  }
+
+  /** Runs `f` on a temporary tensor made for it, then disposes the temporary (never this tensor itself). */
+  #through(temp: AdditiveSharingTensor, f: (t: AdditiveSharingTensor) => AdditiveSharingTensor): AdditiveSharingTensor {
+    try {
+      return f(temp);
+    } finally {
+      if (temp !== this) temp.dispose();
+    }
+  }
+
+  /** This tensor's share id, or a broadcast copy's (a new id: release it after use). */
+  #broadcastId(shape: readonly number[]): number {
+    if (this.#shape !== undefined && sameDims(this.#shape, shape)) return this.#id;
+    return ringOpAtParties(this.parties, 'broadcastTo', () => [this.#id, { value: [...shape] }]);
+  }
+
+  /** In place: this handle takes `next`'s shares, and its old shares are deleted at the parties (after every op issued on them). */
+  #become(next: AdditiveSharingTensor, op: string): this {
+    if (this.#shape !== undefined && next.#shape !== undefined && !sameDims(this.#shape, next.#shape)) {
+      next.dispose();
+      throw new InvalidArgumentError(`${op}: the result has shape [${next.#shape}], not this tensor's [${this.#shape}]; an in-place update cannot change the shape.`);
+    }
+    const old = this.#id;
+    this.rebind(this.parties.map((location) => ({ location, idAtLocation: next.#id })));
+    this.#id = next.#id;
+    this.#verdict = next.#verdict;
+    this.#opened = undefined;
+    next.retire('sent');
+    release(this.parties, [old]);
+    return this;
   }
 
   /**
@@ -428,6 +785,10 @@ export class AdditiveSharingTensor extends RemoteHandle {
   #providerFor(op: string, other?: AdditiveSharingTensor): TripleProvider {
     const provider = this.#provider ?? (other === undefined ? undefined : other.#provider);
     if (provider === undefined) throw new CryptoProviderRequiredError(op);
+    // A provider that is a party would refuse at deal time, after the op's first steps had run: refuse now.
+    if (provider instanceof TrustedDealer && this.parties.some((p) => p.id === provider.id)) {
+      throw new InvalidArgumentError(`the crypto provider '${provider.id}' is also a party; use a worker that holds no shares.`);
+    }
     return provider;
   }
 
@@ -442,6 +803,17 @@ export class AdditiveSharingTensor extends RemoteHandle {
 
   #assertLive(op: string): void {
     this.assertLive(`${op}: this AdditiveSharingTensor`);
+  }
+
+  /** Integer shares have no fractional part: a non-integer public factor would be rounded silently. */
+  #assertIntegral(value: FixedPrecisionTensor | PlainValue, op: string): void {
+    if (this.#scale !== 1n || value instanceof FixedPrecisionTensor) return;
+    const { values } = plainValues(value);
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isInteger(values[i])) {
+        throw new InvalidArgumentError(`${op}: integer shares times the non-integer ${values[i]} would be rounded; share x.fixPrecision() instead.`);
+      }
+    }
   }
 
   #peer(other: AdditiveSharingTensor, op: string): AdditiveSharingTensor {
@@ -460,21 +832,27 @@ export class AdditiveSharingTensor extends RemoteHandle {
     return other;
   }
 
-  /** A public operand, encoded at this tensor's precision. */
+  /** A public operand, encoded at this tensor's precision (numbers and arrays leave no tfjs tensor behind). */
   #public(value: FixedPrecisionTensor | PlainValue, op: string): RingTensor {
     this.#assertLive(op);
     if (value instanceof FixedPrecisionTensor) {
       if (value.scale !== scaleOf(this.precision)) throw new SharesNotCompatibleError(op, 'the public tensor has another fixed-point precision.');
       return value.ring;
     }
-    const t = plainToTensor(value);
-    return encodeScaled(t.dataSync(), t.shape, scaleOf(this.precision));
+    const { values, shape } = plainValues(value);
+    return encodeScaled(values, shape, scaleOf(this.precision));
   }
+}
 
-  #negatedPublic(value: FixedPrecisionTensor | PlainValue): FixedPrecisionTensor | tf.Tensor {
-    if (value instanceof FixedPrecisionTensor) return value.neg();
-    return tf.neg(plainToTensor(value));
-  }
+/** The largest |sum| of a reduction over `axes` (null: all), for the debug overflow check. */
+function largestSum(x: RingTensor, axes: readonly number[] | null): bigint {
+  if (axes === null) return largestExact('sum', x);
+  if (axes.length === 1) return largestExact('sum', x, undefined, axes[0]);
+  // Several axes: move them to the end and sum the flattened tail.
+  const kept = x.shape.map((_, d) => d).filter((d) => !axes.includes(d));
+  const t = ringTranspose(x, [...kept, ...axes]);
+  const outer = sizeOf(kept.map((d) => x.shape[d]!));
+  return largestExact('sum', ringReshape(t, [outer, sizeOf(axes.map((d) => x.shape[d]!))]), undefined, 1);
 }
 
 /**
@@ -490,23 +868,9 @@ export function shareIntegerTensor(t: tf.Tensor, args: readonly (Location | Shar
   return AdditiveSharingTensor.share(encodeScaled(t.dataSync(), t.shape, 1n), precision, args);
 }
 
-function sameShape(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
-  return a === undefined || b === undefined || (a.length === b.length && a.every((d, i) => d === b[i]));
-}
-
-function matMulShape(a: readonly number[], b: readonly number[]): readonly number[] {
-  if (a.length !== 2 || b.length !== 2 || a[1] !== b[0]) {
-    throw new InvalidArgumentError(`matMul: needs [m, k] and [k, n], got [${a}] and [${b}].`);
+declare module './fixed-precision-tensor.js' {
+  interface SharedResultTypes {
+    /** What an op of a fixed-precision tensor with a shared operand gives. */
+    readonly shared: AdditiveSharingTensor;
   }
-  return [a[0]!, b[1]!];
-}
-
-function inferShape(from: readonly number[], to: readonly number[]): readonly number[] {
-  const size = sizeOf(from);
-  const known = sizeOf(to.filter((d) => d !== -1));
-  const shape = to.map((d) => (d === -1 ? size / known : d));
-  if (to.filter((d) => d === -1).length > 1 || sizeOf(shape) !== size || shape.some((d) => !Number.isInteger(d))) {
-    throw new InvalidArgumentError(`reshape: cannot reshape [${from}] (${size} values) to [${to}].`);
-  }
-  return shape;
 }

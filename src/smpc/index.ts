@@ -13,6 +13,9 @@ export {
   representableRange,
   type RepresentableRange,
 } from '../core/ring/fixed-precision.js';
+export { FixedPrecisionPointer } from './fixed-precision-pointer.js';
+export { UnsupportedOnSharesError } from './unsupported.js';
+export { smpcOpNames } from './smpc-ops.js';
 export { TrustedDealer, type TripleProvider, type CryptoProviderLike } from './crypto-provider.js';
 export { type RingTensor, ringTensor } from '../core/ring/ring.js';
 export { splitShares, reconstruct } from '../core/ring/additive-shares.js';

@@ -11,8 +11,8 @@ import type { TripleProvider } from './crypto-provider.js';
 
 export type Parties = readonly Location[];
 
-/** An argument of a ring op as each party sees it: a share id, or a public value. */
-type PartyArg = number | { readonly value: unknown };
+/** An argument of a ring op as each party sees it: a share id, a list of them, or a public value. */
+type PartyArg = number | { readonly list: readonly number[] } | { readonly value: unknown };
 
 /** Runs `op` at every party (arguments may depend on the party's index); returns the result's id. */
 export function ringOpAtParties(parties: Parties, op: RingOpName, args: (index: number) => readonly PartyArg[]): number {

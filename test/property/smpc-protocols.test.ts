@@ -220,7 +220,7 @@ describe('errors', () => {
 
   test('a failure at a worker rejects get() with RemoteError, never hangs, and the parties keep working', async () => {
     const [a, b, c] = parties;
-    const bad = tf.tensor([1, 2]).send(a!).matMul(tf.tensor([3]).send(a!)); // fails at a
+    const bad = tf.tensor([1, 2]).send(a!).gather(tf.tensor([7, 0], [2], 'int32').send(a!)); // fails at a: index out of range
     const direct = bad.share(a!, b!, c!, { cryptoProvider: james });
     const shared = direct.reshape([2]);
     const product = shared.mul(shared);

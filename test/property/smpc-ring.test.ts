@@ -10,7 +10,24 @@ import { isSyftError } from '../../src/core/errors.js';
 import { decodeFixed, encodeFixed, truncateFixed } from '../../src/core/ring/fixed-precision.js';
 import { reconstruct, splitShares } from '../../src/core/ring/additive-shares.js';
 import { ringMatMulWasm } from '../../src/core/ring/ring-matmul-wasm.js';
-import { ringAdd, ringMatMul, ringMul, ringNeg, ringSub, ringSum, type RingTensor } from '../../src/core/ring/ring.js';
+import {
+  broadcastShapes,
+  ringAdd,
+  ringAddBroadcast,
+  ringBroadcastTo,
+  ringConcat,
+  ringMatMul,
+  ringModPowerOfTwo,
+  ringMul,
+  ringMulBroadcast,
+  ringNeg,
+  ringSlice,
+  ringSub,
+  ringSubBroadcast,
+  ringSum,
+  type RingTensor,
+  ringTile,
+} from '../../src/core/ring/ring.js';
 
 const MOD = 1n << 64n;
 const words = (n: number) => fc.array(fc.bigInt({ min: 0n, max: MOD - 1n }), { minLength: n, maxLength: n });
@@ -199,5 +216,73 @@ describe('wasm ring matMul kernel: edge shapes and wrap-around', () => {
     // The earlier result is a copy, untouched by later calls.
     expect(Array.from(first.values)).toEqual(firstCopy);
     expect(firstCopy).toEqual(Array.from(ringMatMul(small, smallB).values));
+  });
+});
+
+describe('broadcasting, concat, tile and mod on the ring (issue 13)', () => {
+  /** A ring tensor and a shape it broadcasts with: a suffix of its shape, some dims set to 1. */
+  const pairArb = ringArb.chain((x) =>
+    fc
+      .tuple(fc.integer({ min: 0, max: x.shape.length }), fc.array(fc.boolean(), { minLength: x.shape.length, maxLength: x.shape.length }))
+      .map(([drop, ones]) => x.shape.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)))
+      .chain((shape) => words(shape.reduce((a, b) => a * b, 1)).map((w): [RingTensor, RingTensor] => [x, { values: BigUint64Array.from(w), shape }])),
+  );
+
+  test('add, sub and mul of broadcasting operands (either side) equal the op on operands broadcast first; shares of a broadcast are a broadcast of shares', () => {
+    fc.assert(
+      fc.property(pairArb, fc.boolean(), fc.integer({ min: 2, max: 4 }), ([x, y], swap, n) => {
+        const [a, b] = swap ? [y, x] : [x, y];
+        const shape = broadcastShapes('test', a.shape, b.shape);
+        expect(shape).toEqual([...x.shape]);
+        const [ab, bb] = [ringBroadcastTo(a, shape), ringBroadcastTo(b, shape)];
+        expect(Array.from(ringAddBroadcast(a, b).values)).toEqual(Array.from(ringAdd(ab, bb).values));
+        expect(Array.from(ringSubBroadcast(a, b).values)).toEqual(Array.from(ringSub(ab, bb).values));
+        expect(Array.from(ringMulBroadcast(a, b).values)).toEqual(Array.from(ringMul(ab, bb).values));
+        const shares = splitShares(a, n).map((s) => ringBroadcastTo(s, shape));
+        expect(Array.from(reconstruct(shares).values)).toEqual(Array.from(ab.values));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('shapes that do not broadcast are refused with INVALID_ARGUMENT', () => {
+    const t = (shape: number[]): RingTensor => ({ values: new BigUint64Array(shape.reduce((a, b) => a * b, 1)), shape });
+    for (const [a, b] of [[[2, 3], [2]], [[3], [4]], [[2, 1, 3], [2, 2]]] as const) {
+      let code: string | undefined;
+      try {
+        ringAddBroadcast(t([...a]), t([...b]));
+      } catch (error) {
+        code = isSyftError(error) ? error.code : undefined;
+      }
+      expect(code).toBe('INVALID_ARGUMENT');
+    }
+  });
+
+  test('concat then slice gives the pieces back; tile is concat of copies', () => {
+    fc.assert(
+      fc.property(ringArb, fc.integer({ min: 1, max: 3 }), fc.nat(), (x, copies, seed) => {
+        const axis = seed % x.shape.length;
+        const joined = ringConcat(new Array<RingTensor>(copies).fill(x), axis);
+        expect(joined.shape[axis]).toBe(x.shape[axis]! * copies);
+        for (let c = 0; c < copies; c++) {
+          const begin = x.shape.map((_, d) => (d === axis ? c * x.shape[axis]! : 0));
+          expect(Array.from(ringSlice(joined, begin, [...x.shape]).values)).toEqual(Array.from(x.values));
+        }
+        const reps = x.shape.map((_, d) => (d === axis ? copies : 1));
+        expect(Array.from(ringTile(x, reps).values)).toEqual(Array.from(joined.values));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  test('shares each reduced modulo a power of two add up to a value congruent to the secret', () => {
+    fc.assert(
+      fc.property(ringArb, fc.integer({ min: 2, max: 5 }), fc.integer({ min: 0, max: 62 }), (x, n, bits) => {
+        const m = 1n << BigInt(bits);
+        const opened = reconstruct(splitShares(x, n).map((s) => ringModPowerOfTwo(s, m)));
+        expect(Array.from(opened.values, (v) => v % m)).toEqual(Array.from(x.values, (v) => v % m));
+      }),
+      { numRuns: 150 },
+    );
   });
 });

@@ -6,8 +6,8 @@
  * proper subsets of the shares, typed errors thrown at once, and nothing left
  * at any party or at the dealer afterwards.
  *
- * The last block holds tests of src bugs found while writing these
- * (`test.fails`: they pass while the bug is there; see each comment).
+ * The last block holds tests of src bugs found while writing these, each
+ * fixed since (issue 13): they were `test.fails` while the bug was there.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
@@ -173,8 +173,8 @@ describe('integer shares: ops equal ring arithmetic exactly', () => {
             ['matMul', sm.matMul(sw), ringMatMul(m, w)],
             ['matMul public', sm.matMul(new sy.smpc.FixedPrecisionTensor(w, INTEGER)), ringMatMul(m, w)],
           ];
-          // A public scalar (one-element x: see the known bug below, ringAddPublic).
-          if (x.values.length > 1) cases.push(['add public scalar', sx.add(small), { values: x.values.map((v) => BigInt.asUintN(64, v + BigInt(small))), shape: x.shape }]);
+          // A public scalar, broadcast (one-element x included: that was a bug, see the last block).
+          cases.push(['add public scalar', sx.add(small), { values: x.values.map((v) => BigInt.asUintN(64, v + BigInt(small))), shape: x.shape }]);
           // A chain; its intermediate results are disposed at once (as sy.tidy would), before the end is fetched.
           const steps = [sx.mul(sy_)];
           steps.push(steps[0]!.add(sx));
@@ -552,7 +552,9 @@ describe('errors are typed and thrown at once', () => {
       () => v3.matMul(v3),
       () => m23.matMul(tf.ones([2, 3])),
       () => m23.matMul(tf.ones([3])),
-      () => m23.mul(v3),
+      // [2, 3] and [3] broadcast (tfjs rules); [2, 3] and [2] do not.
+      () => m23.mul(tf.ones([2])),
+      () => m23.add(tf.ones([3, 2])),
       () => m23.reshape([4, 2]),
       () => m23.reshape([-1, -1]),
       () => x.div(0),
@@ -588,16 +590,15 @@ describe('errors are typed and thrown at once', () => {
 });
 
 /**
- * Bugs in src found by these tests. Each is a `test.fails`: it passes while
- * the bug is there and will fail (asking to drop `.fails`) once it is fixed.
+ * Bugs in src found by these tests, fixed since (issue 13). Each comment says
+ * what the bug was; the test pins the fix.
  */
-describe('known src bugs (test.fails)', () => {
-  // src/core/ring/ring.ts ringAddPublic / ringMulPublic broadcast a public scalar only
-  // when `a` has more than one value; a one-element tensor of rank >= 1 meets a
-  // scalar of shape [] in ringAdd/ringMul, which refuses "shapes [1] and [] differ".
-  // So x.add(1), x.mul(0.5), x.div(2) fail for a shared [1] tensor (RemoteError at
-  // get) and mean(axis) fails whenever the reduced tensor has one element.
-  test.fails('a public scalar added to / multiplied with a one-element shared tensor; mean(0) of a [2, 1] tensor', async () => {
+describe('fixed src bugs', () => {
+  // Was: src/core/ring/ring.ts ringAddPublic / ringMulPublic broadcast a public scalar only
+  // when `a` had more than one value; a one-element tensor of rank >= 1 met a
+  // scalar of shape [] in ringAdd/ringMul, which refused "shapes [1] and [] differ".
+  // Now public operands broadcast by tfjs's rules.
+  test('a public scalar added to / multiplied with a one-element shared tensor; mean(0) of a [2, 1] tensor', async () => {
     const x = sy.fixPrecision([3]).share(parties[0]!, parties[1]!, { cryptoProvider: dealer });
     const m = sy.fixPrecision(tf.tensor([[3], [5]])).share(parties[0]!, parties[1]!, { cryptoProvider: dealer });
     try {
@@ -611,13 +612,13 @@ describe('known src bugs (test.fails)', () => {
     }
   });
 
-  // src/smpc/additive-sharing-tensor.ts mul() (public non-integer) and matMul()
+  // Was: src/smpc/additive-sharing-tensor.ts mul() (public non-integer) and matMul()
   // (public) issue the local 'mulPublic'/'matMulPublic' ring op at every party,
   // and only then does #truncated() look for a provider (#providerFor throws
   // CRYPTO_PROVIDER_REQUIRED, or TrustedDealer.deal throws INVALID_ARGUMENT for a
   // provider that is a party). The product's shares stay at every party with no
   // pointer to them: an orphan per call, never released.
-  test.fails('a public product refused for want of a provider leaves nothing behind at the parties', async () => {
+  test('a public product refused for want of a provider leaves nothing behind at the parties', async () => {
     const [a, b] = parties as [sy.VirtualWorker, sy.VirtualWorker];
     const x = sy.fixPrecision(tf.tensor([[1, 2]])).share(a, b);
     try {
@@ -631,12 +632,12 @@ describe('known src bugs (test.fails)', () => {
     }
   });
 
-  // src/smpc/additive-sharing-tensor.ts #public() and #negatedPublic(), and
+  // Was: src/smpc/additive-sharing-tensor.ts #public() and #negatedPublic(), and
   // FixedPrecisionTensor.encode(): plainToTensor() makes a tf.tensor of a number
   // or array (and sub() a tf.neg of it) that is never disposed, so every public
   // op with a plain operand leaks main-thread tfjs tensors (20 after 5 rounds of
   // add(1), sub(1), mul(0.5) below).
-  test.fails('public ops with plain numbers leak no tfjs tensors on the main thread', async () => {
+  test('public ops with plain numbers leak no tfjs tensors on the main thread', async () => {
     const x = sy.fixPrecision([1, 2, 3]).share(parties[0]!, parties[1]!, { cryptoProvider: dealer });
     const before = tf.memory().numTensors;
     try {
@@ -653,13 +654,13 @@ describe('known src bugs (test.fails)', () => {
     }
   });
 
-  // src/smpc/additive-sharing-tensor.ts says "The caller knows every shape, so
+  // Was: src/smpc/additive-sharing-tensor.ts says "The caller knows every shape, so
   // shape errors are thrown at once" (and does so for matMul, mul, add and
   // reshape), but sum(axis), slice() and transpose(perm) compute their result
   // shape without checking: the tensor is returned with a wrong `shape`
   // (transpose([1, 0]) of a [3] tensor reports [undefined, 3]; slice([2], [5])
   // reports [5]) and the error only surfaces as a RemoteError at get().
-  test.fails('sum with an axis out of range is refused at once', async () => {
+  test('sum with an axis out of range is refused at once', async () => {
     const x = sy.fixPrecision([1, 2, 3]).share(parties[0]!, parties[1]!, { cryptoProvider: dealer });
     try {
       expect(thrown(() => x.sum(1)).code).toBe('INVALID_ARGUMENT');
@@ -668,7 +669,7 @@ describe('known src bugs (test.fails)', () => {
       await Promise.all([...parties, dealer].map((w) => w.objects()));
     }
   });
-  test.fails('a slice outside the tensor is refused at once', async () => {
+  test('a slice outside the tensor is refused at once', async () => {
     const x = sy.fixPrecision([1, 2, 3]).share(parties[0]!, parties[1]!, { cryptoProvider: dealer });
     try {
       expect(thrown(() => x.slice([2], [5])).code).toBe('INVALID_ARGUMENT');
@@ -677,7 +678,7 @@ describe('known src bugs (test.fails)', () => {
       await Promise.all([...parties, dealer].map((w) => w.objects()));
     }
   });
-  test.fails('a transpose perm that is not a permutation of the axes is refused at once', async () => {
+  test('a transpose perm that is not a permutation of the axes is refused at once', async () => {
     const x = sy.fixPrecision([1, 2, 3]).share(parties[0]!, parties[1]!, { cryptoProvider: dealer });
     try {
       expect(thrown(() => x.transpose([1, 0])).code).toBe('INVALID_ARGUMENT');
@@ -687,14 +688,14 @@ describe('known src bugs (test.fails)', () => {
     }
   });
 
-  // src/smpc/additive-sharing-tensor.ts add() (and sub(), which is add() of the
+  // Was: src/smpc/additive-sharing-tensor.ts add() (and sub(), which is add() of the
   // negation) issues the ring op at every party *before* broadcastShape() checks
   // the shapes: `this.#result(ringOpAtParties(...), broadcastShape(...))`. So
   // x.add(y) with a mismatched shape throws INVALID_ARGUMENT here, as it should,
   // but has already run 'add'/'addPublic' at the parties. With a public operand
   // the non-leader parties run addPublic as a plain copy of their share, which
   // then stays in their stores with no pointer to it (an orphan per call).
-  test.fails('add/sub with a mismatched shape are refused before anything runs at the parties', async () => {
+  test('add/sub with a mismatched shape are refused before anything runs at the parties', async () => {
     const [a, b, c] = parties as [sy.VirtualWorker, sy.VirtualWorker, sy.VirtualWorker];
     const m23 = sy.fixPrecision(tf.ones([2, 3])).share(a, b, c, { cryptoProvider: dealer });
     try {
@@ -707,12 +708,12 @@ describe('known src bugs (test.fails)', () => {
     }
   });
 
-  // src/smpc/additive-sharing-tensor.ts mul()/div(): on integer shares (scale 1)
+  // Was: src/smpc/additive-sharing-tensor.ts mul()/div(): on integer shares (scale 1)
   // a public non-integer is encoded at scale 1, i.e. rounded, and no truncation
   // follows: tf.tensor([8, -12], 'int32').share(..).div(4) gives [0, 0] and
   // .mul(2.5) gives [24, -36], silently. mean() refuses integer shares ("no
   // fractional part"); div and non-integer mul should too (or be exact).
-  test.fails('div and non-integer mul on integer shares are refused or exact, never silently rounded', async () => {
+  test('div and non-integer mul on integer shares are refused or exact, never silently rounded', async () => {
     const x = tf.tensor([8, -12], [2], 'int32').share(parties[0]!, parties[1]!, { cryptoProvider: dealer });
     try {
       for (const [f, want] of [

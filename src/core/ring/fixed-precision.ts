@@ -422,6 +422,38 @@ export function fixedSum(a: RingTensor, axis: number | undefined, scale: bigint,
   return wrapped;
 }
 
+/**
+ * The fixed-point quotient floor(a·scale / b), element-wise (either may be a
+ * single value), exactly, in BigInt; a zero divisor or a quotient out of range
+ * throws. Local values only: on shares a division by a shared value is not linear.
+ */
+export function fixedDiv(a: RingTensor, b: RingTensor, scale: bigint, op = 'div'): RingTensor {
+  const { shape, n, sa, sb } = pairing(op, a, b);
+  const out = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) {
+    const d = BigInt.asIntN(64, b.values[i * sb]!);
+    if (d === 0n) throw new InvalidArgumentError(`${op}: division by zero (element ${i} of the divisor).`);
+    out[i] = BigInt.asUintN(64, checkResult(op, 'a quotient', floorDiv(BigInt.asIntN(64, a.values[i * sa]!) * scale, d), scale));
+  }
+  return { values: out, shape };
+}
+
+/**
+ * a mod b with the sign of b (tf.mod's floored modulo), element-wise on the
+ * encodings: both carry the same scale, so the remainder does too.
+ */
+export function fixedMod(a: RingTensor, b: RingTensor, op = 'mod'): RingTensor {
+  const { shape, n, sa, sb } = pairing(op, a, b);
+  const out = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) {
+    const m = BigInt.asIntN(64, b.values[i * sb]!);
+    if (m === 0n) throw new InvalidArgumentError(`${op}: modulo zero (element ${i} of the divisor).`);
+    const r = BigInt.asIntN(64, a.values[i * sa]!) % m;
+    out[i] = BigInt.asUintN(64, r !== 0n && r < 0n !== m < 0n ? r + m : r);
+  }
+  return { values: out, shape };
+}
+
 // ---------------------------------------------------------------------------
 // Exact results of ops on shares, for the test-only overflow check (values opened at the caller)
 

@@ -10,20 +10,41 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import {
+  broadcastShapes,
   ringAdd,
+  ringAddBroadcast,
   ringAddPublic,
-  ringMul,
+  ringBroadcastTo,
+  ringConcat,
+  ringModPowerOfTwo,
+  ringMulBroadcast,
   ringMulPublic,
   ringNeg,
   ringReshape,
   ringScale,
   ringSlice,
-  ringSub,
+  ringSubBroadcast,
   ringSumAxis,
+  ringTile,
   ringTranspose,
   type RingTensor,
 } from './ring.js';
 import { ringMatMulWasm } from './ring-matmul-wasm.js';
+import { decodeScaled, encodeScaled } from './fixed-precision.js';
+
+/**
+ * A plain float32 tensor, as ring ops see one: the argument `encode` reads
+ * (a tensor in the worker's store) and the result `decode` makes (stored back
+ * as a tensor). Only these two ops cross between tensors and ring tensors.
+ */
+export interface PlainTensor {
+  readonly plain: ArrayLike<number>;
+  readonly shape: readonly number[];
+}
+
+export function isPlainTensor(x: unknown): x is PlainTensor {
+  return typeof x === 'object' && x !== null && 'plain' in x;
+}
 
 const HALF = 1n << 63n;
 const LOW_MASK = HALF - 1n;
@@ -108,30 +129,64 @@ function truncationFinish(c: RingTensor, rDiv: RingTensor, rMsb: RingTensor, lea
   return { values: out, shape: c.shape };
 }
 
+/**
+ * A public value is added once, by the leader; the others broadcast their
+ * share to the result's shape (a share of x broadcast is a share of x broadcast).
+ */
 function leaderOnly(op: (x: RingTensor, p: RingTensor) => RingTensor) {
-  return (x: RingTensor, p: RingTensor, leader: boolean): RingTensor => (leader ? op(x, p) : copy(x));
+  return (x: RingTensor, p: RingTensor, leader: boolean): RingTensor =>
+    leader ? op(x, p) : copy(ringBroadcastTo(x, broadcastShapes('public op', x.shape, p.shape)));
+}
+
+function asRing(x: unknown, op: string): RingTensor {
+  if (isPlainTensor(x) || typeof x !== 'object' || x === null || !('values' in x)) {
+    throw new InvalidArgumentError(`ring ${op}: expects a ring tensor (a share or a fixed-precision tensor); encode a plain tensor first.`);
+  }
+  return x as RingTensor;
 }
 
 export const RING_OPS = {
   copy,
-  add: ringAdd,
-  sub: ringSub,
+  // Element-wise ops broadcast by tfjs's rules.
+  add: ringAddBroadcast,
+  sub: ringSubBroadcast,
   neg: ringNeg,
   /** Product of two tensors held by one party (a share times a public tensor, or plaintext ring math). */
-  mul: ringMul,
+  mul: ringMulBroadcast,
   scale: (x: RingTensor, k: bigint) => ringScale(x, k),
   /** A public value is added once, by the leader. */
   addPublic: leaderOnly(ringAddPublic),
   /** public - x: every party negates, the leader adds the public value. */
-  subFromPublic: (x: RingTensor, p: RingTensor, leader: boolean) => (leader ? ringAddPublic(ringNeg(x), p) : ringNeg(x)),
+  subFromPublic: (x: RingTensor, p: RingTensor, leader: boolean) =>
+    leader ? ringAddPublic(ringNeg(x), p) : ringBroadcastTo(ringNeg(x), broadcastShapes('sub', x.shape, p.shape)),
   mulPublic: ringMulPublic,
   matMulPublic: (x: RingTensor, p: RingTensor) => ringMatMulWasm(x, p),
   publicMatMul: (p: RingTensor, x: RingTensor) => ringMatMulWasm(p, x),
   sum: (x: RingTensor, axis: number | null) => ringSumAxis(x, axis ?? undefined),
+  /** Sum over several axes (null: all), in decreasing order so the numbers stay valid; size-1 axes kept with keepDims. */
+  sumAxes: (x: RingTensor, axes: readonly number[] | null, keepDims: boolean) => {
+    const rank = x.shape.length;
+    const list = (axes ?? x.shape.map((_, d) => d)).map((d) => (d < 0 ? d + rank : d)).sort((a, b) => b - a);
+    let out = list.length === 0 ? copy(x) : x;
+    for (const d of list) out = ringSumAxis(out, d);
+    return keepDims ? ringReshape(out, x.shape.map((n, d) => (list.includes(d) ? 1 : n))) : out;
+  },
   // A copy: two store entries never share a buffer, because fetch and move transfer it.
   reshape: (x: RingTensor, shape: readonly number[]) => copy(ringReshape(x, shape)),
   transpose: (x: RingTensor, perm: readonly number[] | null) => ringTranspose(x, perm ?? undefined),
   slice: (x: RingTensor, begin: readonly number[], size: readonly number[]) => ringSlice(x, begin, size),
+  broadcastTo: (x: RingTensor, shape: readonly number[]) => copy(ringBroadcastTo(x, shape)),
+  concat: (xs: readonly RingTensor[], axis: number) => ringConcat(xs, axis),
+  tile: (x: RingTensor, reps: readonly number[]) => ringTile(x, reps),
+  /** Each word modulo a power of two (shares stay congruent to the secret: see ringModPowerOfTwo). */
+  modPowerOfTwo: (x: RingTensor, m: bigint) => ringModPowerOfTwo(x, m),
+  /** A plain tensor encoded in fixed point at `scale` (x.send(bob).fixPrecision(): the encoding happens where the data is). */
+  encode: (x: PlainTensor, scale: bigint): RingTensor => {
+    if (!isPlainTensor(x)) throw new InvalidArgumentError('ring encode: expects a tensor; this one is a ring tensor already.');
+    return encodeScaled(x.plain, x.shape, scale);
+  },
+  /** The inverse: a fixed-point ring tensor decoded to float32, stored as a plain tensor. */
+  decode: (x: RingTensor, scale: bigint): PlainTensor => ({ plain: Float32Array.from(decodeScaled(asRing(x, 'decode'), scale)), shape: x.shape }),
   beaverMul,
   beaverMatMul,
   truncationMask,
@@ -144,11 +199,15 @@ function isRingOpName(name: string): name is RingOpName {
   return Object.prototype.hasOwnProperty.call(RING_OPS, name);
 }
 
-/** Runs a registered ring op; anything else is refused. */
-export function executeRingOp(name: string, args: readonly unknown[]): RingTensor {
+/** Ops that read a plain tensor; every other op refuses one (a ring op never sees a float by mistake). */
+const READS_PLAIN: ReadonlySet<string> = new Set(['encode']);
+
+/** Runs a registered ring op; anything else is refused. `decode` alone returns a plain tensor. */
+export function executeRingOp(name: string, args: readonly unknown[]): RingTensor | PlainTensor {
   if (!isRingOpName(name)) {
     throw new InvalidArgumentError(`'${name}' is not a registered ring op; known: ${Object.keys(RING_OPS).join(', ')}.`);
   }
-  const op = RING_OPS[name] as (...a: readonly unknown[]) => RingTensor;
+  if (!READS_PLAIN.has(name)) for (const a of args) if (isPlainTensor(a)) asRing(a, name);
+  const op = RING_OPS[name] as (...a: readonly unknown[]) => RingTensor | PlainTensor;
   return op(...args);
 }

@@ -124,22 +124,27 @@ export function ringTranspose(a: RingTensor, perm?: readonly number[]): RingTens
   }
   const shape = p.map((d) => a.shape[d]!);
   const inStrides = stridesOf(a.shape);
-  const stepOf = p.map((d) => inStrides[d]!);
-  const out = new BigUint64Array(a.values.length);
+  return { values: gather(a.values, shape, p.map((d) => inStrides[d]!)), shape };
+}
+
+/** The values read at offset Σ index[d]·steps[d] for each index of `shape`, in order (a strided view, copied). */
+function gather(values: BigUint64Array, shape: readonly number[], steps: readonly number[]): BigUint64Array {
+  const rank = shape.length;
+  const out = new BigUint64Array(sizeOf(shape));
   const index = new Array<number>(rank).fill(0);
   let from = 0;
   for (let i = 0; i < out.length; i++) {
-    out[i] = a.values[from]!;
+    out[i] = values[from]!;
     // Odometer over the output's index, tracking the input offset incrementally.
     for (let d = rank - 1; d >= 0; d--) {
       index[d]!++;
-      from += stepOf[d]!;
+      from += steps[d]!;
       if (index[d]! < shape[d]!) break;
-      from -= stepOf[d]! * shape[d]!;
+      from -= steps[d]! * shape[d]!;
       index[d] = 0;
     }
   }
-  return { values: out, shape };
+  return out;
 }
 
 /** The block starting at `begin` of extent `size` (-1: to the end), as tf.slice. */
@@ -185,18 +190,133 @@ export function ringSumAxis(a: RingTensor, axis?: number): RingTensor {
   return { values: out, shape: a.shape.filter((_, k) => k !== d) };
 }
 
-/** a + p, where the public p has a's shape or is a scalar. */
-export function ringAddPublic(a: RingTensor, p: RingTensor): RingTensor {
-  if (p.values.length === 1 && a.values.length !== 1) {
-    const k = p.values[0]!;
-    const out = new BigUint64Array(a.values.length);
-    for (let i = 0; i < out.length; i++) out[i] = BigInt.asUintN(64, a.values[i]! + k);
-    return { values: out, shape: a.shape };
+/**
+ * The shape two operands broadcast to, by tfjs's (NumPy's) rules: dims are
+ * matched from the right, and each pair must be equal or contain a 1.
+ */
+export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new InvalidArgumentError(`${op}: shapes [${a}] and [${b}] do not broadcast (dims ${da} and ${db} differ and neither is 1).`);
+    }
+    out[i] = da === 1 ? db : da;
   }
-  return ringAdd(a, p);
+  return out;
 }
 
-/** a · p, where the public p has a's shape or is a scalar. */
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** `a` repeated along its size-1 (and missing leading) dims to `shape`, as tf.broadcastTo; `a` itself when already there. */
+export function ringBroadcastTo(a: RingTensor, shape: readonly number[]): RingTensor {
+  if (sameDims(a.shape, shape)) return a;
+  const target = broadcastShapes('broadcastTo', a.shape, shape);
+  if (!sameDims(target, shape)) {
+    throw new InvalidArgumentError(`ring broadcastTo: [${a.shape}] does not broadcast to [${shape}].`);
+  }
+  const padded = [...new Array<number>(shape.length - a.shape.length).fill(1), ...a.shape];
+  // A broadcast axis steps 0: the same values again.
+  const steps = stridesOf(padded).map((s, d) => (padded[d] === 1 ? 0 : s));
+  return { values: gather(a.values, shape, steps), shape: [...shape] };
+}
+
+/** An element-wise op of two broadcasting operands; a single value on either side takes the scalar loop. */
+function broadcastBinary(op: string, a: RingTensor, b: RingTensor, f: (x: bigint, y: bigint) => bigint): RingTensor {
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const n = sizeOf(shape);
+  const out = new BigUint64Array(n);
+  if (b.values.length === 1 && sameDims(shape, a.shape)) {
+    const k = b.values[0]!;
+    for (let i = 0; i < n; i++) out[i] = f(a.values[i]!, k);
+    return { values: out, shape };
+  }
+  const [x, y] = [ringBroadcastTo(a, shape).values, ringBroadcastTo(b, shape).values];
+  for (let i = 0; i < n; i++) out[i] = f(x[i]!, y[i]!);
+  return { values: out, shape };
+}
+
+/** a + b with broadcasting (tfjs rules). */
+export function ringAddBroadcast(a: RingTensor, b: RingTensor): RingTensor {
+  return sameDims(a.shape, b.shape) ? ringAdd(a, b) : broadcastBinary('add', a, b, (x, y) => BigInt.asUintN(64, x + y));
+}
+
+/** a - b with broadcasting (tfjs rules). */
+export function ringSubBroadcast(a: RingTensor, b: RingTensor): RingTensor {
+  return sameDims(a.shape, b.shape) ? ringSub(a, b) : broadcastBinary('sub', a, b, (x, y) => BigInt.asUintN(64, x - y));
+}
+
+/** a · b with broadcasting (tfjs rules). */
+export function ringMulBroadcast(a: RingTensor, b: RingTensor): RingTensor {
+  return sameDims(a.shape, b.shape) ? ringMul(a, b) : broadcastBinary('mul', a, b, (x, y) => BigInt.asUintN(64, x * y));
+}
+
+/** Joins tensors along `axis` (negative counts from the end), as tf.concat. */
+export function ringConcat(tensors: readonly RingTensor[], axis = 0): RingTensor {
+  const first = tensors[0];
+  if (first === undefined) throw new InvalidArgumentError('ring concat: needs at least one tensor.');
+  const rank = first.shape.length;
+  const d = axis < 0 ? axis + rank : axis;
+  if (!(Number.isInteger(d) && d >= 0 && d < rank)) {
+    throw new InvalidArgumentError(`ring concat: axis ${axis} is out of range for rank ${rank}.`);
+  }
+  for (const t of tensors) {
+    if (t.shape.length !== rank || t.shape.some((n, k) => k !== d && n !== first.shape[k])) {
+      throw new InvalidArgumentError(`ring concat: shapes [${first.shape}] and [${t.shape}] differ outside axis ${d}.`);
+    }
+  }
+  const outer = sizeOf(first.shape.slice(0, d));
+  const inner = sizeOf(first.shape.slice(d + 1));
+  const shape = [...first.shape];
+  shape[d] = tensors.reduce((s, t) => s + t.shape[d]!, 0);
+  const out = new BigUint64Array(sizeOf(shape));
+  let at = 0;
+  for (let o = 0; o < outer; o++) {
+    for (const t of tensors) {
+      const block = t.shape[d]! * inner;
+      out.set(t.values.subarray(o * block, (o + 1) * block), at);
+      at += block;
+    }
+  }
+  return { values: out, shape };
+}
+
+/** `a` repeated `reps[d]` times along each axis d, as tf.tile. */
+export function ringTile(a: RingTensor, reps: readonly number[]): RingTensor {
+  if (reps.length !== a.shape.length || reps.some((r) => !(Number.isInteger(r) && r >= 0))) {
+    throw new InvalidArgumentError(`ring tile: reps [${reps}] must be ${a.shape.length} non-negative integers for shape [${a.shape}].`);
+  }
+  if (reps.includes(0)) return { values: new BigUint64Array(0), shape: a.shape.map((n, d) => n * reps[d]!) };
+  let t: RingTensor = { values: a.values.slice(), shape: a.shape };
+  for (let d = 0; d < reps.length; d++) if (reps[d] !== 1) t = ringConcat(new Array<RingTensor>(reps[d]!).fill(t), d);
+  return t;
+}
+
+/**
+ * Each value reduced modulo a power of two m (as an unsigned word). Since m
+ * divides 2^64, shares reduced so still add up to a value congruent to the
+ * secret modulo m (PySyft's AdditiveSharingTensor.mod).
+ */
+export function ringModPowerOfTwo(a: RingTensor, m: bigint): RingTensor {
+  if (!(m > 0n && (m & (m - 1n)) === 0n && m <= 1n << 63n)) {
+    throw new InvalidArgumentError(`ring mod: the modulus must be a power of two up to 2^63, got ${m}.`);
+  }
+  const mask = m - 1n;
+  const out = new BigUint64Array(a.values.length);
+  for (let i = 0; i < out.length; i++) out[i] = a.values[i]! & mask;
+  return { values: out, shape: a.shape };
+}
+
+/** a + p, where the public p broadcasts with a (tfjs rules). */
+export function ringAddPublic(a: RingTensor, p: RingTensor): RingTensor {
+  return ringAddBroadcast(a, p);
+}
+
+/** a · p, where the public p broadcasts with a (tfjs rules). */
 export function ringMulPublic(a: RingTensor, p: RingTensor): RingTensor {
-  return p.values.length === 1 && a.values.length !== 1 ? ringScale(a, p.values[0]!) : ringMul(a, p);
+  return ringMulBroadcast(a, p);
 }

@@ -1,0 +1,84 @@
+/**
+ * A fixed-precision tensor at a worker (PySyft's `x.send(bob).fix_precision()`):
+ * `ptr.fixPrecision()` encodes the tensor where it is, with the ring op
+ * `encode`, so the data never comes to the caller. This handle points to the
+ * ring tensor there: `get()` brings it home as a FixedPrecisionTensor,
+ * `floatPrecision()` decodes it at the worker into a tensor pointer again, and
+ * `share(...)` splits it from the worker among the parties.
+ */
+import { inspect } from 'node:util';
+import { InvalidArgumentError } from '../core/errors.js';
+import { isLocation, type Location } from '../core/handles.js';
+import { scaleOf } from '../core/ring/fixed-precision.js';
+import { PointerTensor, type TensorKind } from '../pointers/pointer-tensor.js';
+import { RemoteHandle } from '../pointers/remote-handle.js';
+import { AdditiveSharingTensor, type ShareOptions } from './additive-sharing-tensor.js';
+import { FixedPrecisionTensor, type Precision } from './fixed-precision-tensor.js';
+
+export class FixedPrecisionPointer extends RemoteHandle {
+  readonly location: Location;
+  readonly idAtLocation: number;
+  readonly precision: Precision;
+  /** What floatPrecision() points to: a tf tensor or a syft tensor, as the pointer it came from. */
+  readonly #kind: TensorKind;
+
+  /** @internal Made by PointerTensor.fixPrecision(). */
+  constructor(location: Location, idAtLocation: number, precision: Precision, kind: TensorKind) {
+    super([{ location, idAtLocation }]);
+    this.location = location;
+    this.idAtLocation = idAtLocation;
+    this.precision = precision;
+    this.#kind = kind;
+  }
+
+  /** @internal Encodes the tensor `id` at `location` there; the pointer's tensor stays. */
+  static encodeAt(location: Location, id: number, precision: Precision, kind: TensorKind): FixedPrecisionPointer {
+    const out = location.owner.nextId();
+    location.post({ type: 'ring-op', op: 'encode', args: [id, { value: scaleOf(precision) }], out });
+    return new FixedPrecisionPointer(location, out, precision, kind);
+  }
+
+  /** 'float32' for an encoding with fractional digits, 'int32' for integers. */
+  get dtype(): 'float32' | 'int32' {
+    return scaleOf(this.precision) === 1n ? 'int32' : 'float32';
+  }
+
+  /** Brings the encoded values home (PySyft's get()); the worker no longer holds them. */
+  async get(): Promise<FixedPrecisionTensor> {
+    this.assertLive(`get: ${String(this)}`);
+    this.retire('fetched');
+    const ring = await this.location.request({ type: 'ring-fetch', id: this.idAtLocation, keep: false });
+    return new FixedPrecisionTensor(ring, this.precision);
+  }
+
+  /** Decodes at the worker: a pointer to the float32 tensor there (this handle stays). */
+  floatPrecision(): PointerTensor {
+    this.assertLive(`floatPrecision: ${String(this)}`);
+    const out = this.location.owner.nextId();
+    this.location.post({ type: 'ring-op', op: 'decode', args: [this.idAtLocation, { value: scaleOf(this.precision) }], out });
+    return new PointerTensor(this.location, out, this.#kind);
+  }
+
+  /**
+   * Secret-shares the encoded tensor among `workers` from the worker holding
+   * it: it splits the words with its CSPRNG and sends each party its share.
+   * This handle stays. The shared tensor's shape is not known here until
+   * reshape() names it.
+   */
+  share(...args: (Location | ShareOptions)[]): AdditiveSharingTensor {
+    this.assertLive(`share: ${String(this)}`);
+    const last = args[args.length - 1];
+    if (last !== undefined && !isLocation(last) && ('precisionFractional' in last || 'base' in last || 'weight' in last)) {
+      throw new InvalidArgumentError('share: this tensor is encoded already; pass only the workers and { cryptoProvider }.');
+    }
+    return AdditiveSharingTensor.shareFromWorker(this.location, this.idAtLocation, this.precision, args);
+  }
+
+  override toString(): string {
+    return `(Wrapper)>FixedPrecisionTensor>[PointerTensor | me:${this.location.owner.id} -> ${this.location.id}:${this.idAtLocation}]`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
