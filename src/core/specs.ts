@@ -4,6 +4,7 @@
  * every layer, because the wire protocol carries them; nn and optim build
  * modules and optimizers from them.
  */
+import { InvalidArgumentError } from './errors.js';
 import { bool, type Check, count, finite, listOf, name, oneOf, optional, record, variants } from './wire-schema.js';
 
 /** A module as data: enough to rebuild it around existing parameters (in a worker, say). */
@@ -40,9 +41,59 @@ export interface AdamOptions {
 
 export type OptimizerSpec = ({ readonly kind: 'sgd' } & SgdOptions) | ({ readonly kind: 'adam' } & AdamOptions);
 
-/** The losses a training job can name (sy.nn.LOSSES has one entry each). */
-const LOSS_NAMES = ['mse', 'nll', 'crossEntropy', 'bce'] as const;
+/**
+ * The losses a training job can name: the names of sy.nn's loss functions
+ * (the README's), and the short names earlier releases used. sy.nn.LOSSES
+ * has one entry for each, so a worker never meets a name it cannot run.
+ */
+const LOSS_NAMES = ['mseLoss', 'nllLoss', 'crossEntropy', 'bceLoss', 'mse', 'nll', 'bce'] as const;
 export type LossName = (typeof LOSS_NAMES)[number];
+
+/** Names users bring from PyTorch/PySyft (F.nll_loss, nn.CrossEntropyLoss, ...), and the name to write instead. */
+const FOREIGN_LOSS_NAMES: Readonly<Record<string, LossName>> = {
+  mse_loss: 'mseLoss', MSELoss: 'mseLoss', nll_loss: 'nllLoss', NLLLoss: 'nllLoss', cross_entropy: 'crossEntropy',
+  CrossEntropyLoss: 'crossEntropy', binary_cross_entropy: 'bceLoss', BCELoss: 'bceLoss', bce_loss: 'bceLoss',
+};
+
+/**
+ * The loss name itself when it is one a job may carry; otherwise a coded
+ * error naming what to write: the camelCase name for a PyTorch spelling,
+ * the nearest names for a typo.
+ */
+export function checkLossName(value: unknown, where = 'loss'): LossName {
+  if (typeof value === 'string' && (LOSS_NAMES as readonly string[]).includes(value)) return value as LossName;
+  const given = typeof value === 'string' ? `'${value}'` : String(value);
+  const accepted = `The losses are ${LOSS_NAMES.slice(0, 4).map((n) => `'${n}'`).join(', ')} (also 'mse', 'nll', 'bce').`;
+  if (typeof value === 'string' && Object.hasOwn(FOREIGN_LOSS_NAMES, value)) {
+    throw new InvalidArgumentError(`${where}: ${given} is PyTorch's spelling; syft-ts names it '${FOREIGN_LOSS_NAMES[value]}'. ${accepted}`);
+  }
+  const near = typeof value === 'string' ? nearestNames(value, LOSS_NAMES) : [];
+  throw new InvalidArgumentError(
+    `${where}: unknown loss ${given}.` + (near.length > 0 ? ` Did you mean ${near.map((n) => `'${n}'`).join(' or ')}?` : '') + ` ${accepted}`,
+  );
+}
+
+/** Names within a small edit distance of `name` (case and '_' ignored), nearest first. */
+function nearestNames(name: string, names: readonly string[]): string[] {
+  const fold = (s: string) => s.toLowerCase().replaceAll('_', '');
+  const target = fold(name);
+  return names
+    .map((n) => ({ n, d: editDistance(target, fold(n)) }))
+    .filter(({ n, d }) => d <= Math.max(2, Math.floor(fold(n).length / 3)))
+    .sort((a, b) => a.d - b.d)
+    .map(({ n }) => n)
+    .slice(0, 2);
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length]!;
+}
 
 export interface ClassTargets {
   /**
@@ -97,3 +148,56 @@ export const trainJobCheck: Check = record({
   batchSize: optional(count),
   shuffleSeed: optional(finite),
 });
+
+/** What the caller knows of the targets a job will train on (a pointer's shape and dtype). */
+export interface TargetsMeta {
+  readonly shape: readonly number[];
+  readonly dtype: string;
+}
+
+/**
+ * Checks a training job at the caller, before anything is sent: the loss
+ * name, a model with something to train, and, when the targets' shape and
+ * dtype are known here, targets that fit the loss. Every worker would
+ * otherwise fail alike, one message each, with a less helpful message.
+ */
+export function checkTrainJob(where: string, job: TrainJob, targets?: TargetsMeta): void {
+  const loss = checkLossName(job.loss, `${where}: loss`);
+  const wrong = trainJobCheck(job);
+  if (wrong !== undefined) throw new InvalidArgumentError(`${where}: the training job${wrong}.`);
+  if (countParameterLayers(job.model) === 0) {
+    throw new InvalidArgumentError(
+      `${where}: the model has no layer with parameters (${describeSpec(job.model)}); give it at least one linear or conv2d layer.`,
+    );
+  }
+  if (targets === undefined) return;
+  const classes = job.lossOptions?.classes;
+  const byClass = loss === 'nllLoss' || loss === 'nll' || loss === 'crossEntropy';
+  if (byClass && classes === undefined && (targets.dtype !== 'float32' || targets.shape.length < 2)) {
+    throw new InvalidArgumentError(
+      `${where}: loss '${loss}' was given targets of dtype ${targets.dtype} and shape [${targets.shape}], which look like class indices; ` +
+        `pass lossOptions: { classes: C } (indices in 0..C-1), or give one-hot float32 targets of shape [N, C].`,
+    );
+  }
+  if (byClass && classes !== undefined && (targets.dtype !== 'int32' || targets.shape.length !== 1)) {
+    throw new InvalidArgumentError(
+      `${where}: lossOptions.classes says the targets are class indices (int32, shape [N]), but they are ${targets.dtype} [${targets.shape}]; ` +
+        'leave classes out for one-hot targets, or cast the targets to int32 indices.',
+    );
+  }
+  if (!byClass && targets.dtype !== 'float32') {
+    throw new InvalidArgumentError(
+      `${where}: loss '${loss}' compares predictions with float32 targets; these are ${targets.dtype} [${targets.shape}] (cast them: targets.cast('float32')).`,
+    );
+  }
+}
+
+function countParameterLayers(spec: ModuleSpec): number {
+  if (spec.kind === 'sequential') return spec.layers.reduce((n, l) => n + countParameterLayers(l), 0);
+  return spec.kind === 'linear' || spec.kind === 'conv2d' ? 1 : 0;
+}
+
+function describeSpec(spec: ModuleSpec): string {
+  if (spec.kind === 'sequential') return spec.layers.length === 0 ? 'an empty sequential()' : `sequential(${spec.layers.map(describeSpec).join(', ')})`;
+  return spec.kind === 'op' ? spec.name : spec.kind;
+}

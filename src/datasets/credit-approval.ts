@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
+import { ensureBackend } from './ensure-backend.js';
 import { loadBytes } from './load-bytes.js';
 
 export const CREDIT_APPROVAL_URL = 'https://archive.ics.uci.edu/ml/machine-learning-databases/credit-screening/crx.data';
@@ -51,6 +52,7 @@ export async function creditApproval(options: CreditApprovalOptions = {}): Promi
   const paths = options.path === undefined ? [CREDIT_APPROVAL_LOCAL] : [options.path];
   const bytes = await loadBytes('UCI Credit Approval (crx.data)', paths, options.url ?? CREDIT_APPROVAL_URL);
   const parsed = parseCreditApproval(new TextDecoder().decode(bytes));
+  await ensureBackend();
   return {
     features: tf.tensor2d(parsed.features, [parsed.length, parsed.featureNames.length]),
     targets: tf.tensor2d(parsed.targets, [parsed.length, 1]),

@@ -15,6 +15,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { SeededRandom } from '../core/seeded-random.js';
 import { loadBytes } from './load-bytes.js';
 import { parseIdx } from './idx.js';
+import { ensureBackend } from './ensure-backend.js';
 
 const PIXELS = 784;
 
@@ -52,6 +53,7 @@ interface Digits {
 export async function mnist(options: MnistOptions = {}): Promise<Mnist> {
   const testSize = options.testSize ?? 2000;
   const shape = options.shape ?? 'flat';
+  await ensureBackend();
   if (options.dir !== undefined) {
     const dir = resolve(options.dir);
     const test = await readIdxPair(dir, 't10k');

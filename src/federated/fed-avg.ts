@@ -7,9 +7,9 @@
  * with `secureAggregation` it happens on secret shares and no one sees any
  * single worker's update.
  */
-import { InvalidArgumentError, WorkerTimeoutError } from '../core/errors.js';
+import { FederatedRoundFailedError, InvalidArgumentError, WorkerTimeoutError } from '../core/errors.js';
 import type { Module } from '../nn/module.js';
-import type { TrainPlan } from '../core/specs.js';
+import { checkTrainJob, type TrainPlan } from '../core/specs.js';
 import { createProgress } from '../reporting/progress.js';
 import type { RoundResult } from '../reporting/round-result.js';
 import type { Location } from '../core/handles.js';
@@ -65,9 +65,15 @@ interface LocalResult<M extends Module> extends WeightedModel<M> {
 }
 
 export async function fedAvg<M extends Module>(model: M, dataset: FederatedDataset, options: FedAvgOptions<M>): Promise<FedAvgResult<M>> {
+  await dataset.ready();
   checkOptions(model, dataset, options);
+  // The targets' shape and dtype decide whether the loss fits them; a pointer that does not know them asks its worker once.
+  const targets = await Promise.all(dataset.list().map(async (d) => ({ shape: await d.targets.shapeAsync(), dtype: await d.targets.dtypeAsync() })));
+  // The job every worker would run, checked once here: a bad loss name or an empty model fails every worker alike.
+  const job = { ...planOf(options, 0), model: model.spec() };
+  for (const meta of targets) checkTrainJob('fedAvg', job, meta);
   const random = new SeededRandom(options.seed ?? 0);
-  const clients = dataset.datasets.filter((d) => d.length > 0);
+  const clients = dataset.list().filter((d) => d.length > 0);
   const progress = createProgress({ quiet: !options.progress, total: options.rounds, label: 'FedAvg rounds' });
   const rounds: RoundResult[] = [];
   try {
@@ -83,28 +89,28 @@ export async function fedAvg<M extends Module>(model: M, dataset: FederatedDatas
       const excluded: { worker: string; reason: string }[] = [];
       outcomes.forEach((o, k) => {
         if (o.status === 'fulfilled') trained.push(o.value);
-        else excluded.push({ worker: selected[k]!.worker.id, reason: reasonOf(o.reason) });
+        else excluded.push({ worker: selected[k]!.location.id, reason: reasonOf(o.reason) });
       });
-      if (trained.length > 0) {
-        let average;
-        if (options.secureAggregation) {
-          const secure = options.secureAggregation === true ? {} : options.secureAggregation;
-          average = await averageSecurely(trained, secure.parties ?? dataset.workers, secure.precisionFractional === undefined ? {} : { precisionFractional: secure.precisionFractional });
-        } else if (options.aggregator === undefined) {
-          await Promise.all(trained.map((t) => t.model.get()));
-          average = averageLocally(trained);
-          for (const t of trained) disposeModule(t.model);
-        } else {
-          average = await averageAtAggregator(trained, options.aggregator);
-        }
-        const previous = model.parameters();
-        model.loadStateDict(average);
-        for (const p of previous) p.dispose();
+      // Nothing to average: going on would report NaN losses and leave the model as it was, silently.
+      if (trained.length === 0) throw new FederatedRoundFailedError(round, excluded);
+      let average;
+      if (options.secureAggregation) {
+        const secure = options.secureAggregation === true ? {} : options.secureAggregation;
+        average = await averageSecurely(trained, secure.parties ?? dataset.workers, secure.precisionFractional === undefined ? {} : { precisionFractional: secure.precisionFractional });
+      } else if (options.aggregator === undefined) {
+        await Promise.all(trained.map((t) => t.model.get()));
+        average = averageLocally(trained);
+        for (const t of trained) disposeModule(t.model);
+      } else {
+        average = await averageAtAggregator(trained, options.aggregator);
       }
+      const previous = model.parameters();
+      model.loadStateDict(average);
+      for (const p of previous) p.dispose();
       const samples = trained.reduce((s, t) => s + t.weight, 0);
       const result: RoundResult = {
         round,
-        trainLoss: trained.length === 0 ? Number.NaN : trained.reduce((s, t) => s + t.meanLoss * t.weight, 0) / samples,
+        trainLoss: trained.reduce((s, t) => s + t.meanLoss * t.weight, 0) / samples,
         ...(await options.evaluate?.(model, round)),
         participants: trained.map((t) => t.worker),
         excluded,
@@ -122,24 +128,36 @@ export async function fedAvg<M extends Module>(model: M, dataset: FederatedDatas
 
 /** One worker's local job: a copy of the model sent there and trained in one message. */
 async function trainAt<M extends Module>(model: M, d: WorkerDataset, options: FedAvgOptions<M>, seed: number): Promise<LocalResult<M>> {
-  const local = model.copy().send(d.worker);
-  const plan: TrainPlan = {
+  const local = model.copy().send(d.location);
+  const plan = planOf(options, seed);
+  try {
+    const losses = await withTimeout(local.trainOn(d.data, d.targets, plan), options.timeoutMs, d.location.id);
+    const step = losses.findIndex((l) => !Number.isFinite(l));
+    if (step >= 0) {
+      // A diverged model would turn the average into NaN for every worker: it is left out like a failed one.
+      throw new InvalidArgumentError(
+        `the loss became ${losses[step]} at local step ${step + 1} of ${losses.length} (a learning rate too high, or targets that do not fit the loss)`,
+      );
+    }
+    const perEpoch = Math.ceil(d.length / (options.batchSize ?? d.length));
+    const last = losses.slice(-perEpoch);
+    return { worker: d.location.id, model: local, weight: d.length, meanLoss: last.reduce((a, b) => a + b, 0) / last.length };
+  } catch (error) {
+    disposeModule(local);
+    throw error;
+  }
+}
+
+/** The local job every worker runs in a round. */
+function planOf<M extends Module>(options: FedAvgOptions<M>, seed?: number): TrainPlan {
+  return {
     loss: options.loss,
     ...(options.lossOptions === undefined ? {} : { lossOptions: options.lossOptions }),
     optimizer: options.optimizer,
     epochs: options.localEpochs ?? 1,
     ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
-    ...(options.shuffle ? { shuffleSeed: seed } : {}),
+    ...(options.shuffle && seed !== undefined ? { shuffleSeed: seed } : {}),
   };
-  try {
-    const losses = await withTimeout(local.trainOn(d.data, d.targets, plan), options.timeoutMs, d.worker.id);
-    const perEpoch = Math.ceil(d.length / (options.batchSize ?? d.length));
-    const last = losses.slice(-perEpoch);
-    return { worker: d.worker.id, model: local, weight: d.length, meanLoss: last.reduce((a, b) => a + b, 0) / last.length };
-  } catch (error) {
-    disposeModule(local);
-    throw error;
-  }
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number | undefined, worker: string): Promise<T> {
@@ -188,8 +206,10 @@ function checkOptions<M extends Module>(model: M, dataset: FederatedDataset, o: 
     }
   }
   if (o.timeoutMs !== undefined && !(o.timeoutMs > 0)) throw new InvalidArgumentError(`fedAvg: timeoutMs must be positive, got ${o.timeoutMs}.`);
-  if (model.location !== 'me') throw new InvalidArgumentError(`fedAvg: the model must be local (it is at ${model.location}); get() it first.`);
+  if (model.location !== undefined) throw new InvalidArgumentError(`fedAvg: the model must be local (it is at ${model.location.id}); get() it first.`);
   if (dataset.length === 0) throw new InvalidArgumentError('fedAvg: the federated dataset holds no samples.');
+  // Before any worker is asked anything: the loss name and the model alone.
+  checkTrainJob('fedAvg', { ...planOf(o, 0), model: model.spec() });
   if (o.secureAggregation && o.aggregator !== undefined) {
     throw new InvalidArgumentError('fedAvg: choose secureAggregation or a trusted aggregator, not both.');
   }

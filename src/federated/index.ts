@@ -4,3 +4,6 @@ export { averageAtAggregator, averageLocally, type WeightedModel } from './weigh
 export { partitionIndices, type Partition, type PartitionOptions } from './partition.js';
 export { SeededRandom } from '../core/seeded-random.js';
 export { secureAggregate, averageSecurely, type SecureAggregateOptions } from './secure-aggregate.js';
+export { BaseDataset, type BaseDatasetOptions, type BaseDatasetConstructor, type DatasetInput, type DatasetTensor, type Sample } from './base-dataset.js';
+export { FederatedDataset, type WorkerDataset } from './federated-dataset.js';
+export { FederatedDataLoader, type FederatedBatch, type FederatedStep, type FederatedDataLoaderOptions } from './data-loader.js';

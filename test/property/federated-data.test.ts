@@ -115,7 +115,7 @@ test('the loader visits every sample exactly once per epoch, at its worker, for 
             expect(batches).toBe(loader.length);
             seen.sort((a, b) => a - b);
             if (dropLast) {
-              const expected = fd.datasets.reduce((n, d) => n + Math.floor(d.length / batchSize) * batchSize, 0);
+              const expected = fd.list().reduce((n, d) => n + Math.floor(d.length / batchSize) * batchSize, 0);
               expect(seen).toHaveLength(expected);
               expect(new Set(seen).size).toBe(seen.length);
             } else {
@@ -151,4 +151,43 @@ test('BaseDataset: length, at(i), labels from one-hot or scalar targets, and sha
   expect(Array.from(new sy.BaseDataset(tf.zeros([2, 1]), tf.tensor1d([3, 1])).labels())).toEqual([3, 1]);
   expect(() => d.at(3)).toThrow(/samples 0 to 2/);
   expect(() => new sy.BaseDataset(tf.zeros([2, 1]), tf.zeros([3]))).toThrow(/first \(sample\) axis of the same length/);
+});
+
+test("numIterators and iterPerWorker (PySyft's walks): each step holds distinct workers, and no worker's batches are visited more often than there are iterators", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 5 }),
+      fc.boolean(),
+      fc.boolean(),
+      (sizes, batchSize, numIterators, iterPerWorker, shuffle) => {
+        let next = 0;
+        const parts = sizes.map((n) => Array.from({ length: n }, () => next++));
+        const fd = sy.federate(new sy.BaseDataset(tf.zeros([next, 1]), tf.zeros([next, 1])), workers.slice(0, sizes.length), { partition: parts });
+        const loader = new sy.FederatedDataLoader(fd, { batchSize, numIterators, iterPerWorker, shuffle, seed: 5 });
+        const batchesOf = sizes.map((n) => Math.ceil(n / batchSize));
+        const expectedIterators = iterPerWorker ? sizes.length : sizes.length === 1 ? 1 : Math.min(numIterators, sizes.length - 1);
+        expect(loader.numIterators).toBe(expectedIterators);
+        const steps = loader.steps(0);
+        const visits = new Map<string, number>();
+        for (const step of steps) {
+          expect(step).toHaveLength(expectedIterators);
+          expect(new Set(step.map((b) => b.worker)).size).toBe(step.length);
+          for (const b of step) visits.set(b.worker, (visits.get(b.worker) ?? 0) + 1);
+        }
+        workers.slice(0, sizes.length).forEach((w, k) => expect(visits.get(w.id) ?? 0).toBeLessThanOrEqual(expectedIterators * batchesOf[k]!));
+        if (iterPerWorker) expect(steps).toHaveLength(Math.min(...batchesOf));
+        // One iterator is PySyft's plain loader: every batch of every worker, once, worker by worker.
+        if (expectedIterators === 1 && !iterPerWorker) {
+          expect(steps).toHaveLength(loader.length);
+          expect(steps.map((s) => s[0]!.worker)).toEqual(workers.slice(0, sizes.length).flatMap((w, k) => Array(batchesOf[k]).fill(w.id)));
+        }
+        // With numIterators, the pass is at most numIterators epochs of batches.
+        expect(steps.length * expectedIterators).toBeLessThanOrEqual(expectedIterators * loader.length);
+        fd.dispose();
+      },
+    ),
+    { numRuns: 40 },
+  );
 });
