@@ -14,7 +14,25 @@ export default defineConfig({
       { extends: true, test: { name: 'all', include: ['test/**/*.test.ts'] } },
       // The integration suite again, every command and reply encoded to bytes (src/transport/wire.ts):
       // the protocol is plain data before any socket carries it.
-      { extends: true, test: { name: 'bytes', include: ['test/integration/**/*.test.ts'], env: { SYFT_WIRE: 'bytes' } } },
+      {
+        extends: true,
+        test: {
+          name: 'bytes',
+          include: ['test/integration/**/*.test.ts'],
+          // Packs and compiles a consumer project: no message crosses a wire.
+          exclude: ['test/integration/consumer-project.test.ts'],
+          env: { SYFT_WIRE: 'bytes' },
+        },
+      },
+      // Type tests (expectTypeOf, @ts-expect-error): compiled by tsc, never run.
+      {
+        extends: true,
+        test: {
+          name: 'types',
+          include: [],
+          typecheck: { enabled: true, only: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'test/types/tsconfig.json', ignoreSourceErrors: true },
+        },
+      },
     ],
   },
 });

@@ -1,14 +1,17 @@
 /**
  * The architecture's promises that a test can check directly: the host thread
  * loads no client-side code, and a host exposes its protocol entry points and
- * nothing a peer could traverse to run code. (Import cycles and layer order are
+ * nothing a peer could traverse to run code; ops are typed from the registry
+ * (scripts/gen-op-types.ts), one method each. (Import cycles and layer order are
  * checked by `npm run lint:deps`.)
  */
 import * as esbuild from 'esbuild';
 import * as Comlink from 'comlink';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { afterEach, describe, expect, test } from 'vitest';
+import { OPS, opNames } from '../../src/core/op-registry.js';
 import { nodeEndpoint } from '../../src/transport/endpoint.js';
 import { exposeEntryPoints } from '../../src/transport/expose.js';
 
@@ -112,5 +115,29 @@ describe('a host exposes only its entry points', () => {
     expect(threw(await ask({ type: 'SET', path: ['execute', 'apply'], value: raw(1) }))).toBe(true);
     expect(await ask({ type: 'APPLY', path: ['execute'], argumentList: [raw(1)] })).toMatchObject(raw(['ran', 1, 1]));
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+});
+
+describe('op methods are typed from the registry', () => {
+  // The generated declarations (written by `npm run gen`), read as text: the names and arities a user's compiler sees.
+  const generated = readFileSync(`${root}src/tensor/op-methods.generated.ts`, 'utf8');
+  const block = (name: string): string => generated.slice(generated.indexOf(`export interface ${name}`), generated.indexOf('\n}\n', generated.indexOf(`export interface ${name}`)));
+
+  test('one method per registry op, in registry order, and nothing else', () => {
+    const methods = [...block('RegistryOpMethods').matchAll(/^ {2}(\w+)\(/gm)].map((m) => m[1]);
+    expect(methods).toEqual([...opNames()]);
+    const functional = [...block('OpArgs').matchAll(/^ {2}(\w+): \[/gm)].map((m) => m[1]);
+    expect(functional).toEqual([...opNames()]);
+  });
+
+  test("each method takes the registry's inputs after the receiver, then its attributes by name", () => {
+    for (const name of opNames()) {
+      const spec = OPS[name];
+      const line = new RegExp(`^ {2}${name}\\((.*)\\): `, 'm').exec(block('RegistryOpMethods'))![1]!;
+      const params = line === '' ? [] : line.split(/, (?=\w+\??: )/).map((p) => /^(\w+)/.exec(p)![1]);
+      const inputs = spec.inputs === 'list' ? 1 : spec.inputs - 1;
+      expect(params.slice(inputs), name).toEqual([...spec.attrs]);
+      expect(params.length, name).toBe(inputs + spec.attrs.length);
+    }
   });
 });
