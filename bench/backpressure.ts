@@ -78,7 +78,7 @@ export async function run(): Promise<void> {
     rows.push({ name: `${which}: commands sent, not finished (max)`, value: med(which, 'maxUnfinished'), unit: '' });
     rows.push({ name: `${which}: ${OPS} ops, issued and settled`, value: med(which, 'seconds'), unit: 's' });
   }
-  printTable(`bench/backpressure (${OPS} unawaited ops in sy.tidy blocks; medians of ${RUNS})`, rows);
+  printTable(`bench/backpressure: ${OPS.toLocaleString('en')} ops issued without await, in sy.tidy blocks of 1,000 (medians of ${RUNS} runs, each in its own process)`, rows);
   const ratios = [
     { name: 'peak RSS, bounded / unbounded', value: med('bounded', 'peakRssMB') / med('unbounded', 'peakRssMB'), target: 1, better: 'lower' as const },
     { name: 'peak heap, bounded / unbounded', value: med('bounded', 'peakHeapMB') / med('unbounded', 'peakHeapMB'), target: 1, better: 'lower' as const },

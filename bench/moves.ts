@@ -70,11 +70,10 @@ export async function run(): Promise<void> {
     rows.push({ name: `raw thread-to-thread transfer, ${mb} MB`, value: rawMs, unit: 'ms' });
     rows.push({ name: `move bob -> alice, ${mb} MB`, value: moveMs, unit: 'ms' });
     rows.push({ name: `tensor bytes through the main thread during ${mb} MB moves`, value: throughMain, unit: 'B' });
-    ratios.push({ name: `move / raw transfer, ${mb} MB`, value: moveMs / rawMs, target: 2, better: 'lower' });
+    ratios.push({ name: `move / raw transfer, ${mb} MB`, value: moveMs / rawMs, better: 'lower' });
   }
-  printTable(`bench/moves (backend ${hook.backend}; medians of ${REPEATS})`, rows);
+  printTable(`bench/moves: a tensor moved bob -> alice, worker to worker (backend ${hook.backend}; medians of ${REPEATS})`, rows);
   printRatios(ratios);
-  console.log('  (no target is set by the issue; 2 is shown for reference)');
   saveResults('moves', { backend: hook.backend, rows, ratios });
   await Promise.all([sender.terminate(), receiver.terminate(), hook.shutdown()]);
 }

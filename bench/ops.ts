@@ -101,15 +101,16 @@ export async function run(): Promise<void> {
     rows.push({ name: `get() of ${mb} MB`, value: median(times.slice(2)), unit: 'ms' });
   }
 
-  printTable(`bench/ops (backend ${hook.backend}; medians)`, rows);
+  printTable(`bench/ops: remote ops and get() against local tfjs and a raw MessagePort (backend ${hook.backend}; medians)`, rows);
   const ratios = [
     { name: 'remote-op rate / local-op rate', value: remoteRate / localRate, target: 0.5, better: 'higher' as const },
     { name: 'get() latency / raw round trip (interleaved)', value: getLatency / interleavedRoundTrip, target: 2, better: 'lower' as const },
+    { name: 'get() / raw transfer, 1 MB', value: sizes['1MB']!, better: 'lower' as const },
+    { name: 'get() / raw transfer, 16 MB', value: sizes['16MB']!, better: 'lower' as const },
   ];
   printRatios(ratios);
   // No target is set for large payloads: a get() copies out of the worker's wasm heap and into the
   // main thread's, which the raw transfer does not; printed so the cost is visible.
-  console.log(`  get() / raw transfer, 1 MB: ${sizes['1MB']!.toFixed(2)}; 16 MB: ${sizes['16MB']!.toFixed(2)} (no target)`);
   saveResults('ops', { backend: hook.backend, rows, ratios });
   await echo.terminate();
   await hook.shutdown();

@@ -4,6 +4,8 @@
  * baseline measured in the same run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -38,25 +40,42 @@ export function printTable(title: string, rows: readonly Row[]): void {
 export interface Ratio {
   readonly name: string;
   readonly value: number;
-  /** The target and which side of it passes. */
-  readonly target: number;
+  /** The goal, and which side of it meets it; none for a ratio shown only to explain another. */
+  readonly target?: number;
   readonly better: 'higher' | 'lower';
 }
 
+/** Whether a ratio met its goal; undefined when it has none. */
+export function verdict(r: Ratio): 'PASS' | 'MISS' | undefined {
+  if (r.target === undefined) return undefined;
+  return (r.better === 'higher' ? r.value >= r.target : r.value <= r.target) ? 'PASS' : 'MISS';
+}
+
 export function printRatios(ratios: readonly Ratio[]): void {
-  console.log('\nRatios (targets are for the benchmark, never asserted in tests)');
+  console.log('\nRatios against baselines measured in this run (PASS: the goal is met on this machine, MISS: not)');
+  const width = Math.max(...ratios.map((r) => r.name.length));
   for (const r of ratios) {
-    const pass = r.better === 'higher' ? r.value >= r.target : r.value <= r.target;
-    console.log(`  ${r.name}: ${r.value.toFixed(2)} (target ${r.better === 'higher' ? '>=' : '<='} ${r.target}) ${pass ? 'PASS' : 'MISS'}`);
+    const goal = r.target === undefined ? 'no goal' : `goal ${r.better === 'higher' ? '>=' : '<='} ${r.target}`;
+    console.log(`  ${r.name.padEnd(width)}  ${r.value.toFixed(2).padStart(8)}  (${goal})${verdict(r) === undefined ? '' : ` ${verdict(r)}`}`);
   }
 }
 
-export function saveResults(name: string, data: unknown): void {
+/**
+ * Writes bench/results/<name>.json: what was measured, plus the machine and the
+ * time, since every figure is only meaningful beside them. Each run replaces the
+ * file of the previous one.
+ */
+export function saveResults(name: string, data: Record<string, unknown>): void {
   const dir = new URL('./results/', import.meta.url);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(new URL(`${name}.json`, dir), JSON.stringify(data, null, 2));
+  const file = new URL(`${name}.json`, dir);
+  const ratios = Array.isArray(data['ratios']) ? (data['ratios'] as Ratio[]).map((r) => ({ ...r, verdict: verdict(r) ?? null })) : undefined;
+  const machine = { node: process.version, platform: `${process.platform} ${process.arch}`, cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism() };
+  writeFileSync(file, JSON.stringify({ bench: name, date: new Date().toISOString(), machine, ...data, ...(ratios ? { ratios } : {}) }, null, 2) + '\n');
+  console.log(`  saved ${fileURLToPath(file).replace(`${process.cwd()}/`, '')}`);
 }
 
 function format(v: number): string {
-  return v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toFixed(4);
+  // Counts (bytes, commands) are whole numbers: no decimals to read past.
+  return Number.isInteger(v) || v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toFixed(4);
 }

@@ -6,6 +6,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as sy from '../src/index.js';
+import { exampleArgs, QUIET } from './_cli.js';
+
+const args = exampleArgs({
+  url: import.meta.url,
+  about: `PySyft 0.2's lessons "Playing with Remote Tensors", "Advanced Remote Execution Tools" and
+"Pointer Chain Operations", cell by cell: multi-pointers (x.send(bob, alice)), pointer chains
+(x.send(bob).send(alice)), remoteGet() and move(), printing what bob, alice and jon hold after
+each step.`,
+  takes: 'a few seconds',
+  options: { quiet: { ...QUIET, description: 'print only the last line (the result); SYFT_QUIET=1 does the same' } },
+});
+const log: (...line: unknown[]) => void = args.quiet || sy.reporting.isQuiet() ? () => undefined : console.log;
 
 const hook = await sy.hook(tf);
 // bob = sy.VirtualWorker(hook, id="bob"); alice = ...; jon = ...
@@ -14,53 +26,53 @@ const [bob, alice, jon] = await hook.virtualWorkers(['bob', 'alice', 'jon'], { t
 const describe = (o: sy.ObjectSummary) =>
   o.kind === 'pointer' ? `${o.id}: -> ${o.location}:${o.idAtLocation}` : `${o.id}: ${o.kind} ${o.preview}`;
 async function objects(step: string): Promise<void> {
-  console.log(`\n# ${step}`);
+  log(`\n# ${step}`);
   for (const w of [bob, alice, jon]) {
     const held = [...(await w.objects()).values()].map(describe);
-    if (held.length > 0 || w !== jon) console.log(`  ${w.id}._objects: ${held.length === 0 ? '{}' : `{ ${held.join(', ')} }`}`);
+    if (held.length > 0 || w !== jon) log(`  ${w.id}._objects: ${held.length === 0 ? '{}' : `{ ${held.join(', ')} }`}`);
   }
 }
-const show = async (label: string, t: sy.LocalTensor) => console.log(label, JSON.stringify(await t.array()));
+const show = async (label: string, t: sy.LocalTensor) => log(label, JSON.stringify(await t.array()));
 
-console.log('=== Playing with remote tensors ===');
+log('=== Playing with remote tensors ===');
 // x = th.tensor([1,2,3,4,5]); x_ptr = x.send(bob, alice)
 const many = sy.tensor([1, 2, 3, 4, 5]).send(bob, alice);
-console.log(String(many));
+log(String(many));
 await objects('x.send(bob, alice)');
 // y = x_ptr + x_ptr runs at both; x_ptr.get() gives both tensors
 const doubled = many.add(many);
-console.log('(x + x).get():', await Promise.all((await doubled.get()).map((t) => t.array())));
-console.log('x.get(sum_results=True):', await (await many.get({ sumResults: true })).array());
+log('(x + x).get():', await Promise.all((await doubled.get()).map((t) => t.array())));
+log('x.get(sum_results=True):', await (await many.get({ sumResults: true })).array());
 
-console.log('\n=== Pointer chains ===');
+log('\n=== Pointer chains ===');
 await Promise.all([bob.clearObjects(), alice.clearObjects()]);
 // x = th.tensor([1,2,3,4,5]).send(bob); x = x.send(alice)
 let x = sy.tensor([1, 2, 3, 4, 5]).send(bob).send(alice);
-console.log(`x: ${String(x)} (data at ${x.dataLocation.id})`);
+log(`x: ${String(x)} (data at ${x.dataLocation.id})`);
 await objects('x = th.tensor([1,2,3,4,5]).send(bob).send(alice)');
 
 // y = x + x: runs at bob, where the data is; y is a chain too
 const y = x.add(x);
-console.log(`\ny = x + x: ${String(y)} (data at ${y.dataLocation.id})`);
+log(`\ny = x + x: ${String(y)} (data at ${y.dataLocation.id})`);
 await objects('y = x + x');
 
 // x.get() removes one hop: it returns the pointer alice held
 const yAtBob = await y.get();
-console.log(`\ny.get(): ${String(yAtBob)}`);
+log(`\ny.get(): ${String(yAtBob)}`);
 await objects('y.get() (alice no longer holds her pointer)');
 await show('y.get().get():', await yAtBob.get());
 
-console.log('\n=== Not collocated ===');
+log('\n=== Not collocated ===');
 // x via alice to bob, y via jon to bob: PySyft's error
 const viaJon = sy.tensor([1, 2, 3, 4, 5]).send(bob).send(jon);
 try {
   x.add(viaJon);
 } catch (error) {
-  console.log(`${(error as sy.SyftError).name} [${(error as sy.SyftError).code}]:\n${(error as Error).message}`);
+  log(`${(error as sy.SyftError).name} [${(error as sy.SyftError).code}]:\n${(error as Error).message}`);
 }
 viaJon.dispose();
 
-console.log('\n=== remote_get and move ===');
+log('\n=== remote_get and move ===');
 x.dispose();
 x = sy.tensor([1, 2, 3, 4, 5]).send(bob).send(alice);
 await objects('x = th.tensor([1,2,3,4,5]).send(bob).send(alice)');
@@ -69,7 +81,7 @@ x.remoteGet();
 await objects('x.remote_get()');
 // x.move(bob): the data goes back to bob, straight from alice's thread
 const xAtBob = x.move(bob); // the same pointer, typed as pointing to data now
-console.log(`x: ${String(xAtBob)}`);
+log(`x: ${String(xAtBob)}`);
 await objects('x.move(bob)');
 const moved = { bytes: 0 };
 const sub = hook.events$.subscribe((e) => e.type === 'moved' && (moved.bytes += e.bytes));
@@ -78,18 +90,19 @@ xAtBob.move(jon);
 await objects('x.move(jon)');
 const after = hook.transportStats();
 sub.unsubscribe();
-console.log(
+log(
   `  ${moved.bytes} bytes went bob -> jon worker to worker; through the main thread: ` +
     `${after.tensorBytesOut - before.tensorBytesOut + after.tensorBytesIn - before.tensorBytesIn} bytes`,
 );
 await show('x.get():', await xAtBob.get());
 
-console.log('\n=== Collection ===');
+log('\n=== Collection ===');
 // disposing the head of a chain deletes it all the way down
 const chain = sy.tensor([1]).send(bob).send(alice).send(jon);
 await objects('th.tensor([1]).send(bob).send(alice).send(jon)');
 chain.dispose();
 await objects('dispose() on the head');
 await sy.testing.assertNoLeaks(hook);
-console.log('\nno leaked objects');
+log('');
+console.log('no leaked objects');
 await hook.shutdown();

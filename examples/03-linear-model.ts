@@ -7,6 +7,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as sy from '../src/index.js';
+import { exampleArgs, QUIET } from './_cli.js';
+
+const args = exampleArgs({
+  url: import.meta.url,
+  about: `PySyft 0.2's project "Learn a Simple Linear Model": data, target and weights all at bob; ten
+steps of gradient descent with backward() and in-place updates, run where the data lives, printing
+the loss of each step and the trained weights.`,
+  takes: 'a few seconds',
+  options: { quiet: { ...QUIET, description: 'print only the last line (the result); SYFT_QUIET=1 does the same' } },
+});
+const log: (...line: unknown[]) => void = args.quiet || sy.reporting.isQuiet() ? () => undefined : console.log;
 
 const hook = await sy.hook(tf);
 const bob = await hook.virtualWorker('bob');
@@ -24,7 +35,7 @@ for (let i = 0; i < 10; i++) {
   // weights.data.sub_(weights.grad * 0.1); weights.grad *= 0
   weights.subInPlace(weights.grad.mul(0.1));
   weights.grad.zeroInPlace();
-  console.log(`loss ${i}: ${(await loss.get()).dataSync()[0]!.toFixed(4)}`);
+  log(`loss ${i}: ${(await loss.get()).dataSync()[0]!.toFixed(4)}`);
 }
 
 // get() brings the value and its gradient home together

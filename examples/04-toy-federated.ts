@@ -7,6 +7,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as sy from '../src/index.js';
+import { exampleArgs, QUIET } from './_cli.js';
+
+const args = exampleArgs({
+  url: import.meta.url,
+  about: `PySyft 0.2's "Toy Federated Learning": one linear model, sent to bob and to alice in turn,
+trained there with SGD on the data each holds, and brought home after each visit; prints the
+losses of each of 20 iterations.`,
+  takes: 'a few seconds',
+  options: { quiet: { ...QUIET, description: 'print only the last line (the result); SYFT_QUIET=1 does the same' } },
+});
+const log: (...line: unknown[]) => void = args.quiet || sy.reporting.isQuiet() ? () => undefined : console.log;
 
 const hook = await sy.hook(tf);
 const [bob, alice] = await hook.virtualWorkers(['bob', 'alice'], { threads: 2 });
@@ -37,7 +48,7 @@ for (let iter = 0; iter < 20; iter++) {
     model = await model.get();
     losses.push(`${data.location.id} ${(await loss.get()).dataSync()[0]!.toFixed(4)}`);
   }
-  console.log(`iteration ${String(iter).padStart(2)}: ${losses.join(', ')}`);
+  log(`iteration ${String(iter).padStart(2)}: ${losses.join(', ')}`);
 }
 
 const [w, b] = model.parameters() as sy.SyftTensor[];

@@ -7,31 +7,42 @@
  *   npx tsx examples/07-smpc-basics.ts [--parties 2]
  */
 import * as tf from '@tensorflow/tfjs';
-import { parseArgs } from 'node:util';
 import * as sy from '../src/index.js';
+import { exampleArgs, QUIET } from './_cli.js';
 
-const { values: args } = parseArgs({ options: { parties: { type: 'string', default: '2' } } });
+const args = exampleArgs({
+  url: import.meta.url,
+  about: `PySyft's "Encrypted Deep Learning" basics: fixed precision, additive secret sharing among the
+parties with james as crypto provider, the shares each party holds, and addition, multiplication and a
+private matrix product on shares, each compared with the plaintext result.`,
+  takes: 'a few seconds',
+  options: {
+    quiet: QUIET,
+    parties: { type: 'integer', placeholder: 'n', default: 2, min: 2, max: 5, description: 'how many parties hold shares (bob, alice, carol, dave, erin)' },
+  },
+});
+const log: (...line: unknown[]) => void = args.quiet || sy.reporting.isQuiet() ? () => undefined : console.log;
 const hook = await sy.hook(tf);
-const names = ['bob', 'alice', 'carol', 'dave', 'erin'].slice(0, Number(args.parties));
+const names = ['bob', 'alice', 'carol', 'dave', 'erin'].slice(0, args.parties);
 const parties = await hook.virtualWorkers(names);
 const james = await hook.virtualWorker('james');
 
 // x = th.tensor([0.1, 0.2, 0.3]).fix_precision().share(bob, alice, crypto_provider=james)
 const x = tf.tensor([0.1, 0.2, 0.3]).fixPrecision().share(...parties, { cryptoProvider: james });
 const y = tf.tensor([2.5, -4, 0.5]).fixPrecision().share(...parties, { cryptoProvider: james });
-console.log('x =', String(x));
+log('x =', String(x));
 
 const shares = await x.peekShares();
-shares.forEach((s, i) => console.log(`  ${names[i]}'s share of x: [${Array.from(s.values, String).join(', ')}]`));
+shares.forEach((s, i) => log(`  ${names[i]}'s share of x: [${Array.from(s.values, String).join(', ')}]`));
 // refresh(): new random shares of the same value (shares of zero from james, added by each party).
 const fresh = x.refresh();
-console.log(`  after refresh, ${names[0]} holds [${Array.from((await fresh.peekShares())[0]!.values, String).join(', ')}]`);
-console.log(`  all shares summed mod 2^64 and decoded (16 fractional bits): ${String(await fresh.get())}`);
+log(`  after refresh, ${names[0]} holds [${Array.from((await fresh.peekShares())[0]!.values, String).join(', ')}]`);
+log(`  all shares summed mod 2^64 and decoded (16 fractional bits): ${String(await fresh.get())}`);
 
 const show = async (label: string, t: sy.AdditiveSharingTensor, expected: tf.Tensor) => {
   const got = (await t.get()).floatPrecision();
   const err = tf.max(tf.abs(tf.sub(got, expected))).dataSync()[0]!;
-  console.log(`${label.padEnd(10)} ${Array.from(got.dataSync(), (v) => v.toFixed(4)).join(', ')}   (plaintext: ${Array.from(expected.dataSync(), (v) => v.toFixed(4)).join(', ')}; max error ${err.toExponential(1)})`);
+  log(`${label.padEnd(10)} ${Array.from(got.dataSync(), (v) => v.toFixed(4)).join(', ')}   (plaintext: ${Array.from(expected.dataSync(), (v) => v.toFixed(4)).join(', ')}; max error ${err.toExponential(1)})`);
 };
 const [xp, yp] = [tf.tensor([0.1, 0.2, 0.3]), tf.tensor([2.5, -4, 0.5])];
 await show('x + y', x.add(y), tf.add(xp, yp));

@@ -25,8 +25,41 @@ export function isBackendName(name: string): name is BackendName {
   return (BACKEND_PREFERENCE as readonly string[]).includes(name);
 }
 
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+type Listener = (...args: unknown[]) => void;
+// One signature for both events (Node types each separately).
+const listenersOf = (event: string): Listener[] => process.listeners(event as 'warning') as Listener[];
+
+/**
+ * Runs `load` and then removes the process-wide error listeners it added.
+ *
+ * tfjs-backend-wasm's emscripten module installs `uncaughtException` and
+ * `unhandledRejection` listeners that rethrow from inside the listener, so any
+ * later error in the user's script (or in a worker thread) was printed under
+ * the module's 36 KB minified source line and the process exited with 7
+ * instead of 1. tfjs means to remove them again, but its filter is wrong
+ * (`!before.indexOf(l) > -1` is always false). Only listeners that were not
+ * there before are removed: the user's own and the test runner's stay.
+ */
+async function withoutAddedErrorListeners<T>(load: () => Promise<T>): Promise<T> {
+  const before = PROCESS_EVENTS.map((event) => new Set(listenersOf(event)));
+  try {
+    return await load();
+  } finally {
+    PROCESS_EVENTS.forEach((event, i) => {
+      for (const listener of listenersOf(event)) {
+        if (!before[i]!.has(listener)) process.removeListener(event, listener);
+      }
+    });
+  }
+}
+
 /** Loads and activates one backend; the reason it failed, or undefined on success. */
 async function tryBackend(name: BackendName): Promise<string | undefined> {
+  return withoutAddedErrorListeners(() => activate(name));
+}
+
+async function activate(name: BackendName): Promise<string | undefined> {
   try {
     await loaders[name]();
     // setBackend answers false (it does not throw) when the backend cannot start.

@@ -18,19 +18,18 @@ const formatPercent = (v: number | undefined): string => (v !== undefined && Num
 const formatSeconds = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : MISSING);
 
 export function formatSummaryTable(results: readonly RoundResult[]): string {
-  const columns: Column[] = [
+  const all: Column[] = [
     { header: 'Round', cell: (r) => String(r.round) },
     { header: 'Train loss', cell: (r) => formatLoss(r.trainLoss) },
     { header: 'Train acc %', cell: (r) => formatPercent(r.trainAccuracy) },
-    // Test loss is optional in RoundResult; a column of dashes would only be noise.
-    ...(results.some((r) => r.testLoss !== undefined)
-      ? [{ header: 'Test loss', cell: (r: RoundResult) => formatLoss(r.testLoss) }]
-      : []),
+    { header: 'Test loss', cell: (r) => formatLoss(r.testLoss) },
     { header: 'Test acc %', cell: (r) => formatPercent(r.testAccuracy) },
     { header: 'Participants', cell: (r) => String(r.participants.length) },
     { header: 'Excluded', cell: (r) => String(r.excluded.length) },
     { header: 'Seconds', cell: (r) => formatSeconds(r.seconds) },
   ];
+  // A column of dashes (a run that measured no test loss, say) is only noise: left out.
+  const columns = results.length === 0 ? all : all.filter((c) => results.some((r) => c.cell(r) !== MISSING));
   const cells = results.map((r) => columns.map((c) => c.cell(r)));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i]!.length)));
   // Every column holds numbers: right-aligned, their decimal points line up.

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import * as reporting from '../../src/reporting/index.js';
 import type { RoundResult } from '../../src/reporting/index.js';
 import { InvalidArgumentError } from '../../src/core/errors.js';
+import { textWidth } from '../../src/reporting/chart-svg.js';
 
 const round = (n: number, fields: Partial<RoundResult> = {}): RoundResult => ({
   round: n,
@@ -74,6 +75,18 @@ describe('summary table', () => {
     expect(plain).not.toContain('Test loss');
     expect(reporting.formatSummaryTable([round(1, { testLoss: 0.123456 })])).toMatch(/Test loss[\s\S]*0\.1235/);
     expect(reporting.formatSummaryTable([])).toContain('(no rounds)');
+  });
+
+  test('a column that is empty in every row is left out; one with any value stays', () => {
+    const noAccuracy = reporting.formatSummaryTable([round(1), round(2, { trainLoss: NaN })]);
+    expect(noAccuracy.split('\n')[0]!.trim().split(/\s{2,}/)).toEqual(['Round', 'Train loss', 'Participants', 'Excluded', 'Seconds']);
+    expect(noAccuracy).not.toMatch(/acc %/);
+    // One round with a test accuracy keeps the column; the others show '-'.
+    const some = reporting.formatSummaryTable([round(1), round(2, { testAccuracy: 0.5 })]);
+    expect(some.split('\n')[0]!.trim().split(/\s{2,}/)).toEqual(['Round', 'Train loss', 'Test acc %', 'Participants', 'Excluded', 'Seconds']);
+    expect(some.split('\n')[2]!.trim().split(/\s+/)).toEqual(['1', '1.0000', '-', '2', '0', '1.50']);
+    // A loss that is NaN in every round leaves its column out too.
+    expect(reporting.formatSummaryTable([round(1, { trainLoss: NaN, testAccuracy: 0.5 })])).not.toContain('Train loss');
   });
 });
 
@@ -209,6 +222,141 @@ describe('SVG chart', () => {
     });
     wellFormed(svg);
     expect(() => reporting.renderChartSvg(run, { title: 'x', width: 10 })).toThrow(InvalidArgumentError);
+  });
+
+  /** The tick labels of the left (loss) or right (accuracy) axis, as numbers. */
+  const ticks = (svg: string, side: 'left' | 'right'): number[] =>
+    [...svg.matchAll(new RegExp(`<text [^>]*text-anchor="${side === 'left' ? 'end' : 'start'}">([^<]*)</text>`, 'g'))]
+      .map((m) => m[1]!)
+      .filter((text) => side === 'left' || text.endsWith('%'))
+      .map((text) => Number(text.replace('%', '')));
+  const frame = (svg: string) => {
+    const m = /<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" fill="none"/.exec(svg)!;
+    const [left, top, w, h] = m.slice(1).map(Number) as [number, number, number, number];
+    return { left, top, right: left + w, bottom: top + h };
+  };
+  const isNiceStep = (step: number) => {
+    const mantissa = step / 10 ** Math.floor(Math.log10(step) + 1e-9);
+    return [1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-6);
+  };
+  const evenlyNice = (values: readonly number[]) => {
+    const steps = values.slice(1).map((v, i) => v - values[i]!);
+    expect(steps.every((s) => Math.abs(s - steps[0]!) < 1e-9), `steps ${steps.join(',')}`).toBe(true);
+    expect(isNiceStep(steps[0]!), `step ${steps[0]}`).toBe(true);
+  };
+  const accuracyRun = (lo: number, hi: number): RoundResult[] =>
+    Array.from({ length: 10 }, (_, i) => round(i + 1, { trainLoss: 0.35 - i * 0.005, testAccuracy: lo + ((hi - lo) * i) / 9, trainAccuracy: lo + ((hi - lo) * i) / 10 }));
+
+  test('the accuracy axis is fitted to the accuracies, with room on both sides and nice ticks, within 0-100%', () => {
+    const svg = reporting.renderChartSvg(accuracyRun(0.95, 0.97), { title: 'fitted' });
+    const right = ticks(svg, 'right');
+    expect(right.length).toBeGreaterThanOrEqual(3);
+    expect(right.length).toBeLessThanOrEqual(11);
+    expect(right[0]).toBeLessThan(95);
+    expect(right[0]).toBeGreaterThanOrEqual(90);
+    expect(right.at(-1)).toBeGreaterThan(97);
+    expect(right.at(-1)).toBeLessThanOrEqual(100);
+    evenlyNice(right);
+    // Near 100% the axis stops at 100%; near 0% at 0%.
+    expect(ticks(reporting.renderChartSvg(accuracyRun(0.99, 1), { title: 'top' }), 'right').at(-1)).toBe(100);
+    expect(ticks(reporting.renderChartSvg(accuracyRun(0, 0.02), { title: 'bottom' }), 'right')[0]).toBe(0);
+    // No accuracy at all: no accuracy axis.
+    const lossOnly = reporting.renderChartSvg([round(1), round(2)], { title: 'loss only' });
+    expect(ticks(lossOnly, 'right')).toEqual([]);
+    expect(lossOnly).not.toContain('Accuracy (%)');
+  });
+
+  test('the loss axis is fitted to the losses, never below zero when no loss is negative', () => {
+    const svg = reporting.renderChartSvg(accuracyRun(0.5, 0.6), { title: 'loss' });
+    const left = ticks(svg, 'left');
+    // Losses 0.305-0.35: an axis from 0 would flatten them.
+    expect(left[0]).toBeGreaterThan(0.2);
+    expect(left[0]).toBeLessThanOrEqual(0.305);
+    expect(left.at(-1)).toBeGreaterThanOrEqual(0.35);
+    expect(left.at(-1)).toBeLessThan(0.45);
+    evenlyNice(left);
+    const small = ticks(reporting.renderChartSvg([round(1, { trainLoss: 0.01 }), round(2, { trainLoss: 0.3 })], { title: 'small' }), 'left');
+    expect(small[0]).toBe(0);
+  });
+
+  test('every point lies inside the plot frame, off its edges', () => {
+    for (const svg of [reporting.renderChartSvg(accuracyRun(0.95, 0.97), { title: 'inside' }), reporting.renderChartSvg(run, { title: 'run' })]) {
+      const f = frame(svg);
+      const ys = polylines(svg).flat().map((p) => Number(p.split(',')[1]));
+      expect(ys.length).toBeGreaterThan(0);
+      for (const y of ys) {
+        expect(y).toBeGreaterThanOrEqual(f.top);
+        expect(y).toBeLessThanOrEqual(f.bottom);
+      }
+    }
+    // Fitted with room to spare: the extreme accuracies are not drawn on the frame.
+    const svg = reporting.renderChartSvg(accuracyRun(0.95, 0.97), { title: 'room' });
+    const f = frame(svg);
+    const accuracyYs = polylines(svg).slice(1).flat().map((p) => Number(p.split(',')[1]));
+    expect(Math.min(...accuracyYs)).toBeGreaterThan(f.top);
+    expect(Math.max(...accuracyYs)).toBeLessThan(f.bottom);
+  });
+
+  const titleLines = (svg: string) =>
+    [...svg.matchAll(/<text x="[\d.]+" y="([\d.]+)" text-anchor="middle" font-size="([\d.]+)" font-weight="bold">([^<]*)<\/text>/g)].map((m) => ({
+      y: Number(m[1]),
+      size: Number(m[2]),
+      text: m[3]!.replace(/&amp;/g, '&'),
+    }));
+
+  test.each([320, 480, 800])('a long title fits a %i px wide chart: smaller, wrapped on balanced lines, all its words kept', (width) => {
+    const title = 'FedAvg on UCI Credit Approval: 653 data owners, one worker each, with a trusted aggregator & 10 rounds';
+    const svg = reporting.renderChartSvg(run, { title, width, height: 300 });
+    wellFormed(svg);
+    const lines = titleLines(svg);
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThanOrEqual(3);
+    for (const line of lines) {
+      expect(line.size).toBeGreaterThanOrEqual(12);
+      expect(textWidth(line.text, line.size, true)).toBeLessThanOrEqual(width - 32);
+    }
+    expect(lines.map((l) => l.text).join(' ')).toBe(title);
+    // Balanced: no line is less than half as wide as the longest.
+    const widths = lines.map((l) => textWidth(l.text, l.size, true));
+    expect(Math.min(...widths)).toBeGreaterThan(Math.max(...widths) / 2);
+    // The title ends above the plot.
+    expect(lines.at(-1)!.y).toBeLessThan(frame(svg).top);
+  });
+
+  test('a title too long for three lines is cut with an ellipsis; <title> keeps it whole', () => {
+    const title = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+    const svg = reporting.renderChartSvg(run, { title, width: 320, height: 240 });
+    const lines = titleLines(svg);
+    expect(lines).toHaveLength(3);
+    expect(lines.at(-1)!.text.endsWith('…')).toBe(true);
+    for (const line of lines) expect(textWidth(line.text, line.size, true)).toBeLessThanOrEqual(320 - 32);
+    expect(svg).toContain(`<title>${title}</title>`);
+  });
+
+  test.each([
+    [320, 240],
+    [400, 300],
+    [800, 450],
+  ])('at %ix%i the legend sits below the round axis, inside the chart, entries not overlapping', (width, height) => {
+    const all = [round(1, { testLoss: 0.5, trainAccuracy: 0.5, testAccuracy: 0.6 }), round(2, { testLoss: 0.4, trainAccuracy: 0.6, testAccuracy: 0.7 })];
+    const svg = reporting.renderChartSvg(all, { title: 'A chart title of a usual length: bob and alice', width, height });
+    const roundLabel = Number(/<text x="[\d.]+" y="([\d.]+)" text-anchor="middle">Round<\/text>/.exec(svg)![1]);
+    const entries = [...svg.matchAll(/<text x="([\d.]+)" y="([\d.]+)">([^<]*\((?:left|right)\))<\/text>/g)].map((m) => ({
+      x: Number(m[1]),
+      y: Number(m[2]),
+      label: m[3]!,
+    }));
+    expect(entries.map((e) => e.label)).toEqual(['Train loss (left)', 'Test loss (left)', 'Train accuracy (right)', 'Test accuracy (right)']);
+    const f = frame(svg);
+    expect(f.bottom - f.top).toBeGreaterThan(40);
+    for (const [i, e] of entries.entries()) {
+      expect(e.y).toBeGreaterThan(roundLabel + 12);
+      expect(e.y).toBeLessThanOrEqual(height);
+      expect(e.x).toBeGreaterThanOrEqual(0);
+      expect(e.x + textWidth(e.label, 12)).toBeLessThanOrEqual(width);
+      const next = entries[i + 1];
+      if (next !== undefined && next.y === e.y) expect(next.x).toBeGreaterThan(e.x + textWidth(e.label, 12));
+    }
   });
 
   test('writeChartSvg makes parent directories', () => {
