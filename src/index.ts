@@ -2,12 +2,17 @@
  * syft-ts public API. `import * as sy from 'syft-ts'`; see README and GUIDE for
  * the PySyft 0.2 correspondence.
  */
-import { functionalOps } from './pointers/functional.js';
+import { functionalOps, type AnyTensor, type FunctionalOp, type FunctionalOperands } from './pointers/functional.js';
+export type { AnyTensor, FunctionalOp, FunctionalOperands };
+export type { Operand } from './tensor/op-methods.generated.js';
+export type { OpMethods } from './tensor/op-methods-type.js';
 // Loaded for its effect: send, share and fixPrecision on syft tensors, pointers and fixed-precision tensors.
 import './client/verbs.js';
 
 export { hook, Hook, type HookOptions, type TfNamespace, type VirtualWorkersOptions } from './client/hook.js';
 export { VirtualWorker } from './client/virtual-worker.js';
+// PySyft's spellings answer with the syft-ts form: x.fix_precision() throws PYSYFT_NAME naming x.fixPrecision().
+export { TorchHook, combine_pointers } from './client/pysyft-spellings.js';
 export { LocalWorker } from './client/local-worker.js';
 export type { LifecycleEvent, LifecycleEventType } from './client/event-bus.js';
 export type { BackendName } from './core/backend.js';
@@ -24,10 +29,10 @@ export * from './core/errors.js';
 export * as testing from './testing/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
-export { BaseDataset, type Sample } from './federated/base-dataset.js';
+export { BaseDataset, type Sample, type BaseDatasetOptions, type DatasetTensor } from './federated/base-dataset.js';
 export { FederatedDataset, type WorkerDataset } from './federated/federated-dataset.js';
 export { federate, type FederateOptions } from './federated/federate.js';
-export { FederatedDataLoader, type FederatedBatch, type FederatedDataLoaderOptions } from './federated/data-loader.js';
+export { FederatedDataLoader, type FederatedBatch, type FederatedStep, type FederatedDataLoaderOptions } from './federated/data-loader.js';
 export * as federated from './federated/index.js';
 export * as reporting from './reporting/index.js';
 export * as datasets from './datasets/index.js';

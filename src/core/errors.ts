@@ -29,7 +29,10 @@ export type ErrorCode =
   | 'CRYPTO_PROVIDER_REQUIRED'
   | 'SHARES_NOT_COMPATIBLE'
   | 'MALFORMED_COMMAND'
-  | 'BACKPRESSURE_TIMEOUT';
+  | 'BACKPRESSURE_TIMEOUT'
+  | 'FEDERATED_ROUND_FAILED'
+  | 'PYSYFT_NAME'
+  | 'UNSUPPORTED_ON_SHARES';
 
 export class SyftError extends Error {
   readonly code: ErrorCode;
@@ -228,4 +231,40 @@ export function serializeError(error: unknown): SerializedError {
     return { name: error.name, message: error.message, code: isSyftError(error) ? error.code : undefined };
   }
   return { name: 'Error', message: String(error), code: undefined };
+}
+
+/**
+ * A PySyft (or torch) spelling typed at syft-ts: `x.fix_precision()`,
+ * `sy.TorchHook(torch)`. Thrown by the spellings src/client/pysyft-spellings.ts
+ * installs from the table in src/core/pysyft-names.ts, so a habit from the
+ * tutorials gets the syft-ts form instead of "is not a function".
+ */
+export class PySyftNameError extends SyftError {
+  /** What was typed, as PySyft writes it: `x.fix_precision()`. */
+  readonly pysyft: string;
+  /** What to write instead: `x.fixPrecision()`. */
+  readonly syftTs: string;
+  constructor(pysyft: string, syftTs: string, note?: string) {
+    super('PYSYFT_NAME', `${pysyft} is PySyft's spelling; in syft-ts write ${syftTs}` + (note === undefined ? '' : `. ${note}`));
+    this.pysyft = pysyft;
+    this.syftTs = syftTs;
+  }
+}
+
+/** A federated round in which no selected worker finished its local training: there is nothing to average. */
+export class FederatedRoundFailedError extends SyftError {
+  readonly round: number;
+  /** Every selected worker and why it was left out, in selection order. */
+  readonly excluded: ReadonlyArray<{ readonly worker: string; readonly reason: string }>;
+  constructor(round: number, excluded: ReadonlyArray<{ readonly worker: string; readonly reason: string }>) {
+    const first = excluded[0];
+    super(
+      'FEDERATED_ROUND_FAILED',
+      `round ${round}: none of the ${excluded.length} selected workers finished local training` +
+        (first === undefined ? '' : `; the first, '${first.worker}', failed with: ${first.reason}`) +
+        ' (every reason is in error.excluded).',
+    );
+    this.round = round;
+    this.excluded = excluded;
+  }
 }
