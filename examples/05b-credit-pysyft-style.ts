@@ -129,6 +129,6 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
   console.log(`Epoch ${epoch}: loss ${mean.toFixed(6)}` + (quiet ? '' : `  (accuracy of the averaged model ${(100 * accuracy()).toFixed(2)}%)`));
 }
 
-console.log(`${workers.length} applicants, ${epochs} epochs of ${iters} local steps; ${((performance.now() - t0) / 1000).toFixed(1)} s in all`);
+console.log(`${workers.length} applicants, ${epochs} epochs of ${iters} local step${iters === 1 ? '' : 's'} per worker; ${((performance.now() - t0) / 1000).toFixed(1)} s in all`);
 datasets.dispose();
 await hook.shutdown();

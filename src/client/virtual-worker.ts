@@ -5,7 +5,9 @@
  * plus what users ask of a worker directly.
  */
 import { inspect } from 'node:util';
+import { PySyftNameError } from '../core/errors.js';
 import type { Location } from '../core/handles.js';
+import { PYSYFT_FUNCTIONS } from '../core/pysyft-names.js';
 import type { ActorAddress, Command, ObjectSummary, ReplyOf, StatsReply } from '../core/protocol.js';
 import type { EventBus } from './event-bus.js';
 import type { HostConnection } from './host-connection.js';
@@ -21,6 +23,8 @@ export class VirtualWorker implements Location {
 
   /** @internal Made by hook.virtualWorker(). */
   constructor(id: string, host: HostConnection, owner: LocalWorker, bus: EventBus, settleAll: () => Promise<void>) {
+    // PySyft's `sy.VirtualWorker(hook, id="bob")` passes the hook first; here workers come from hook.virtualWorker(id).
+    if (typeof id !== 'string') throw new PySyftNameError(PYSYFT_FUNCTIONS.VirtualWorker.pysyft, PYSYFT_FUNCTIONS.VirtualWorker.syftTs);
     this.#settleAll = settleAll;
     this.#id = id;
     this.#address = { actor: id, thread: host.name };

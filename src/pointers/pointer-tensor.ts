@@ -26,8 +26,8 @@ import { OPS } from '../core/op-registry.js';
 import type { FetchReply, InPlaceOp, ObjectSummary, Slot, TensorPayload, WireArg } from '../core/protocol.js';
 import type { OpMethods } from '../tensor/op-methods-type.js';
 import { SyftTensor } from '../tensor/syft-tensor.js';
-import { payloadToTensor } from '../transport/tensor-payload.js';
-import { syncGradOrigins } from './grad-origins.js';
+import { payloadToTensor, tensorToPayload, transferablesOf } from '../transport/tensor-payload.js';
+import { gradZeroed, linkRemoteGradOrigin, syncGradOrigins } from './grad-origins.js';
 import { RemoteHandle } from './remote-handle.js';
 
 /** What a pointer knows of its tensor without asking the worker. */
@@ -307,6 +307,7 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
     const command = { type: 'in-place', id: this.#idAtLocation, slot: this.slot, op } as const;
     this.location.post(other === undefined ? command : { ...command, arg: encodeOperand(this, other, `${op}InPlace`) });
     if (op !== 'zero' && this.#gradOf === undefined) this.#meta = inPlaceMeta(op, this.#meta, other);
+    if (op === 'zero' && this.#gradOf !== undefined) gradZeroed(this.#gradOf);
     return this;
   }
 
@@ -389,14 +390,20 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
     if (typeof more !== 'object' || more === null || isLocation(more)) {
       throw new InvalidArgumentError('move() on a pointer takes exactly one worker, and optionally { requiresGrad }.');
     }
-    if (!(this.#route.length === 1 && target === this.location)) {
-      const as = this.owner.nextId();
-      target.post({ type: 'expect', id: as, from: this.location.address });
-      this.location.post({ type: 'move', id: this.#idAtLocation, to: target.address, as });
-      this.#rebind([target], as);
+    if (this.#route.length === 1 && target === this.location) {
+      if (options.requiresGrad === true && this.#grad?.computed !== true) this.requireGrad(true);
+      return this as PointerTensor<DataOf<L>>;
     }
-    // PySyft's move(..., requires_grad=True): the copy where it lands is a leaf whose gradient backward() computes.
+    // PySyft's move(..., requires_grad=True) of a computed tensor: its history stays where it was (a clone holds
+    // it there), and the gradient the moved copy gets is passed back into it (src/pointers/grad-origins.ts).
+    const origin = options.requiresGrad === true && this.#grad?.computed === true ? (this.clone() as PointerTensor) : undefined;
+    const as = this.owner.nextId();
+    target.post({ type: 'expect', id: as, from: this.location.address });
+    this.location.post({ type: 'move', id: this.#idAtLocation, to: target.address, as });
+    this.#rebind([target], as);
+    // The copy where it lands is a leaf whose gradient backward() computes.
     if (options.requiresGrad === true) this.requireGrad(true);
+    if (origin !== undefined) linkRemoteGradOrigin(this, origin, sendGradient);
     return this as PointerTensor<DataOf<L>>;
   }
 
@@ -500,6 +507,14 @@ async function askMeta(route: readonly Location[], id: number): Promise<TensorMe
     break;
   }
   throw new InvalidArgumentError(`Cannot learn the shape of object ${id} at ${route[0]!.id}: it is not a tensor (a share, or a link off its route).`);
+}
+
+/** A gradient the caller passes on to `to`, for a computed tensor's backward(dy) there. */
+function sendGradient(grad: tf.Tensor, to: Location): PointerTensor {
+  const payload = tensorToPayload(grad);
+  const id = to.owner.nextId();
+  to.post({ type: 'store', id, tensor: payload }, transferablesOf(payload));
+  return new PointerTensor(to, id, 'syft', [to], { shape: payload.shape, dtype: payload.dtype });
 }
 
 /** A fetched tensor as the kind that was sent: a tf.Tensor, or a SyftTensor with its gradient. */

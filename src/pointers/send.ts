@@ -74,7 +74,7 @@ export function sendTensor(
     const pointer = new PointerTensor(w, id, kind, [w], { shape: payload.shape, dtype: payload.dtype });
     pointer.setGradState(grad, false);
     // Asked for explicitly (send(bob, { requiresGrad: true })), backward() at the worker sets the origin's .grad.
-    if (options.requiresGrad === true && origin !== undefined) linkGradOrigin(pointer, origin);
+    if (options.requiresGrad === true && origin !== undefined) linkGradOrigin(pointer, origin, carried);
     return pointer;
   });
   return pointers.length === 1 ? pointers[0]! : new MultiPointerTensor(pointers);

@@ -77,6 +77,15 @@ describe('every spelling throws PYSYFT_NAME naming the syft-ts form', () => {
     expect(exported['TorchHook']).toBe(TorchHook);
     expect(exported['combine_pointers']).toBe(combine_pointers);
   });
+
+  test("new sy.VirtualWorker(hook, { id: 'bob' }) names hook.virtualWorker instead of building a broken worker", () => {
+    const make = sy.VirtualWorker as unknown as new (...args: unknown[]) => unknown;
+    const error = thrown(() => new make({}, { id: 'bob' }));
+    expect([error.code, error.message]).toEqual([
+      'PYSYFT_NAME',
+      `sy.VirtualWorker(hook, id="bob") is PySyft's spelling; in syft-ts write const bob = await hook.virtualWorker('bob')`,
+    ]);
+  });
 });
 
 describe('the table', () => {
