@@ -55,6 +55,6 @@ export const {
   equal, notEqual, less, lessEqual, greater, greaterEqual, logicalAnd, logicalOr, logicalXor, where, matMul, dot,
   outerProduct, sum, mean, max, min, prod, logSumExp, all, any, argMax, argMin, norm, cumsum, cumprod, moments, topk,
   reshape, transpose, expandDims, squeeze, slice, stridedSlice, tile, pad, mirrorPad, reverse, broadcastTo, gather,
-  gatherND, unsortedSegmentSum, oneHot, depthToSpace, concat, stack, addN, split, conv1d, conv2d, depthwiseConv2d,
+  gatherND, unsortedSegmentSum, oneHot, depthToSpace, concat, stack, addN, unstack, split, conv1d, conv2d, depthwiseConv2d,
   maxPool, avgPool, batchNorm, localResponseNormalization, dropout,
 } = functionalOps;

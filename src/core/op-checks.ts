@@ -1660,6 +1660,19 @@ export const stackShape = (axisName: string): OutputRule =>
     out.splice(normAxis((call.attr(axisName) as number | undefined) ?? 0, first.length + 1), 0, call.inputs.length);
     return [out];
   });
+/** tf.unstack: one tensor per index along the axis, that axis removed (as many outputs as the axis is long). */
+export const unstackShape = (axisName: string): OutputRule =>
+  rule('unstack', (call) => {
+    const x = input(call, 0).shape;
+    const a = normAxis((call.attr(axisName) as number | undefined) ?? 0, x.length);
+    if (x[a]! > MAX_OP_OUTPUTS) {
+      throw new InvalidArgumentError(
+        `${call.op}: axis ${a} has length ${x[a]}, which would make ${x[a]} tensors; an op makes at most ${MAX_OP_OUTPUTS}; slice first.`,
+      );
+    }
+    const out = x.filter((_, i) => i !== a);
+    return Array.from({ length: x[a]! }, () => out);
+  });
 export const splitShape = (name: string, axisName: string): OutputRule =>
   rule('split', (call) => {
     const x = input(call, 0);

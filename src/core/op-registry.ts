@@ -99,6 +99,7 @@ import {
   topK,
   topKShape,
   transposeShape,
+  unstackShape,
   upcastDtype,
   zeroBatchDims,
 } from './op-checks.js';
@@ -389,6 +390,13 @@ export const OPS = {
   concat: spec(list(ANY), ['axis'], { checks: [concatShapes('axis')], shape: concatShape('axis') }),
   stack: spec(list(ANY), ['axis'], { checks: [sameShapes(), axis('axis', { optional: true, extend: 1 })], shape: stackShape('axis') }),
   addN: spec(list(NUMERIC), [], { checks: [sameShapes()] }),
+  unstack: spec([tensor('x', ANY)], ['axis'], {
+    checks: [rank(0, 'x', 1), axis('axis', { optional: true })],
+    shape: unstackShape('axis'),
+    // How many follows from the input's shape, not from the attributes: a caller that knows the shape counts
+    // them with the shape rule (pointers do); NaN tells one that does not.
+    outputs: { kind: 'list', count: () => NaN },
+  }),
   split: spec([tensor('x', ANY)], ['numOrSizeSplits', 'axis'], {
     checks: [split('numOrSizeSplits', 'axis')],
     shape: splitShape('numOrSizeSplits', 'axis'),

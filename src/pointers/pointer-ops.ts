@@ -63,11 +63,15 @@ function prepareRemote(name: OpName, spec: OpSpec, args: readonly unknown[]): ()
   const wire: WireArg[] = new Array(args.length);
   for (let i = 0; i < args.length; i++) wire[i] = encodeArg(args[i], name, i);
   const attrs = args.slice(spec.inputs === 'list' ? 1 : spec.inputs);
-  const count = outputCount(spec, attrs);
-  if (!Number.isInteger(count) || count < 1) {
-    throw new InvalidArgumentError(`${signatureOf(name)}: cannot tell how many outputs it makes from ${JSON.stringify(attrs)}.`);
-  }
   const inferred = inferOutputs(name, spec, args);
+  // With the inputs' shapes known, the shape rule counts the outputs (unstack's count depends on nothing else).
+  const count = inferred !== undefined && spec.outputs.kind === 'list' ? inferred.shapes.length : outputCount(spec, attrs);
+  if (!Number.isInteger(count) || count < 1) {
+    throw new InvalidArgumentError(
+      `${signatureOf(name)}: cannot tell how many outputs it makes from ${JSON.stringify(attrs)}` +
+        (inferred === undefined ? `; with the input's shape known it could: call \`await ptr.shapeAsync()\` first.` : '.'),
+    );
+  }
   return () => {
     const location = first.location;
     const out: number[] = new Array(count);

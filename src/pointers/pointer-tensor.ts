@@ -168,20 +168,6 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
     for (let i = 0; i < n; i++) yield this.#row(i);
   }
 
-  /**
-   * Splits the tensor along `axis` into rank-reduced pointers (tfjs's
-   * tf.unstack), all at the worker: a slice and a reshape each, no round trip.
-   */
-  unstack(axis = 0): PointerTensor<L>[] {
-    const shape = this.#knownShape('unstack');
-    const r = shape.length;
-    if (!Number.isSafeInteger(axis) || axis < -r || axis >= r) {
-      throw new InvalidArgumentError(`unstack: axis = ${String(axis)} is outside [-${r}, ${r}) for the shape [${shape.join(', ')}]; pass an axis of the tensor.`);
-    }
-    const a = axis < 0 ? axis + r : axis;
-    return Array.from({ length: shape[a]! }, (_, i) => this.#slab(shape, a, i));
-  }
-
   #firstAxis(verb: string): number {
     return this.#knownShape(verb)[0]!;
   }

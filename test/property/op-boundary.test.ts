@@ -258,6 +258,7 @@ const CASES: Partial<Record<OpName, fc.Arbitrary<Case>>> = {
     fc.tuple(fc.array(floats(x.shape), { minLength: n, maxLength: n }), maybe(smallInt(-5, 5))).map(([ts, a]) => ({ inputs: [x, ...ts], list: true, attrs: [a] })),
   ),
   split: one(floatX(1, 3), () => fc.tuple(fc.oneof(smallInt(-1, 6), fc.array(smallInt(-1, 4), { minLength: 1, maxLength: 4 })), axisArb)),
+  unstack: one(floatX(1, 3), () => fc.tuple(axisArb)),
   conv1d: fc
     .tuple(fc.tuple(smallInt(1, 2), smallInt(3, 7), smallInt(1, 2)).chain((s) => floats(s)), smallInt(1, 4), fc.boolean(), smallInt(1, 2))
     .chain(([x, fw, match, outC]) =>
@@ -504,6 +505,7 @@ const TYPICAL: Record<OpName, Typical> = {
   stack: { shapes: [S, S], attrs: [0], list: true },
   addN: { shapes: [S, S], attrs: [], list: true },
   split: { shapes: [S], attrs: [3, 1] },
+  unstack: { shapes: [S], attrs: [1] },
   conv1d: { shapes: [[1, 5, 2], [2, 2, 1]], attrs: [1, 'valid'] },
   conv2d: { shapes: [[1, 4, 4, 2], [2, 2, 2, 1]], attrs: [1, 'valid'] },
   depthwiseConv2d: { shapes: [[1, 4, 4, 2], [2, 2, 2, 1]], attrs: [1, 'valid'] },

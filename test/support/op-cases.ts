@@ -134,6 +134,7 @@ export const CASES: Record<string, Case> = {
   broadcastTo: { inputs: same(1, -1, 1, fc.constant([1, 3])), attrs: () => [[2, 3]] },
   concat: { inputs: same(2), list: true, attrs: () => [0] },
   stack: { inputs: same(3), list: true, attrs: () => [1] },
+  unstack: { inputs: same(1), attrs: () => [0] },
   addN: { inputs: same(3), list: true },
   gather: { inputs: same(1, -5, 5, fc.constant([4, 2])).map(([x]) => [x!, tf.tensor1d([3, 0, 0], 'int32')]) },
   oneHot: { inputs: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 6 }).map((v) => [tf.tensor1d(v, 'int32')]), attrs: () => [5] },
