@@ -104,7 +104,7 @@ function listOf(op: string, list: unknown): { shared: AdditiveSharingTensor[] } 
   return { fixed: list.map((t) => asFixed(t, first)) };
 }
 
-// Keyed by string: `unstack` answers once the registry has it (x.unstack() works either way).
+// The registry ops with a meaning on shares and fixed-precision tensors; every other one is refused (UnsupportedOnSharesError).
 const SMPC_OPS: Readonly<Record<string, Impl>> = {
   add: binary('add'),
   sub: binary('sub'),
