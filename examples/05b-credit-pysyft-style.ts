@@ -11,35 +11,28 @@
  * (one message per worker per round); this one keeps the notebook's shape.
  */
 import * as tf from '@tensorflow/tfjs';
-import { parseArgs } from 'node:util';
 import * as sy from '../src/index.js';
+import { exampleArgs, QUIET } from './_cli.js';
 
-const USAGE = `usage: npx tsx --expose-gc examples/05b-credit-pysyft-style.ts [options]
-
-  --data <path>    a local crx.data (default ../shared/data/credit-approval/crx.data, else the UCI download)
-  --epochs <n>     federated epochs (default 6)
-  --iters <n>      local steps per worker per epoch (default 1)
-  --lr <x>         each worker's SGD learning rate (default 1)
-  --quiet          print only the per-epoch losses and the summary
-  --help           print this and exit`;
-
-const { values: args } = parseArgs({
+const args = exampleArgs({
+  url: import.meta.url,
+  about: `The credit notebook's "Option 2" in PySyft's own shape: each of 653 applicants' records is sent to
+the applicant's worker and wrapped in sy.BaseDataset(r_d, r_t), gathered in a sy.FederatedDataset; each
+epoch a copy of the model and its optimizer go to every worker, train there op by op, move to a trusted
+aggregator, and are averaged there. Prints the per-epoch loss.`,
+  takes: 'about 25 s',
   options: {
-    data: { type: 'string' },
-    epochs: { type: 'string', default: '6' },
-    iters: { type: 'string', default: '1' },
-    lr: { type: 'string', default: '1' },
-    quiet: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
+    data: { type: 'string', placeholder: 'path', description: 'crx.data to read; otherwise ../shared/data/credit-approval/crx.data, else downloaded from UCI' },
+    epochs: { type: 'integer', placeholder: 'n', default: 6, min: 1, description: 'federated epochs' },
+    iters: { type: 'integer', placeholder: 'n', default: 1, min: 1, description: 'local steps per worker per epoch' },
+    lr: { type: 'string', placeholder: 'x', default: '1', description: "each worker's SGD learning rate" },
+    quiet: QUIET,
   },
 });
-if (args.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const [epochs, iters, lr] = [Number(args.epochs), Number(args.iters), Number(args.lr)];
-if (!(Number.isInteger(epochs) && epochs > 0 && Number.isInteger(iters) && iters > 0 && lr > 0)) {
-  console.error(`--epochs and --iters take positive integers, --lr a positive number.\n\n${USAGE}`);
+const { epochs, iters } = args;
+const lr = Number(args.lr);
+if (!(lr > 0)) {
+  console.error(`--lr takes a positive number, got ${args.lr}.`);
   process.exit(2);
 }
 const quiet = args.quiet || sy.reporting.isQuiet();
