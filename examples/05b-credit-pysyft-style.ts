@@ -56,7 +56,7 @@ const list = workers.map((w, i) => {
   const r_t = tf.tensor2d([labels[i]!]).send(w);
   return new sy.BaseDataset(r_d, r_t);
 });
-// ready(): a no-op where the pointers know their shapes here; otherwise each worker is asked once.
+// ready(): a no-op here (sent pointers know their shapes); for pointers that do not, each worker is asked once.
 const datasets = await new sy.FederatedDataset(list).ready();
 log(`FederatedDataset: ${datasets.length} samples over ${datasets.workers.length} workers`);
 

@@ -23,10 +23,6 @@ export type DatasetInput<T extends DatasetTensor> = T extends tf.Tensor ? tf.Ten
 
 export interface BaseDatasetOptions {
   readonly indices?: readonly number[];
-  /** The data's shape, for pointers whose shape the caller does not know (send() passes the one it sent). */
-  readonly shape?: readonly number[];
-  /** The targets' shape, likewise. */
-  readonly targetsShape?: readonly number[];
   readonly id?: number | string;
   readonly description?: string;
   readonly tags?: readonly string[];
@@ -37,9 +33,6 @@ class Dataset<T extends DatasetTensor = tf.Tensor> {
   #targets: T;
   /** Set once get() brought the data home: this dataset's pointers are spent. */
   #fetched = false;
-  /** The data's shape when its pointer does not know it: given by send(), or learned by ready(). */
-  #shape: readonly number[] | undefined;
-  #targetsShape: readonly number[] | undefined;
   /** Set while the dataset is part of a FederatedDataset, which then owns it. */
   federated = false;
   /** Which samples of the original dataset these are, in order (known to a simulation that split it, not to a real worker). */
@@ -64,8 +57,8 @@ class Dataset<T extends DatasetTensor = tf.Tensor> {
         );
       }
     }
-    const ds = shapeOf(d) ?? options.shape;
-    const ts = shapeOf(t) ?? options.targetsShape;
+    const ds = shapeOf(d);
+    const ts = shapeOf(t);
     if ((ds !== undefined && ds.length === 0) || (ts !== undefined && ts.length === 0) || (ds !== undefined && ts !== undefined && ds[0] !== ts[0])) {
       throw new InvalidArgumentError(
         `BaseDataset(data, targets): both need a first (sample) axis of the same length; got data [${ds}] and targets [${ts}].`,
@@ -73,8 +66,6 @@ class Dataset<T extends DatasetTensor = tf.Tensor> {
     }
     this.#data = d as T;
     this.#targets = t as T;
-    this.#shape = ds;
-    this.#targetsShape = ts;
     this.indices = options.indices;
     this.id = options.id;
     this.description = options.description;
@@ -107,7 +98,7 @@ class Dataset<T extends DatasetTensor = tf.Tensor> {
     return d.location;
   }
 
-  /** Samples (PySyft's len(dataset)); for pointers, known here from the shape send() or the op recorded. */
+  /** Samples (PySyft's len(dataset)); for pointers, known here from their shapes (see ready() when not). */
   get length(): number {
     const shape = this.shape;
     if (shape === undefined) {
@@ -120,25 +111,23 @@ class Dataset<T extends DatasetTensor = tf.Tensor> {
 
   /** The data's shape (for pointers, as known at the caller; undefined when not known: see ready()). */
   get shape(): number[] | undefined {
-    const shape = shapeOf(this.data) ?? this.#shape;
+    const shape = shapeOf(this.data);
     return shape === undefined ? undefined : [...shape];
   }
 
   /** Asks the worker for the shapes the caller does not know yet (pointers made where no shape could be inferred). */
   async ready(): Promise<this> {
     const [d, t] = [this.data, this.targets];
-    // Both known: the constructor compared them already. send() knows the data's shape, not always the targets'.
-    if (this.shape !== undefined && (shapeOf(t) ?? this.#targetsShape) !== undefined) return this;
+    // Both known: the constructor compared them already.
+    if (shapeOf(d) !== undefined && shapeOf(t) !== undefined) return this;
     if (d instanceof PointerTensor && t instanceof PointerTensor) {
-      const known = this.shape;
-      const [ds, ts] = await Promise.all([known ?? d.shapeAsync(), t.shapeAsync()]);
+      // The pointers remember what they learn.
+      const [ds, ts] = await Promise.all([d.shapeAsync(), t.shapeAsync()]);
       if (ds.length === 0 || ts.length === 0 || ds[0] !== ts[0]) {
         throw new InvalidArgumentError(
           `BaseDataset at '${d.location.id}': both need a first (sample) axis of the same length; got data [${ds}] and targets [${ts}].`,
         );
       }
-      this.#shape = ds;
-      this.#targetsShape = ts;
     }
     return this;
   }
@@ -185,15 +174,13 @@ class Dataset<T extends DatasetTensor = tf.Tensor> {
       throw new InvalidArgumentError(`dataset.transform(fn): this dataset is local, so fn must return a local tensor; it returned ${describe(after)}.`);
     }
     const shape = shapeOf(after);
-    const rows = (shapeOf(this.targets) ?? this.#targetsShape)?.[0];
+    const rows = shapeOf(this.targets)?.[0];
     if (shape !== undefined && rows !== undefined && (shape.length === 0 || shape[0] !== rows)) {
       throw new InvalidArgumentError(
         `dataset.transform(fn): fn returned data of shape [${shape}], which no longer has one row per target (${rows} targets).`,
       );
     }
     this.#data = after as T;
-    // A transform may change the features' shape; only the worker knows it unless the pointer does.
-    this.#shape = shape;
     return this;
   }
 
@@ -206,24 +193,14 @@ class Dataset<T extends DatasetTensor = tf.Tensor> {
     const [d, t] = [this.data, this.targets];
     if (d instanceof PointerTensor && t instanceof PointerTensor) {
       if (this.federated) throw partOfFederated('send', d.location.id);
-      const shape = this.shape;
-      const targetsShape = shapeOf(t) ?? this.#targetsShape;
-      const moved = new BaseDataset<PointerTensor<SyftTensor>>(d.move(worker) as PointerTensor<SyftTensor>, t.move(worker) as PointerTensor<SyftTensor>, {
-        ...this.#indicesOption(),
-        ...(shape === undefined ? {} : { shape }),
-        ...(targetsShape === undefined ? {} : { targetsShape }),
-      });
+      const moved = new BaseDataset<PointerTensor<SyftTensor>>(d.move(worker) as PointerTensor<SyftTensor>, t.move(worker) as PointerTensor<SyftTensor>, this.#indicesOption());
       this.#fetched = true;
       return moved;
     }
     const data = new SyftTensor((d as tf.Tensor).clone());
     const targets = new SyftTensor((t as tf.Tensor).clone());
     try {
-      return new BaseDataset<PointerTensor<SyftTensor>>(data.send(worker), targets.send(worker), {
-        ...this.#indicesOption(),
-        shape: (d as tf.Tensor).shape,
-        targetsShape: (t as tf.Tensor).shape,
-      });
+      return new BaseDataset<PointerTensor<SyftTensor>>(data.send(worker), targets.send(worker), this.#indicesOption());
     } finally {
       // send() copied the values out; the clones were only its input.
       data.dispose();

@@ -24,7 +24,7 @@ export function federate(dataset: BaseDataset, workers: readonly Location[], opt
       // Built from the typed arrays, then handed over: the local copies are released once sent.
       const data = new SyftTensor(rowsOf(dataset.data, indices));
       const targets = new SyftTensor(rowsOf(dataset.targets, indices));
-      const sent = new BaseDataset<PointerTensor<SyftTensor>>(data.send(worker), targets.send(worker), { indices, shape: data.tensor.shape, targetsShape: targets.tensor.shape });
+      const sent = new BaseDataset<PointerTensor<SyftTensor>>(data.send(worker), targets.send(worker), { indices });
       data.dispose();
       targets.dispose();
       return sent;
