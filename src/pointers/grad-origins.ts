@@ -47,15 +47,21 @@ interface Link {
 }
 
 const links = new Set<Link>();
+// A link whose copy is collected goes with it (its remote origin deleted at its worker); disposed copies are swept at the next sync.
+const collected = new FinalizationRegistry<Link>((link) => forget(link));
 
 /** `copy` was sent from the local tensor `origin` with { requiresGrad: true }; `carried` is the gradient it took along. */
 export function linkGradOrigin(copy: GradLinked, origin: SyftTensor, carried?: tf.Tensor): void {
-  links.add({ copy: new WeakRef(copy), local: new WeakRef(origin), last: carried === undefined ? undefined : tf.keep(carried.clone()) });
+  // A leaf mirrors the copy's gradient; only a computed origin needs to know what was there to begin with.
+  const last = carried === undefined || origin.isLeaf ? undefined : tf.keep(carried.clone());
+  links.add({ copy: new WeakRef(copy), local: new WeakRef(origin), last });
 }
 
 /** `copy` was moved with { requiresGrad: true } away from the computed tensor `origin` points to (the link owns it). */
 export function linkRemoteGradOrigin(copy: GradLinked, origin: RemoteOrigin, send: SendGradient): void {
-  links.add({ copy: new WeakRef(copy), remote: origin, send, last: undefined });
+  const link: Link = { copy: new WeakRef(copy), remote: origin, send, last: undefined };
+  links.add(link);
+  collected.register(copy, link);
 }
 
 /** The copy's gradient was zeroed where it is (optimizer.zeroGrad()): what it holds next is all new. */
@@ -93,7 +99,7 @@ export function syncGradOrigins(location: Location): Promise<void> {
 }
 
 function forget(link: Link): void {
-  links.delete(link);
+  if (!links.delete(link)) return;
   link.last?.dispose();
   link.remote?.dispose();
 }
