@@ -235,6 +235,22 @@ describe('gradients travel with tensors (syft-ts additions the issue asked for)'
     expect(w.grad!.arraySync()).toEqual(gw!.arraySync());
   });
 
+  test('a copy moved with { requiresGrad: true }, once collected, releases the history it left behind', async () => {
+    const held = async () => [(await alice.objects()).size, (await bob.objects()).size];
+    await sy.testing.collectGarbage(); // what earlier tests dropped
+    const before = await held();
+    await (async () => {
+      const x = sy.tensor([1, 2, 3], { requiresGrad: true });
+      const z = x.add(x).send(alice, { requiresGrad: true }).mul(2);
+      z.move(bob, { requiresGrad: true });
+      await z.sum().backward();
+      expect(x.grad!.arraySync()).toEqual([4, 4, 4]);
+    })();
+    await sy.testing.collectGarbage();
+    await hook.settle();
+    expect(await held()).toEqual(before);
+  });
+
   test('move(worker, { requiresGrad: true }) makes the moved copy a leaf whose gradient backward() computes', async () => {
     const x = sy.tensor([1, 2, 3]).send(alice);
     x.move(bob, { requiresGrad: true });

@@ -422,6 +422,20 @@ describe('syft-ts pointer metadata beyond PySyft', () => {
     expect([error.code, error.causeCode]).toEqual(['REMOTE_ERROR', 'INVALID_ARGUMENT']);
     expect(await values(await (await chain.get()).get())).toEqual([1, 2, 3, 4]);
   });
+
+  test('sy.unstack counts its outputs from the shape: refused at once while unknown, pipelined once known', async () => {
+    const id = hook.localWorker.nextId();
+    bob.post({ type: 'store', id, tensor: { dtype: 'float32', shape: [3, 2], values: new Float32Array([1, 2, 3, 4, 5, 6]) } });
+    const raw = new sy.PointerTensor(bob, id, 'tf');
+    const error = thrown(() => sy.unstack(raw));
+    expect([error.code, /shapeAsync/.test(error.message)]).toEqual(['INVALID_ARGUMENT', true]);
+    expect(await raw.shapeAsync()).toEqual([3, 2]);
+    const rows = sy.unstack(raw);
+    const columns = raw.unstack(1);
+    expect([rows.length, rows[0]!.shape, columns.length, columns[0]!.shape]).toEqual([3, [2], 2, [3]]);
+    expect(await Promise.all(columns.map(async (c) => values(await c.get())))).toEqual([[1, 3, 5], [2, 4, 6]]);
+    expect(await values(await rows[2]!.get())).toEqual([5, 6]);
+  });
 });
 
 // ptr.fixPrecision() encodes at the worker (src/smpc/fixed-precision-pointer.ts). On a chain it is not there yet:

@@ -78,6 +78,22 @@ describe('createActorHost', () => {
     expect(() => host.client.spawn('y'.repeat(300))).toThrow(/at most 256 characters/);
   });
 
+  test('a stored gradient must be float32 and shaped like its tensor; a good one comes back with it', async () => {
+    const host = await hostWithBob('t2b');
+    const result = await execute(host, 'bob', [
+      { type: 'store', id: 1, tensor: payload([1, 2]), grad: payload([1, 2, 3]) },
+      { type: 'store', id: 2, tensor: payload([1, 2]), grad: { dtype: 'int32', shape: [2], values: Int32Array.from([1, 2]) } },
+      { type: 'store', id: 3, tensor: payload([1, 2]), requiresGrad: true, grad: payload([0.5, -1]) },
+      { type: 'fetch', id: 3, keep: true, slot: 'grad' },
+    ]);
+    expect(result.failures.map(([i, error]) => [i, error.code])).toEqual([
+      [0, 'MALFORMED_COMMAND'],
+      [1, 'MALFORMED_COMMAND'],
+    ]);
+    const [, reply] = result.replies.find(([i]) => i === 3)!;
+    expect(Array.from((reply as { values: Float32Array }).values)).toEqual([0.5, -1]);
+  });
+
   test('a move to a thread nobody knows is refused before the object leaves: it stays', async () => {
     const host = await hostWithBob('t3');
     const result = await execute(host, 'bob', [
