@@ -142,7 +142,7 @@ const POINTER_VERBS: Verbs<PointerTensor<unknown>> = {
     if (this.route.length !== 1 || this.slot !== 'value') {
       throw new InvalidArgumentError(`${String(this)}: fixPrecision() needs a pointer to the data itself; move() it first.`);
     }
-    return FixedPrecisionPointer.encodeAt(this.location, this.idAtLocation, precisionOf(options), this.kind);
+    return FixedPrecisionPointer.encodeAt(this.location, this.idAtLocation, precisionOf(options), this.kind, this.shape);
   },
 };
 

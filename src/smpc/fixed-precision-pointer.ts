@@ -21,21 +21,29 @@ export class FixedPrecisionPointer extends RemoteHandle {
   readonly precision: Precision;
   /** What floatPrecision() points to: a tf tensor or a syft tensor, as the pointer it came from. */
   readonly #kind: TensorKind;
+  /** The encoded tensor's shape, when the pointer it came from knew it (encoding keeps it). */
+  readonly #shape: readonly number[] | undefined;
 
   /** @internal Made by PointerTensor.fixPrecision(). */
-  constructor(location: Location, idAtLocation: number, precision: Precision, kind: TensorKind) {
+  constructor(location: Location, idAtLocation: number, precision: Precision, kind: TensorKind, shape?: readonly number[]) {
     super([{ location, idAtLocation }]);
     this.location = location;
     this.idAtLocation = idAtLocation;
     this.precision = precision;
     this.#kind = kind;
+    this.#shape = shape === undefined ? undefined : Object.freeze([...shape]);
   }
 
   /** @internal Encodes the tensor `id` at `location` there; the pointer's tensor stays. */
-  static encodeAt(location: Location, id: number, precision: Precision, kind: TensorKind): FixedPrecisionPointer {
+  static encodeAt(location: Location, id: number, precision: Precision, kind: TensorKind, shape?: readonly number[]): FixedPrecisionPointer {
     const out = location.owner.nextId();
     location.post({ type: 'ring-op', op: 'encode', args: [id, { value: scaleOf(precision) }], out });
-    return new FixedPrecisionPointer(location, out, precision, kind);
+    return new FixedPrecisionPointer(location, out, precision, kind, shape);
+  }
+
+  /** The shape, known here when the pointer it was made from knew it; undefined otherwise. */
+  get shape(): number[] | undefined {
+    return this.#shape === undefined ? undefined : [...this.#shape];
   }
 
   /** 'float32' for an encoding with fractional digits, 'int32' for integers. */
@@ -56,7 +64,8 @@ export class FixedPrecisionPointer extends RemoteHandle {
     this.assertLive(`floatPrecision: ${String(this)}`);
     const out = this.location.owner.nextId();
     this.location.post({ type: 'ring-op', op: 'decode', args: [this.idAtLocation, { value: scaleOf(this.precision) }], out });
-    return new PointerTensor(this.location, out, this.#kind);
+    // Decoding keeps the shape and gives float32 (the encoding of integers too, as PySyft's float_precision()).
+    return new PointerTensor(this.location, out, this.#kind, [this.location], this.#shape === undefined ? undefined : { shape: this.#shape, dtype: 'float32' });
   }
 
   /**

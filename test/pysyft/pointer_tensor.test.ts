@@ -465,6 +465,8 @@ describe('fixPrecision on pointers', () => {
     const ptr = sy.tensor([1, 2, 3, 4]).send(bob).fixPrecision();
     const back = ptr.floatPrecision() as unknown as sy.PointerTensor;
     expect(back).toBeInstanceOf(sy.PointerTensor);
+    // Known here: encoding and decoding keep the shape, and decoding gives float32.
+    expect([ptr.shape, back.shape, back.dtype]).toEqual([[4], [4], 'float32']);
     expect((await bob.objects()).get(back.idAtLocation)?.kind).toBe('tensor');
     expect(await values(await back.get())).toEqual([1, 2, 3, 4]);
   });
