@@ -443,6 +443,11 @@ function fail(call: OpCall, subject: string, problem: string, fix: string): neve
   throw new InvalidArgumentError(`${call.op}: ${subject} ${problem}; ${fix}.`);
 }
 
+/** A check of the attributes and inputs it names (`targets`); 'values' for one that reads a tensor's data. */
+function check(kind: CheckKind, targets: readonly string[], run: (call: OpCall) => void, reads: Check['reads'] = 'shape'): Check {
+  return { kind, targets, reads, run };
+}
+
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
 function input(call: OpCall, i: number): TensorView {
@@ -510,15 +515,10 @@ function broadcast(a: readonly number[], b: readonly number[]): number[] | undef
 
 /** A boolean, or nothing (keepDims, transposeA, exclusive, sorted). */
 export function flag(name: string): Check {
-  return {
-    kind: 'flag',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const v = call.attr(name);
-      if (v !== undefined && typeof v !== 'boolean') fail(call, `${name} = ${describe(v)}`, 'is not a boolean', 'pass true or false');
-    },
-  };
+  return check('flag', [name], (call) => {
+    const v = call.attr(name);
+    if (v !== undefined && typeof v !== 'boolean') fail(call, `${name} = ${describe(v)}`, 'is not a boolean', 'pass true or false');
+  });
 }
 
 interface NumberRule {
@@ -539,87 +539,62 @@ interface NumberRule {
 export function num(name: string, rule: NumberRule = {}): Check {
   const range = `${rule.minExclusive ? '(' : '['}${rule.min ?? '-∞'}, ${rule.max ?? '∞'}${rule.maxExclusive ? ')' : ']'}`;
   const fix = `pass ${rule.integer ? 'an integer' : rule.finite ? 'a finite number' : 'a number'}${rule.min !== undefined || rule.max !== undefined ? ` in ${range}` : ''}`;
-  return {
-    kind: 'number',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const v = call.attr(name);
-      if (v === undefined && rule.optional) return;
-      if (typeof v !== 'number' || Number.isNaN(v)) fail(call, `${name} = ${describe(v)}`, 'is not a number', fix);
-      if (rule.finite && !Number.isFinite(v)) fail(call, `${name} = ${v}`, 'is not finite', fix);
-      if (rule.integer && !Number.isSafeInteger(v)) fail(call, `${name} = ${v}`, 'is not an integer', fix);
-      const low = rule.min !== undefined && (rule.minExclusive ? v <= rule.min : v < rule.min);
-      const high = rule.max !== undefined && (rule.maxExclusive ? v >= rule.max : v > rule.max);
-      if (low || high) fail(call, `${name} = ${v}`, `is outside ${range}`, fix);
-    },
-  };
+  return check('number', [name], (call) => {
+    const v = call.attr(name);
+    if (v === undefined && rule.optional) return;
+    if (typeof v !== 'number' || Number.isNaN(v)) fail(call, `${name} = ${describe(v)}`, 'is not a number', fix);
+    if (rule.finite && !Number.isFinite(v)) fail(call, `${name} = ${v}`, 'is not finite', fix);
+    if (rule.integer && !Number.isSafeInteger(v)) fail(call, `${name} = ${v}`, 'is not an integer', fix);
+    const low = rule.min !== undefined && (rule.minExclusive ? v <= rule.min : v < rule.min);
+    const high = rule.max !== undefined && (rule.maxExclusive ? v >= rule.max : v > rule.max);
+    if (low || high) fail(call, `${name} = ${v}`, `is outside ${range}`, fix);
+  });
 }
 
 /** One of a few literal values; `why` explains a restriction narrower than tfjs's. */
 export function oneOf(name: string, values: readonly (string | number)[], options: { optional?: boolean; why?: string } = {}): Check {
-  return {
-    kind: 'one-of',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const v = call.attr(name);
-      if (v === undefined && options.optional) return;
-      if (!values.includes(v as string | number)) {
-        fail(call, `${name} = ${describe(v)}`, `is not one of ${values.map((x) => JSON.stringify(x)).join(', ')}`, options.why ?? `pass one of them`);
-      }
-    },
-  };
+  return check('one-of', [name], (call) => {
+    const v = call.attr(name);
+    if (v === undefined && options.optional) return;
+    if (!values.includes(v as string | number)) {
+      fail(call, `${name} = ${describe(v)}`, `is not one of ${values.map((x) => JSON.stringify(x)).join(', ')}`, options.why ?? `pass one of them`);
+    }
+  });
 }
 
 /** cast's target: a dtype tensors can have; casts to bool only from bool. */
 export function castDtype(name: string): Check {
-  return {
-    kind: 'cast-dtype',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const v = call.attr(name);
-      if (!(ANY as readonly unknown[]).includes(v)) {
-        fail(call, `${name} = ${describe(v)}`, `is not a dtype tensors can have`, `pass 'float32', 'int32' or 'bool'`);
-      }
-      if (v === 'bool' && input(call, 0).dtype !== 'bool') {
-        // The wasm Cast kernel truncates to one byte instead of testing != 0 (256 becomes false, -2 becomes 254).
-        fail(call, `${name} = 'bool'`, `from ${input(call, 0).dtype} is not supported (the wasm backend truncates instead of testing x != 0)`, 'use x.notEqual(0)');
-      }
-    },
-  };
+  return check('cast-dtype', [name], (call) => {
+    const v = call.attr(name);
+    if (!(ANY as readonly unknown[]).includes(v)) {
+      fail(call, `${name} = ${describe(v)}`, `is not a dtype tensors can have`, `pass 'float32', 'int32' or 'bool'`);
+    }
+    if (v === 'bool' && input(call, 0).dtype !== 'bool') {
+      // The wasm Cast kernel truncates to one byte instead of testing != 0 (256 becomes false, -2 becomes 254).
+      fail(call, `${name} = 'bool'`, `from ${input(call, 0).dtype} is not supported (the wasm backend truncates instead of testing x != 0)`, 'use x.notEqual(0)');
+    }
+  });
 }
 
 /** dropout's seed: a number or a string, or nothing. */
 export function seed(name: string): Check {
-  return {
-    kind: 'seed',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const v = call.attr(name);
-      if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v)) && typeof v !== 'string') {
-        fail(call, `${name} = ${describe(v)}`, 'is not a seed', 'pass a finite number or a string, or leave it out');
-      }
-    },
-  };
+  return check('seed', [name], (call) => {
+    const v = call.attr(name);
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v)) && typeof v !== 'string') {
+      fail(call, `${name} = ${describe(v)}`, 'is not a seed', 'pass a finite number or a string, or leave it out');
+    }
+  });
 }
 
 /** clipByValue's bounds: numbers with min <= max. */
 export function clipRange(minName: string, maxName: string): Check {
-  return {
-    kind: 'clip-range',
-    targets: [minName, maxName],
-    reads: 'shape',
-    run: (call) => {
-      const [lo, hi] = [call.attr(minName), call.attr(maxName)];
-      for (const [n, v] of [[minName, lo], [maxName, hi]] as const) {
-        if (typeof v !== 'number' || Number.isNaN(v)) fail(call, `${n} = ${describe(v)}`, 'is not a number', `pass numbers with ${minName} <= ${maxName}`);
-      }
-      if ((lo as number) > (hi as number)) fail(call, `${minName} = ${String(lo)}`, `is greater than ${maxName} = ${String(hi)}`, `pass ${minName} <= ${maxName}`);
-    },
-  };
+  return check('clip-range', [minName, maxName], (call) => {
+    const [lo, hi] = [call.attr(minName), call.attr(maxName)];
+    for (const [n, v] of [[minName, lo], [maxName, hi]] as const) {
+      if (typeof v !== 'number' || Number.isNaN(v)) fail(call, `${n} = ${describe(v)}`, 'is not a number', `pass numbers with ${minName} <= ${maxName}`);
+    }
+    if ((lo as number) > (hi as number)) fail(call, `${minName} = ${String(lo)}`, `is greater than ${maxName} = ${String(hi)}`, `pass ${minName} <= ${maxName}`);
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -627,34 +602,24 @@ export function clipRange(minName: string, maxName: string): Check {
 
 /** An input's rank lies in [min, max]. */
 export function rank(inputIndex: number, name: string, min: number, max = MAX_OP_RANK): Check {
-  return {
-    kind: 'rank',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const t = call.inputs[inputIndex];
-      if (t === undefined) return;
-      const r = t.shape.length;
-      if (r < min || r > max) {
-        fail(call, `input ${name} has rank ${r} (shape ${showShape(t.shape)})`, min === max ? `but must have rank ${min}` : `but must have rank ${min} to ${max}`, 'reshape it first');
-      }
-    },
-  };
+  return check('rank', [name], (call) => {
+    const t = call.inputs[inputIndex];
+    if (t === undefined) return;
+    const r = t.shape.length;
+    if (r < min || r > max) {
+      fail(call, `input ${name} has rank ${r} (shape ${showShape(t.shape)})`, min === max ? `but must have rank ${min}` : `but must have rank ${min} to ${max}`, 'reshape it first');
+    }
+  });
 }
 
 /** Two or more inputs share a dtype (where's branches). */
 export function sameDtype(...indices: number[]): Check {
-  return {
-    kind: 'same-dtype',
-    targets: indices.map(String),
-    reads: 'shape',
-    run: (call) => {
-      const ts = indices.map((i) => input(call, i));
-      if (ts.some((t) => t.dtype !== ts[0]!.dtype)) {
-        fail(call, `${indices.map((i) => call.inputName(i)).join(' and ')} have dtypes ${ts.map((t) => t.dtype).join(' and ')}`, 'which differ', 'cast them to one dtype (a number is float32)');
-      }
-    },
-  };
+  return check('same-dtype', indices.map(String), (call) => {
+    const ts = indices.map((i) => input(call, i));
+    if (ts.some((t) => t.dtype !== ts[0]!.dtype)) {
+      fail(call, `${indices.map((i) => call.inputName(i)).join(' and ')} have dtypes ${ts.map((t) => t.dtype).join(' and ')}`, 'which differ', 'cast them to one dtype (a number is float32)');
+    }
+  });
 }
 
 /**
@@ -663,47 +628,32 @@ export function sameDtype(...indices: number[]): Check {
  * get wrong (add gives 1 + 1 = 1, cpu 2).
  */
 export function notAllBool(): Check {
-  return {
-    kind: 'operand-dtypes',
-    targets: [],
-    reads: 'shape',
-    run: (call) => {
-      if (call.inputs.every((t) => t!.dtype === 'bool')) fail(call, 'every operand', 'is bool', "cast one to 'float32' or 'int32' first");
-    },
-  };
+  return check('operand-dtypes', [], (call) => {
+    if (call.inputs.every((t) => t!.dtype === 'bool')) fail(call, 'every operand', 'is bool', "cast one to 'float32' or 'int32' first");
+  });
 }
 
 /** The backend has the op's kernel (the wasm backend has no UnsortedSegmentSum). */
 export function kernel(name: string): Check {
-  return {
-    kind: 'kernel',
-    targets: [],
-    reads: 'shape',
-    run: (call) => {
-      if (!call.hasKernel(name)) {
-        fail(call, `the '${call.backend}' backend`, `has no ${name} kernel`, "run it on a worker with the 'cpu' or 'tensorflow' backend (SYFT_BACKEND)");
-      }
-    },
-  };
+  return check('kernel', [], (call) => {
+    if (!call.hasKernel(name)) {
+      fail(call, `the '${call.backend}' backend`, `has no ${name} kernel`, "run it on a worker with the 'cpu' or 'tensorflow' backend (SYFT_BACKEND)");
+    }
+  });
 }
 
 /** The operands broadcast together (numpy rules). */
 export function broadcastable(): Check {
-  return {
-    kind: 'broadcast',
-    targets: [],
-    reads: 'shape',
-    run: (call) => {
-      let shape: number[] | undefined = [];
-      for (const t of call.inputs) {
-        const next: number[] | undefined = broadcast(shape!, t!.shape);
-        if (next === undefined) {
-          fail(call, `the input shapes ${call.inputs.map((u) => showShape(u!.shape)).join(' and ')}`, 'do not broadcast together', 'make each dimension equal or 1 (align from the right)');
-        }
-        shape = next;
+  return check('broadcast', [], (call) => {
+    let shape: number[] | undefined = [];
+    for (const t of call.inputs) {
+      const next: number[] | undefined = broadcast(shape!, t!.shape);
+      if (next === undefined) {
+        fail(call, `the input shapes ${call.inputs.map((u) => showShape(u!.shape)).join(' and ')}`, 'do not broadcast together', 'make each dimension equal or 1 (align from the right)');
       }
-    },
-  };
+      shape = next;
+    }
+  });
 }
 
 /**
@@ -712,34 +662,29 @@ export function broadcastable(): Check {
  * size, which equals broadcasting only then, and read past its end otherwise.
  */
 export function channelParams(...indices: number[]): Check {
-  return {
-    kind: 'channel-params',
-    targets: indices.map(String),
-    reads: 'shape',
-    run: (call) => {
-      const x = input(call, 0);
-      for (const i of indices) {
-        const p = call.inputs[i];
-        if (p === undefined || p.size === 1) continue;
-        const dims = [...p.shape];
-        while (dims.length > 0 && dims[0] === 1) dims.shift();
-        const trailing = x.shape.slice(x.shape.length - dims.length);
-        const fits = p.shape.length <= x.shape.length && dims.length <= x.shape.length && dims.every((d, k) => d === trailing[k]);
-        if (!fits) {
-          fail(
-            call,
-            `${call.inputName(i)} has shape ${showShape(p.shape)}`,
-            `which is neither one value nor the trailing dimensions of the input's shape ${showShape(x.shape)}`,
-            `pass one value per channel, shape [${x.shape[x.shape.length - 1]}]`,
-          );
-        }
+  return check('channel-params', indices.map(String), (call) => {
+    const x = input(call, 0);
+    for (const i of indices) {
+      const p = call.inputs[i];
+      if (p === undefined || p.size === 1) continue;
+      const dims = [...p.shape];
+      while (dims.length > 0 && dims[0] === 1) dims.shift();
+      const trailing = x.shape.slice(x.shape.length - dims.length);
+      const fits = p.shape.length <= x.shape.length && dims.length <= x.shape.length && dims.every((d, k) => d === trailing[k]);
+      if (!fits) {
+        fail(
+          call,
+          `${call.inputName(i)} has shape ${showShape(p.shape)}`,
+          `which is neither one value nor the trailing dimensions of the input's shape ${showShape(x.shape)}`,
+          `pass one value per channel, shape [${x.shape[x.shape.length - 1]}]`,
+        );
       }
-      if (call.op === 'batchNorm') {
-        const ranks = indices.map((i) => call.inputs[i]).filter((t) => t !== undefined).map((t) => t.shape.length);
-        if (ranks.some((r) => r !== ranks[0])) fail(call, `mean, variance, offset and scale have ranks ${ranks.join(', ')}`, 'which differ', 'give them one rank');
-      }
-    },
-  };
+    }
+    if (call.op === 'batchNorm') {
+      const ranks = indices.map((i) => call.inputs[i]).filter((t) => t !== undefined).map((t) => t.shape.length);
+      if (ranks.some((r) => r !== ranks[0])) fail(call, `mean, variance, offset and scale have ranks ${ranks.join(', ')}`, 'which differ', 'give them one rank');
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -747,94 +692,64 @@ export function channelParams(...indices: number[]): Check {
 
 /** One axis of input `inputIndex`; optional when tfjs has a default. `extend`: one past the last is allowed. */
 export function axis(name: string, options: { optional?: boolean; extend?: number; inputIndex?: number } = {}): Check {
-  return {
-    kind: 'axis',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const v = call.attr(name);
-      if (v === undefined && options.optional) return;
-      axisValue(call, name, v, rankOf(call, options.inputIndex ?? 0), options.extend ?? 0);
-    },
-  };
+  return check('axis', [name], (call) => {
+    const v = call.attr(name);
+    if (v === undefined && options.optional) return;
+    axisValue(call, name, v, rankOf(call, options.inputIndex ?? 0), options.extend ?? 0);
+  });
 }
 
 /** Reduction axes: nothing or null (all), one axis, or distinct axes. */
 export function axes(name: string): Check {
-  return {
-    kind: 'axes',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => void axesValue(call, name, call.attr(name), rankOf(call)),
-  };
+  return check('axes', [name], (call) => void axesValue(call, name, call.attr(name), rankOf(call)));
 }
 
 /** softmax and logSoftmax run along the last axis only (tfjs refuses any other). */
 export function lastAxis(name: string): Check {
-  return {
-    kind: 'last-axis',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const v = call.attr(name);
-      const r = rankOf(call);
-      if (v !== undefined && v !== -1 && v !== r - 1) fail(call, `${name} = ${describe(v)}`, 'is not the last axis', `leave it out, or pass -1 or ${r - 1}`);
-    },
-  };
+  return check('last-axis', [name], (call) => {
+    const v = call.attr(name);
+    const r = rankOf(call);
+    if (v !== undefined && v !== -1 && v !== r - 1) fail(call, `${name} = ${describe(v)}`, 'is not the last axis', `leave it out, or pass -1 or ${r - 1}`);
+  });
 }
 
 /** cumsum/cumprod: an axis in [0, rank). A negative axis corrupts the wasm heap, and tfjs's cpu kernel mishandles it. */
 export function scanAxis(name: string): Check {
-  return {
-    kind: 'scan-axis',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const v = call.attr(name);
-      if (v === undefined) return;
-      const r = rankOf(call);
-      intIn(call, name, v, 0, r - 1, `pass a non-negative axis in [0, ${r}) (for the last axis, ${r - 1})`);
-    },
-  };
+  return check('scan-axis', [name], (call) => {
+    const v = call.attr(name);
+    if (v === undefined) return;
+    const r = rankOf(call);
+    intIn(call, name, v, 0, r - 1, `pass a non-negative axis in [0, ${r}) (for the last axis, ${r - 1})`);
+  });
 }
 
 /** transpose's perm: each axis exactly once. */
 export function permutation(name: string): Check {
-  return {
-    kind: 'permutation',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const v = call.attr(name);
-      if (v === undefined) return;
-      const r = rankOf(call);
-      const fix = `pass each axis 0..${r - 1} exactly once, e.g. [${Array.from({ length: r }, (_, i) => r - 1 - i).join(', ')}]`;
-      const perm = arrayOf(call, name, v, r, fix);
-      const seen = new Set<number>();
-      perm.forEach((p, i) => {
-        const a = intIn(call, `${name}[${i}]`, p, 0, r - 1, fix);
-        if (seen.has(a)) fail(call, `${name} = ${describe(v)}`, `repeats axis ${a}`, fix);
-        seen.add(a);
-      });
-    },
-  };
+  return check('permutation', [name], (call) => {
+    const v = call.attr(name);
+    if (v === undefined) return;
+    const r = rankOf(call);
+    const fix = `pass each axis 0..${r - 1} exactly once, e.g. [${Array.from({ length: r }, (_, i) => r - 1 - i).join(', ')}]`;
+    const perm = arrayOf(call, name, v, r, fix);
+    const seen = new Set<number>();
+    perm.forEach((p, i) => {
+      const a = intIn(call, `${name}[${i}]`, p, 0, r - 1, fix);
+      if (seen.has(a)) fail(call, `${name} = ${describe(v)}`, `repeats axis ${a}`, fix);
+      seen.add(a);
+    });
+  });
 }
 
 /** squeeze's axes: each must have size 1. */
 export function squeezeAxes(name: string): Check {
-  return {
-    kind: 'squeeze-axes',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const v = call.attr(name);
-      if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) return;
-      const x = input(call, 0);
-      for (const a of axesValue(call, name, v, x.shape.length)) {
-        if (x.shape[a] !== 1) fail(call, `${name} names axis ${a}`, `whose size is ${x.shape[a]}, not 1`, 'name only axes of size 1');
-      }
-    },
-  };
+  return check('squeeze-axes', [name], (call) => {
+    const v = call.attr(name);
+    if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) return;
+    const x = input(call, 0);
+    for (const a of axesValue(call, name, v, x.shape.length)) {
+      if (x.shape[a] !== 1) fail(call, `${name} names axis ${a}`, `whose size is ${x.shape[a]}, not 1`, 'name only axes of size 1');
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -871,7 +786,7 @@ function sliceParams(call: OpCall, beginName: string, sizeName: string): { begin
 
 /** slice's begin and size lie inside the input. */
 export function sliceWindow(beginName: string, sizeName: string): Check {
-  return { kind: 'slice-window', targets: [beginName, sizeName], reads: 'shape', run: (call) => void sliceParams(call, beginName, sizeName) };
+  return check('slice-window', [beginName, sizeName], (call) => void sliceParams(call, beginName, sizeName));
 }
 
 const STRIDED = ['begin', 'end', 'strides', 'beginMask', 'endMask', 'ellipsisMask', 'newAxisMask', 'shrinkAxisMask'] as const;
@@ -934,7 +849,7 @@ function stridedParams(call: OpCall): number[] {
 }
 
 export function stridedWindow(): Check {
-  return { kind: 'strided-slice', targets: [...STRIDED], reads: 'shape', run: (call) => void stridedParams(call) };
+  return check('strided-slice', [...STRIDED], (call) => void stridedParams(call));
 }
 
 /** reshape's target: positive safe integers, at most one -1, with the input's element count. */
@@ -962,23 +877,18 @@ function reshapeTargetShape(call: OpCall, name: string): number[] {
 }
 
 export function reshapeTarget(name: string): Check {
-  return { kind: 'reshape', targets: [name], reads: 'shape', run: (call) => void reshapeTargetShape(call, name) };
+  return check('reshape', [name], (call) => void reshapeTargetShape(call, name));
 }
 
 /** tile's reps: one positive integer per axis. */
 export function tileReps(name: string): Check {
-  return {
-    kind: 'reps',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const r = rankOf(call);
-      const fix = `pass one positive integer per axis (${r} in all)`;
-      arrayOf(call, name, call.attr(name), r, fix).forEach((d, i) => {
-        if (!isInt(d) || d < 1) fail(call, `${name}[${i}] = ${describe(d)}`, 'is not a positive integer', fix);
-      });
-    },
-  };
+  return check('reps', [name], (call) => {
+    const r = rankOf(call);
+    const fix = `pass one positive integer per axis (${r} in all)`;
+    arrayOf(call, name, call.attr(name), r, fix).forEach((d, i) => {
+      if (!isInt(d) || d < 1) fail(call, `${name}[${i}] = ${describe(d)}`, 'is not a positive integer', fix);
+    });
+  });
 }
 
 function padPairs(call: OpCall, name: string, limit?: (d: number) => number): [number, number][] {
@@ -1001,42 +911,32 @@ function padPairs(call: OpCall, name: string, limit?: (d: number) => number): [n
 
 /** pad's paddings: one pair of non-negative integers per axis. */
 export function paddings(name: string): Check {
-  return { kind: 'paddings', targets: [name], reads: 'shape', run: (call) => void padPairs(call, name) };
+  return check('paddings', [name], (call) => void padPairs(call, name));
 }
 
 /** mirrorPad's paddings: as pad's, and at most size-1 (reflect) or size (symmetric). */
 export function mirrorPaddings(name: string, modeName: string): Check {
-  return {
-    kind: 'mirror-paddings',
-    targets: [name, modeName],
-    reads: 'shape',
-    run: (call) => {
-      const mode = call.attr(modeName);
-      if (mode !== 'reflect' && mode !== 'symmetric') fail(call, `${modeName} = ${describe(mode)}`, "is not 'reflect' or 'symmetric'", 'pass one of them');
-      padPairs(call, name, (d) => (mode === 'reflect' ? d - 1 : d));
-    },
-  };
+  return check('mirror-paddings', [name, modeName], (call) => {
+    const mode = call.attr(modeName);
+    if (mode !== 'reflect' && mode !== 'symmetric') fail(call, `${modeName} = ${describe(mode)}`, "is not 'reflect' or 'symmetric'", 'pass one of them');
+    padPairs(call, name, (d) => (mode === 'reflect' ? d - 1 : d));
+  });
 }
 
 /** broadcastTo's shape: positive integers, at least the input's rank, each input dim 1 or equal. */
 export function broadcastTarget(name: string): Check {
-  return {
-    kind: 'broadcast-target',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const x = input(call, 0);
-      const fix = `pass positive integers, at least ${x.shape.length} of them, where each of the input's dims ${showShape(x.shape)} is 1 or equal (aligned right)`;
-      const list = arrayOf(call, name, call.attr(name), undefined, fix);
-      if (list.length < x.shape.length) fail(call, `${name} has ${list.length} entries`, `fewer than the input's rank ${x.shape.length}`, fix);
-      if (list.length > MAX_OP_RANK) fail(call, `${name} has ${list.length} entries`, `but tensors have rank at most ${MAX_OP_RANK}`, fix);
-      list.forEach((d, i) => {
-        if (!isInt(d) || d < 1) fail(call, `${name}[${i}] = ${describe(d)}`, 'is not a positive integer', fix);
-        const own = x.shape[x.shape.length - list.length + i];
-        if (own !== undefined && own !== 1 && own !== d) fail(call, `${name}[${i}] = ${d}`, `does not match the input's dim ${own}`, fix);
-      });
-    },
-  };
+  return check('broadcast-target', [name], (call) => {
+    const x = input(call, 0);
+    const fix = `pass positive integers, at least ${x.shape.length} of them, where each of the input's dims ${showShape(x.shape)} is 1 or equal (aligned right)`;
+    const list = arrayOf(call, name, call.attr(name), undefined, fix);
+    if (list.length < x.shape.length) fail(call, `${name} has ${list.length} entries`, `fewer than the input's rank ${x.shape.length}`, fix);
+    if (list.length > MAX_OP_RANK) fail(call, `${name} has ${list.length} entries`, `but tensors have rank at most ${MAX_OP_RANK}`, fix);
+    list.forEach((d, i) => {
+      if (!isInt(d) || d < 1) fail(call, `${name}[${i}] = ${describe(d)}`, 'is not a positive integer', fix);
+      const own = x.shape[x.shape.length - list.length + i];
+      if (own !== undefined && own !== 1 && own !== d) fail(call, `${name}[${i}] = ${d}`, `does not match the input's dim ${own}`, fix);
+    });
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -1044,15 +944,10 @@ export function broadcastTarget(name: string): Check {
 
 /** gather's batchDims must be 0: the wasm kernel computes other values wrongly and reads out of bounds. */
 export function zeroBatchDims(name: string): Check {
-  return {
-    kind: 'batch-dims',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const v = call.attr(name);
-      if (v !== undefined && v !== 0) fail(call, `${name} = ${describe(v)}`, 'is not supported (the wasm kernel gathers wrong rows with it)', 'leave it out or pass 0, and gather per batch');
-    },
-  };
+  return check('batch-dims', [name], (call) => {
+    const v = call.attr(name);
+    if (v !== undefined && v !== 0) fail(call, `${name} = ${describe(v)}`, 'is not supported (the wasm kernel gathers wrong rows with it)', 'leave it out or pass 0, and gather per batch');
+  });
 }
 
 function firstOutside(values: ArrayLike<number>, size: number): number {
@@ -1065,133 +960,93 @@ function firstOutside(values: ArrayLike<number>, size: number): number {
 
 /** gather's indices lie in [0, size of the gathered axis). */
 export function indicesInRange(indicesInput: number, axisName: string): Check {
-  return {
-    kind: 'indices',
-    targets: [String(indicesInput), axisName],
-    reads: 'values',
-    run: (call) => {
-      const x = input(call, 0);
-      const a = normAxis((call.attr(axisName) as number | undefined) ?? 0, x.shape.length);
-      const d = x.shape[a]!;
-      const values = input(call, indicesInput).dataSync();
-      const at = firstOutside(values, d);
-      if (at !== -1) fail(call, `indices[${at}] = ${values[at]}`, `is outside [0, ${d}) (axis ${a} of the input's shape ${showShape(x.shape)})`, `pass indices in [0, ${d})`);
-    },
-  };
+  return check('indices', [String(indicesInput), axisName], (call) => {
+    const x = input(call, 0);
+    const a = normAxis((call.attr(axisName) as number | undefined) ?? 0, x.shape.length);
+    const d = x.shape[a]!;
+    const values = input(call, indicesInput).dataSync();
+    const at = firstOutside(values, d);
+    if (at !== -1) fail(call, `indices[${at}] = ${values[at]}`, `is outside [0, ${d}) (axis ${a} of the input's shape ${showShape(x.shape)})`, `pass indices in [0, ${d})`);
+  }, 'values');
 }
 
 /** gatherND's indices: rank >= 1, innermost dim at most the input's rank. */
 export function ndIndicesShape(indicesInput: number): Check {
-  return {
-    kind: 'nd-indices-shape',
-    targets: [String(indicesInput)],
-    reads: 'shape',
-    run: (call) => {
-      const [x, idx] = [input(call, 0), input(call, indicesInput)];
-      const k = idx.shape[idx.shape.length - 1];
-      if (idx.shape.length < 1 || k === undefined || k > x.shape.length) {
-        fail(call, `indices have shape ${showShape(idx.shape)}`, `whose last dim is not in [1, ${x.shape.length}] (the input's rank)`, 'pass index tuples of at most rank entries, one tuple per row');
-      }
-    },
-  };
+  return check('nd-indices-shape', [String(indicesInput)], (call) => {
+    const [x, idx] = [input(call, 0), input(call, indicesInput)];
+    const k = idx.shape[idx.shape.length - 1];
+    if (idx.shape.length < 1 || k === undefined || k > x.shape.length) {
+      fail(call, `indices have shape ${showShape(idx.shape)}`, `whose last dim is not in [1, ${x.shape.length}] (the input's rank)`, 'pass index tuples of at most rank entries, one tuple per row');
+    }
+  });
 }
 
 /** gatherND's index tuples lie inside the input (the wasm kernel does not check and reads any memory). */
 export function ndIndicesInRange(indicesInput: number): Check {
-  return {
-    kind: 'nd-indices',
-    targets: [String(indicesInput)],
-    reads: 'values',
-    run: (call) => {
-      const [x, idx] = [input(call, 0), input(call, indicesInput)];
-      const k = idx.shape[idx.shape.length - 1]!;
-      const values = idx.dataSync();
-      for (let i = 0; i < values.length; i++) {
-        const d = x.shape[i % k]!;
-        const v = values[i]!;
-        if (!(v >= 0 && v < d)) {
-          const row = Math.floor(i / k);
-          fail(call, `indices row ${row}, entry ${i % k} = ${v}`, `is outside [0, ${d}) (axis ${i % k} of the input's shape ${showShape(x.shape)})`, 'pass index tuples inside the input');
-        }
+  return check('nd-indices', [String(indicesInput)], (call) => {
+    const [x, idx] = [input(call, 0), input(call, indicesInput)];
+    const k = idx.shape[idx.shape.length - 1]!;
+    const values = idx.dataSync();
+    for (let i = 0; i < values.length; i++) {
+      const d = x.shape[i % k]!;
+      const v = values[i]!;
+      if (!(v >= 0 && v < d)) {
+        const row = Math.floor(i / k);
+        fail(call, `indices row ${row}, entry ${i % k} = ${v}`, `is outside [0, ${d}) (axis ${i % k} of the input's shape ${showShape(x.shape)})`, 'pass index tuples inside the input');
       }
-    },
-  };
+    }
+  }, 'values');
 }
 
 /** unsortedSegmentSum: one id per row of x, numSegments a positive integer. */
 export function segmentIdsShape(idsInput: number, numName: string): Check {
-  return {
-    kind: 'segment-ids-shape',
-    targets: [String(idsInput), numName],
-    reads: 'shape',
-    run: (call) => {
-      const [x, ids] = [input(call, 0), input(call, idsInput)];
-      if (x.shape.length < 1) fail(call, 'the input', 'is a scalar', 'pass a tensor with one row per segment id');
-      if (ids.shape.length !== 1 || ids.shape[0] !== x.shape[0]) {
-        fail(call, `segmentIds have shape ${showShape(ids.shape)}`, `not [${x.shape[0]}] (one id per row of the input)`, `pass a rank-1 int32 tensor of ${x.shape[0]} ids`);
-      }
-      const n = call.attr(numName);
-      if (!isInt(n) || n < 1) fail(call, `${numName} = ${describe(n)}`, 'is not a positive integer', 'pass the number of segments');
-    },
-  };
+  return check('segment-ids-shape', [String(idsInput), numName], (call) => {
+    const [x, ids] = [input(call, 0), input(call, idsInput)];
+    if (x.shape.length < 1) fail(call, 'the input', 'is a scalar', 'pass a tensor with one row per segment id');
+    if (ids.shape.length !== 1 || ids.shape[0] !== x.shape[0]) {
+      fail(call, `segmentIds have shape ${showShape(ids.shape)}`, `not [${x.shape[0]}] (one id per row of the input)`, `pass a rank-1 int32 tensor of ${x.shape[0]} ids`);
+    }
+    const n = call.attr(numName);
+    if (!isInt(n) || n < 1) fail(call, `${numName} = ${describe(n)}`, 'is not a positive integer', 'pass the number of segments');
+  });
 }
 
 /** unsortedSegmentSum's ids lie in [0, numSegments). */
 export function segmentIdsInRange(idsInput: number, numName: string): Check {
-  return {
-    kind: 'segment-ids',
-    targets: [String(idsInput), numName],
-    reads: 'values',
-    run: (call) => {
-      const n = call.attr(numName) as number;
-      const values = input(call, idsInput).dataSync();
-      const at = firstOutside(values, n);
-      if (at !== -1) fail(call, `segmentIds[${at}] = ${values[at]}`, `is outside [0, ${n})`, `pass ids in [0, numSegments) or raise numSegments`);
-    },
-  };
+  return check('segment-ids', [String(idsInput), numName], (call) => {
+    const n = call.attr(numName) as number;
+    const values = input(call, idsInput).dataSync();
+    const at = firstOutside(values, n);
+    if (at !== -1) fail(call, `segmentIds[${at}] = ${values[at]}`, `is outside [0, ${n})`, `pass ids in [0, numSegments) or raise numSegments`);
+  }, 'values');
 }
 
 /** Integer mod by zero traps in the wasm kernel ("remainder by zero"). */
 export function intDivisor(divisorInput: number): Check {
-  return {
-    kind: 'int-divisor',
-    targets: [String(divisorInput)],
-    reads: 'values',
-    run: (call) => {
-      const [a, b] = [input(call, 0), input(call, divisorInput)];
-      if (a.dtype !== 'int32' || b.dtype !== 'int32') return;
-      const values = b.dataSync();
-      for (let i = 0; i < values.length; i++) {
-        if (values[i] === 0) fail(call, `the int32 divisor has a zero at ${i}`, 'and integer division by zero is undefined', 'cast to float32 first, or replace the zeros');
-      }
-    },
-  };
+  return check('int-divisor', [String(divisorInput)], (call) => {
+    const [a, b] = [input(call, 0), input(call, divisorInput)];
+    if (a.dtype !== 'int32' || b.dtype !== 'int32') return;
+    const values = b.dataSync();
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] === 0) fail(call, `the int32 divisor has a zero at ${i}`, 'and integer division by zero is undefined', 'cast to float32 first, or replace the zeros');
+    }
+  }, 'values');
 }
 
 /** oneHot's depth: an integer of at least 2 (tfjs's minimum). */
 export function depth(name: string): Check {
-  return {
-    kind: 'depth',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => void intIn(call, name, call.attr(name), 2, MAX_INT32, 'pass the number of classes, an integer >= 2'),
-  };
+  return check('depth', [name], (call) => void intIn(call, name, call.attr(name), 2, MAX_INT32, 'pass the number of classes, an integer >= 2'));
 }
 
 /** depthToSpace: blockSize >= 2 dividing the channels, NHWC only (tfjs's cpu kernel has no NCHW). */
 export function blockSize(name: string, formatName: string): Check {
-  return {
-    kind: 'block-size',
-    targets: [name, formatName],
-    reads: 'shape',
-    run: (call) => {
-      const format = call.attr(formatName);
-      if (format !== undefined && format !== 'NHWC') fail(call, `${formatName} = ${describe(format)}`, "is not 'NHWC'", "pass 'NHWC' (channels last) or leave it out");
-      const x = input(call, 0);
-      const bs = intIn(call, name, call.attr(name), 2, MAX_INT32, 'pass an integer >= 2');
-      if (x.shape[3]! % (bs * bs) !== 0) fail(call, `${name} = ${bs}`, `squared does not divide the ${x.shape[3]} channels`, 'pick a block size whose square divides the channel count');
-    },
-  };
+  return check('block-size', [name, formatName], (call) => {
+    const format = call.attr(formatName);
+    if (format !== undefined && format !== 'NHWC') fail(call, `${formatName} = ${describe(format)}`, "is not 'NHWC'", "pass 'NHWC' (channels last) or leave it out");
+    const x = input(call, 0);
+    const bs = intIn(call, name, call.attr(name), 2, MAX_INT32, 'pass an integer >= 2');
+    if (x.shape[3]! % (bs * bs) !== 0) fail(call, `${name} = ${bs}`, `squared does not divide the ${x.shape[3]} channels`, 'pick a block size whose square divides the channel count');
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -1199,39 +1054,29 @@ export function blockSize(name: string, formatName: string): Check {
 
 /** stack/addN: every tensor has the first one's shape. */
 export function sameShapes(): Check {
-  return {
-    kind: 'same-shapes',
-    targets: ['tensors'],
-    reads: 'shape',
-    run: (call) => {
-      const first = input(call, 0).shape;
-      call.inputs.forEach((t, i) => {
-        if (t!.shape.length !== first.length || t!.shape.some((d, k) => d !== first[k])) {
-          fail(call, `tensors[${i}] has shape ${showShape(t!.shape)}`, `not tensors[0]'s ${showShape(first)}`, 'pass tensors of one shape');
-        }
-      });
-    },
-  };
+  return check('same-shapes', ['tensors'], (call) => {
+    const first = input(call, 0).shape;
+    call.inputs.forEach((t, i) => {
+      if (t!.shape.length !== first.length || t!.shape.some((d, k) => d !== first[k])) {
+        fail(call, `tensors[${i}] has shape ${showShape(t!.shape)}`, `not tensors[0]'s ${showShape(first)}`, 'pass tensors of one shape');
+      }
+    });
+  });
 }
 
 /** concat: equal ranks (at least 1) and equal dims except along the axis. */
 export function concatShapes(axisName: string): Check {
-  return {
-    kind: 'concat-shapes',
-    targets: ['tensors', axisName],
-    reads: 'shape',
-    run: (call) => {
-      const first = input(call, 0).shape;
-      if (first.length === 0) fail(call, 'tensors[0]', 'is a scalar', 'stack scalars instead, or reshape them to [1]');
-      const a = axisValue(call, axisName, call.attr(axisName) ?? 0, first.length);
-      call.inputs.forEach((t, i) => {
-        const s = t!.shape;
-        if (s.length !== first.length || s.some((d, k) => k !== a && d !== first[k])) {
-          fail(call, `tensors[${i}] has shape ${showShape(s)}`, `which differs from tensors[0]'s ${showShape(first)} outside axis ${a}`, `make every dim but axis ${a} equal`);
-        }
-      });
-    },
-  };
+  return check('concat-shapes', ['tensors', axisName], (call) => {
+    const first = input(call, 0).shape;
+    if (first.length === 0) fail(call, 'tensors[0]', 'is a scalar', 'stack scalars instead, or reshape them to [1]');
+    const a = axisValue(call, axisName, call.attr(axisName) ?? 0, first.length);
+    call.inputs.forEach((t, i) => {
+      const s = t!.shape;
+      if (s.length !== first.length || s.some((d, k) => k !== a && d !== first[k])) {
+        fail(call, `tensors[${i}] has shape ${showShape(s)}`, `which differs from tensors[0]'s ${showShape(first)} outside axis ${a}`, `make every dim but axis ${a} equal`);
+      }
+    });
+  });
 }
 
 /** split: a count dividing the axis, or positive sizes (one may be -1) summing to it. */
@@ -1272,7 +1117,7 @@ function splitSizes(call: OpCall, name: string, axisName: string): number[] {
 }
 
 export function split(name: string, axisName: string): Check {
-  return { kind: 'split', targets: [name, axisName], reads: 'shape', run: (call) => void splitSizes(call, name, axisName) };
+  return check('split', [name, axisName], (call) => void splitSizes(call, name, axisName));
 }
 
 // ---------------------------------------------------------------------------
@@ -1295,7 +1140,7 @@ function matMulShape(call: OpCall, ta: string, tb: string): number[] {
 }
 
 export function matMulShapes(ta: string, tb: string): Check {
-  return { kind: 'matmul', targets: [ta, tb], reads: 'shape', run: (call) => void matMulShape(call, ta, tb) };
+  return check('matmul', [ta, tb], (call) => void matMulShape(call, ta, tb));
 }
 
 function dotShape(call: OpCall): number[] {
@@ -1310,7 +1155,7 @@ function dotShape(call: OpCall): number[] {
 }
 
 export function dotShapes(): Check {
-  return { kind: 'dot', targets: [], reads: 'shape', run: (call) => void dotShape(call) };
+  return check('dot', [], (call) => void dotShape(call));
 }
 
 // ---------------------------------------------------------------------------
@@ -1488,7 +1333,7 @@ function convShape(call: OpCall, names: ConvNames): number[] {
 
 export function convGeometry(names: ConvNames): Check {
   const targets = [names.strides, names.pad, names.dataFormat, names.dilations, names.filterSize, names.dimRoundingMode].filter((t): t is string => t !== undefined);
-  return { kind: names.kind === 'pool' ? 'pool-geometry' : 'conv-geometry', targets, reads: 'shape', run: (call) => void convShape(call, names) };
+  return check(names.kind === 'pool' ? 'pool-geometry' : 'conv-geometry', targets, (call) => void convShape(call, names));
 }
 
 // ---------------------------------------------------------------------------
@@ -1496,21 +1341,16 @@ export function convGeometry(names: ConvNames): Check {
 
 /** dropout's noiseShape broadcasts to the input's shape (else the result grows). */
 export function noiseShape(name: string): Check {
-  return {
-    kind: 'noise-shape',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const v = call.attr(name);
-      if (v === undefined) return;
-      const x = input(call, 0);
-      const fix = `pass ${x.shape.length} positive integers, each 1 or the input's dim in ${showShape(x.shape)}`;
-      const list = arrayOf(call, name, v, x.shape.length, fix);
-      list.forEach((d, i) => {
-        if (!isInt(d) || (d !== 1 && d !== x.shape[i])) fail(call, `${name}[${i}] = ${describe(d)}`, `is neither 1 nor ${x.shape[i]}`, fix);
-      });
-    },
-  };
+  return check('noise-shape', [name], (call) => {
+    const v = call.attr(name);
+    if (v === undefined) return;
+    const x = input(call, 0);
+    const fix = `pass ${x.shape.length} positive integers, each 1 or the input's dim in ${showShape(x.shape)}`;
+    const list = arrayOf(call, name, v, x.shape.length, fix);
+    list.forEach((d, i) => {
+      if (!isInt(d) || (d !== 1 && d !== x.shape[i])) fail(call, `${name}[${i}] = ${describe(d)}`, `is neither 1 nor ${x.shape[i]}`, fix);
+    });
+  });
 }
 
 const VECTOR_ORDS: readonly unknown[] = [undefined, 'euclidean', 1, 2, Infinity, -Infinity];
@@ -1542,22 +1382,17 @@ function normAxes(call: OpCall, ordName: string, axisName: string): number[] {
 }
 
 export function normArgs(ordName: string, axisName: string): Check {
-  return { kind: 'norm', targets: [ordName, axisName], reads: 'shape', run: (call) => void normAxes(call, ordName, axisName) };
+  return check('norm', [ordName, axisName], (call) => void normAxes(call, ordName, axisName));
 }
 
 /** topk's k: in [1, size of the last axis]. */
 export function topK(name: string): Check {
-  return {
-    kind: 'top-k',
-    targets: [name],
-    reads: 'shape',
-    run: (call) => {
-      const x = input(call, 0);
-      const last = x.shape[x.shape.length - 1]!;
-      const v = call.attr(name);
-      if (v !== undefined) intIn(call, name, v, 1, last, `pass k in [1, ${last}] (the size of the last axis)`);
-    },
-  };
+  return check('top-k', [name], (call) => {
+    const x = input(call, 0);
+    const last = x.shape[x.shape.length - 1]!;
+    const v = call.attr(name);
+    if (v !== undefined) intIn(call, name, v, 1, last, `pass k in [1, ${last}] (the size of the last axis)`);
+  });
 }
 
 // ---------------------------------------------------------------------------
