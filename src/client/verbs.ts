@@ -139,10 +139,8 @@ const POINTER_VERBS: Verbs<PointerTensor<unknown>> = {
   },
   fixPrecision(options?: FixedPrecisionOptions) {
     this.assertLive();
-    if (this.route.length !== 1 || this.slot !== 'value') {
-      throw new InvalidArgumentError(`${String(this)}: fixPrecision() needs a pointer to the data itself; move() it first.`);
-    }
-    return FixedPrecisionPointer.encodeAt(this.location, this.idAtLocation, precisionOf(options), this.kind, this.shape);
+    if (this.slot !== 'value') throw new InvalidArgumentError(`${String(this)}: fixPrecision() encodes a tensor, not its gradient; get() the gradient first.`);
+    return FixedPrecisionPointer.encodeAt(this.route, this.idAtLocation, precisionOf(options), this.kind, this.shape);
   },
 };
 

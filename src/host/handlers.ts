@@ -150,7 +150,10 @@ export const HANDLERS: { readonly [K in CommandType]: Handler<K> } = {
   }),
   train: (a, c) => ({ losses: a.training.run(c.key, c.params, c.x, c.y, c.job) }),
   'ring-store': (a, c) => a.store.set(c.id, { kind: 'ring', ring: c.ring }),
-  'ring-op': (a, c) => a.party.ringOp(c),
+  'ring-op': (a, c) => {
+    // On a chain (x.send(bob).send(alice).fixPrecision()) the op runs where the data is, as tensor ops do.
+    if (!forwardAlongChain(a, c, refsOf(c.args), [c.out], (args, [out]) => ({ ...c, args, out: out! }))) a.party.ringOp(c);
+  },
   'ring-fetch': (a, c) => {
     const ring = a.store.ring(c.id);
     if (!c.keep) a.store.take(c.id);
@@ -167,22 +170,36 @@ export const HANDLERS: { readonly [K in CommandType]: Handler<K> } = {
 /** Runs an op here, or forwards it along the chain when its inputs are links. */
 function runOp(a: ActorState, c: CommandOf<'op'>): void {
   const refs = refsOf(c.args);
+  if (forwardAlongChain(a, c, refs, c.out, (args, out) => ({ ...c, args, out }))) return;
+  // The common case: the data is here. Ops that draw random numbers get a
+  // seed when recorded, so that backward() replays them exactly.
+  const recording = !c.noGrad && isOpName(c.op) && refs.some((id) => a.graph.requiresGrad(id));
+  const args = recording ? seedRandomOps<WireArg>(c.op as OpName, c.args, (value) => ({ value })) : c.args;
+  const outputs = executeOp(c.op, resolve(a, args));
+  if (outputs.length !== c.out.length) {
+    for (const t of outputs) t.dispose();
+    throw new SyftError('INVALID_ARGUMENT', `'${c.op}' produced ${outputs.length} outputs where the caller expected ${c.out.length}`);
+  }
+  outputs.forEach((t, k) => a.store.setTensor(c.out[k]!, t));
+  if (recording) a.graph.record(c.op as OpName, args, c.out);
+}
+
+/**
+ * When a command's inputs are chain links here, forwards it down the chain (its
+ * results become links to results there) and answers true; false when the data
+ * is here. `rebuild` makes the command for the next worker from its ids there.
+ */
+function forwardAlongChain<C extends { readonly args: readonly WireArg[]; readonly op: string }>(
+  a: ActorState,
+  c: C,
+  refs: readonly number[],
+  outs: readonly number[],
+  rebuild: (args: WireArg[], out: number[]) => Command,
+): boolean {
+  // Every op passes here: the common answer (no link) allocates nothing.
   let linked = false;
   for (const id of refs) if (a.store.get(id).kind === 'pointer') linked = true;
-  if (!linked) {
-    // The common case: the data is here. Ops that draw random numbers get a
-    // seed when recorded, so that backward() replays them exactly.
-    const recording = !c.noGrad && isOpName(c.op) && refs.some((id) => a.graph.requiresGrad(id));
-    const args = recording ? seedRandomOps<WireArg>(c.op as OpName, c.args, (value) => ({ value })) : c.args;
-    const outputs = executeOp(c.op, resolve(a, args));
-    if (outputs.length !== c.out.length) {
-      for (const t of outputs) t.dispose();
-      throw new SyftError('INVALID_ARGUMENT', `'${c.op}' produced ${outputs.length} outputs where the caller expected ${c.out.length}`);
-    }
-    outputs.forEach((t, k) => a.store.setTensor(c.out[k]!, t));
-    if (recording) a.graph.record(c.op as OpName, args, c.out);
-    return;
-  }
+  if (!linked) return false;
   const entries = refs.map((id) => a.store.get(id));
   const links = entries.filter((e) => e.kind === 'pointer');
   const location = links[0]!.location;
@@ -192,10 +209,10 @@ function runOp(a: ActorState, c: CommandOf<'op'>): void {
   const at = new Map(refs.map((id, k) => [id, (entries[k] as Extract<Entry, { kind: 'pointer' }>).idAtLocation]));
   // The results get ids of their own downstream: a chain may pass through this worker again
   // (x at bob, bob -> alice -> bob), and the same ids would collide with the links made here.
-  const down = c.out.map(() => a.nextLinkId());
-  const forwarded: CommandOf<'op'> = { ...c, args: mapRefs(c.args, (id) => at.get(id)!), out: down };
-  c.out.forEach((id, k) => a.store.set(id, { kind: 'pointer', location, idAtLocation: down[k]! }));
-  a.forward(location, [forwarded]);
+  const down = outs.map(() => a.nextLinkId());
+  outs.forEach((id, k) => a.store.set(id, { kind: 'pointer', location, idAtLocation: down[k]! }));
+  a.forward(location, [rebuild(mapRefs(c.args, (id) => at.get(id)!), down)]);
+  return true;
 }
 
 /**

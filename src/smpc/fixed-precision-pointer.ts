@@ -23,22 +23,30 @@ export class FixedPrecisionPointer extends RemoteHandle {
   readonly #kind: TensorKind;
   /** The encoded tensor's shape, when the pointer it came from knew it (encoding keeps it). */
   readonly #shape: readonly number[] | undefined;
+  /** The workers from this handle's to the one holding the encoding (one, or a chain's hops). */
+  readonly route: readonly Location[];
 
   /** @internal Made by PointerTensor.fixPrecision(). */
-  constructor(location: Location, idAtLocation: number, precision: Precision, kind: TensorKind, shape?: readonly number[]) {
+  constructor(route: readonly Location[], idAtLocation: number, precision: Precision, kind: TensorKind, shape?: readonly number[]) {
+    const location = route[0]!;
     super([{ location, idAtLocation }]);
     this.location = location;
+    this.route = route;
     this.idAtLocation = idAtLocation;
     this.precision = precision;
     this.#kind = kind;
     this.#shape = shape === undefined ? undefined : Object.freeze([...shape]);
   }
 
-  /** @internal Encodes the tensor `id` at `location` there; the pointer's tensor stays. */
-  static encodeAt(location: Location, id: number, precision: Precision, kind: TensorKind, shape?: readonly number[]): FixedPrecisionPointer {
-    const out = location.owner.nextId();
-    location.post({ type: 'ring-op', op: 'encode', args: [id, { value: scaleOf(precision) }], out });
-    return new FixedPrecisionPointer(location, out, precision, kind, shape);
+  /**
+   * @internal Encodes the tensor `id` at the head of `route` where its data is
+   * (a chain forwards the ring op down to it); the pointer's tensor stays.
+   */
+  static encodeAt(route: readonly Location[], id: number, precision: Precision, kind: TensorKind, shape?: readonly number[]): FixedPrecisionPointer {
+    const head = route[0]!;
+    const out = head.owner.nextId();
+    head.post({ type: 'ring-op', op: 'encode', args: [id, { value: scaleOf(precision) }], out });
+    return new FixedPrecisionPointer(route, out, precision, kind, shape);
   }
 
   /** The shape, known here when the pointer it was made from knew it; undefined otherwise. */
@@ -52,11 +60,15 @@ export class FixedPrecisionPointer extends RemoteHandle {
   }
 
   /** Brings the encoded values home (PySyft's get()); the worker no longer holds them. */
-  async get(): Promise<FixedPrecisionTensor> {
+  get(): Promise<FixedPrecisionTensor> {
     this.assertLive(`get: ${String(this)}`);
+    if (this.route.length > 1) {
+      // Thrown here, not in the promise: a local mistake. The values sit at the chain's end, and a hop-by-hop get()
+      // would need an encoding-pointer kind at every hop.
+      throw new InvalidArgumentError(`get: ${String(this)} is a chain; floatPrecision() it, or encode after remoteGet() or move().`);
+    }
     this.retire('fetched');
-    const ring = await this.location.request({ type: 'ring-fetch', id: this.idAtLocation, keep: false });
-    return new FixedPrecisionTensor(ring, this.precision);
+    return this.location.request({ type: 'ring-fetch', id: this.idAtLocation, keep: false }).then((ring) => new FixedPrecisionTensor(ring, this.precision));
   }
 
   /** Decodes at the worker: a pointer to the float32 tensor there (this handle stays). */
@@ -65,7 +77,7 @@ export class FixedPrecisionPointer extends RemoteHandle {
     const out = this.location.owner.nextId();
     this.location.post({ type: 'ring-op', op: 'decode', args: [this.idAtLocation, { value: scaleOf(this.precision) }], out });
     // Decoding keeps the shape and gives float32 (the encoding of integers too, as PySyft's float_precision()).
-    return new PointerTensor(this.location, out, this.#kind, [this.location], this.#shape === undefined ? undefined : { shape: this.#shape, dtype: 'float32' });
+    return new PointerTensor(this.location, out, this.#kind, this.route, this.#shape === undefined ? undefined : { shape: this.#shape, dtype: 'float32' });
   }
 
   /**
@@ -76,6 +88,9 @@ export class FixedPrecisionPointer extends RemoteHandle {
    */
   share(...args: (Location | ShareOptions)[]): AdditiveSharingTensor {
     this.assertLive(`share: ${String(this)}`);
+    if (this.route.length > 1) {
+      throw new InvalidArgumentError(`share: ${String(this)} is a chain; the worker holding the encoding shares it: remoteGet() or move() the data there first.`);
+    }
     const last = args[args.length - 1];
     if (last !== undefined && !isLocation(last) && ('precisionFractional' in last || 'base' in last || 'weight' in last)) {
       throw new InvalidArgumentError('share: this tensor is encoded already; pass only the workers and { cryptoProvider }.');

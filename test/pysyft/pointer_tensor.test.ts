@@ -438,8 +438,8 @@ describe('syft-ts pointer metadata beyond PySyft', () => {
   });
 });
 
-// ptr.fixPrecision() encodes at the worker (src/smpc/fixed-precision-pointer.ts). On a chain it is not there yet:
-// ring ops are not forwarded along chains, so those two cases are skipped until they are (move() the data first).
+// ptr.fixPrecision() encodes where the data is (src/smpc/fixed-precision-pointer.ts); on a chain the head forwards the
+// ring op down it, as it does tensor ops.
 describe('fixPrecision on pointers', () => {
   test('test_fix_prec_on_pointer_tensor', async () => {
     const tensor = [1, 2, 3, 4];
@@ -451,14 +451,17 @@ describe('fixPrecision on pointers', () => {
     expect(await values(await ptr.get())).toEqual(tensor);
   });
 
-  // Not yet: fixPrecision() on a chain (today: "needs a pointer to the data itself; move() it first").
-  test.skip('test_fix_prec_on_pointer_of_pointer', async () => {
+  test('test_fix_prec_on_pointer_of_pointer', async () => {
     const ptr = sy.tensor([1, 2, 3, 4]).send(bob).send(alice);
     const fp = ptr.fixPrecision();
     const atAlice = (await alice.objects()).get(fp.idAtLocation);
     expect(atAlice?.kind).toBe('pointer');
     const atBob = (await bob.objects()).get((atAlice as { idAtLocation: number }).idAtLocation);
     expect(atBob?.kind).toBe('ring');
+    // syft-ts: the encoding is read where it is (floatPrecision) or after bringing the data to the head, so a
+    // chain's get() and share() are refused at once, naming how.
+    expect(thrown(() => fp.get()).code).toBe('INVALID_ARGUMENT');
+    expect(thrown(() => fp.share(charlie, james)).code).toBe('INVALID_ARGUMENT');
   });
 
   test('test_float_prec_on_pointer_tensor', async () => {
@@ -471,13 +474,15 @@ describe('fixPrecision on pointers', () => {
     expect(await values(await back.get())).toEqual([1, 2, 3, 4]);
   });
 
-  // Not yet: fixPrecision() and floatPrecision() on a chain.
-  test.skip('test_float_prec_on_pointer_of_pointer', async () => {
+  test('test_float_prec_on_pointer_of_pointer', async () => {
     const ptr = sy.tensor([1, 2, 3, 4]).send(bob).send(alice).fixPrecision();
-    const back = ptr.floatPrecision() as unknown as sy.PointerTensor;
+    const back = ptr.floatPrecision() as unknown as sy.PointerTensor<sy.PointerTensor>;
     const atAlice = (await alice.objects()).get(back.idAtLocation);
     expect(atAlice?.kind).toBe('pointer');
     const atBob = (await bob.objects()).get((atAlice as { idAtLocation: number }).idAtLocation);
     expect(atBob?.kind).toBe('tensor');
+    // The decoded values, one hop at a time as any chain.
+    expect(back.route).toEqual([alice, bob]);
+    expect(await values(await (await back.get()).get())).toEqual([1, 2, 3, 4]);
   });
 });
