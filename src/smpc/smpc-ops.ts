@@ -19,6 +19,7 @@ import { OPS, opNames, type OpName } from '../core/op-registry.js';
 import { callOp, op, registerPlacement } from '../tensor/op-dispatch.js';
 import { AdditiveSharingTensor } from './additive-sharing-tensor.js';
 import { FixedPrecisionTensor, type PlainValue } from './fixed-precision-tensor.js';
+import { exp, reciprocal, sigmoid, tanh } from './approximations.js';
 import { UnsupportedOnSharesError } from './unsupported.js';
 
 type Secret = AdditiveSharingTensor | FixedPrecisionTensor;
@@ -81,6 +82,11 @@ function binary(op: BinaryName): Impl {
 }
 
 /** A one-input op: the method of the same name, with the registry's attributes in order. */
+function secretArg(name: string, x: unknown): Secret {
+  if (!isSecret(x)) throw new InvalidArgumentError(`${name}: the argument must be the fixed-precision or shared tensor.`);
+  return x;
+}
+
 function method(name: string): Impl {
   return ([x, ...attrs]) => {
     if (!isSecret(x)) throw new InvalidArgumentError(`${name}: the first argument must be the fixed-precision or shared tensor.`);
@@ -128,6 +134,11 @@ const SMPC_OPS: Readonly<Record<string, Impl>> = {
   broadcastTo: method('broadcastTo'),
   split: method('split'),
   unstack: method('unstack'),
+  // Approximations (src/smpc/approximations.ts: methods, iterations and the ranges where they hold).
+  exp: ([x]) => exp(secretArg('exp', x)),
+  reciprocal: ([x]) => reciprocal(secretArg('reciprocal', x)),
+  sigmoid: ([x]) => sigmoid(secretArg('sigmoid', x)),
+  tanh: ([x]) => tanh(secretArg('tanh', x)),
   concat: ([list, axis]) => {
     const l = listOf('concat', list);
     return 'shared' in l ? AdditiveSharingTensor.concat(l.shared, axis as number | undefined) : FixedPrecisionTensor.concat(l.fixed, axis as number | undefined);

@@ -43,6 +43,16 @@ describe('approximations on fixed-precision tensors, over their documented range
   }
 });
 
+test('sy.exp, sy.reciprocal, sy.sigmoid, sy.tanh and their methods run the approximations', () => {
+  const x = sy.fixPrecision([0.5, 2]);
+  for (const [name, ref] of [['exp', Math.exp], ['reciprocal', (v: number) => 1 / v], ['sigmoid', (v: number) => 1 / (1 + Math.exp(-v))], ['tanh', Math.tanh]] as const) {
+    for (const y of [sy.op(name, x), (x as unknown as Record<string, () => unknown>)[name]!()] as sy.FixedPrecisionTensor[]) {
+      const got = y.floatPrecision().dataSync();
+      [0.5, 2].forEach((v, i) => expect([name, withinCrypTen(got[i]!, ref(v))]).toEqual([name, true]));
+    }
+  }
+});
+
 describe('approximations on shares', () => {
   for (const parties of [2, 3]) {
     test(`${parties} parties: every approximation within tolerance; nothing left at the parties`, async () => {
