@@ -29,7 +29,7 @@ import {
   wireArg,
   wireArgs,
 } from './wire-schema.js';
-import { type ActorAddress, type Command, type CommandOf, type CommandType, refsOf, type ReplyOf } from './protocol.js';
+import { type ActorAddress, type Command, type CommandOf, type CommandType, type DealRequest, refsOf, type ReplyOf } from './protocol.js';
 
 interface CommandSpec<K extends CommandType> {
   /** What each field must hold: checked at the host before anything reads the command. */
@@ -76,6 +76,7 @@ const dealRequest = variants({
   mul: record({ shape: listOf(count, 8) }),
   matMul: record({ a: listOf(count, 2), b: listOf(count, 2) }),
   truncation: record({ shape: listOf(count, 8), scale: positiveBigint }),
+  comparison: record({ shape: listOf(count, 8) }),
   zero: record({ shape: listOf(count, 8) }),
 });
 
@@ -140,13 +141,16 @@ const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
   'ring-op': { fields: { op: name, args: wireArgs, out: id }, reads: (c) => refsOf(c.args), writes: (c) => [c.out] },
   'ring-fetch': { fields: { id, keep: bool }, reads: one, read: true, replyBytes: (reply) => reply.values.byteLength },
   reveal: {
-    fields: { parts: ids, parties, index: count, out: ids },
+    fields: { parts: ids, parties, index: count, out: ids, xor: optional(bool), step: optional(name), words: optional(count) },
     valid: (c) =>
       c.index >= c.parties.length ? `index ${c.index} names no party of ${c.parties.length}` : c.parts.length !== c.out.length ? 'parts and out differ in length' : undefined,
     reads: (c) => c.parts,
+    posted: (c, worker) =>
+      c.words === undefined ? [] : [{ type: 'smpc-open', worker, step: c.step ?? 'open', key: c.out[0]!, bytes: c.words * 8 * (c.parties.length - 1) }],
   },
   deal: {
     fields: { request: dealRequest, parties, out: listOf(id, 8) },
+    posted: (c, worker) => [{ type: 'smpc-deal', worker, step: c.request.kind, bytes: dealtWords(c.request) * 8 * c.parties.length }],
     delivers: (c) => c.parties.flatMap((to) => c.out.map((id) => [to, id] as const)),
   },
   'share-tensor': {
@@ -155,6 +159,27 @@ const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
     delivers: (c) => c.parties.map((to) => [to, c.out] as const),
   },
 };
+
+const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+type DealOf<K extends DealRequest['kind']> = Extract<DealRequest, { kind: K }>;
+
+/**
+ * Per kind of deal: how many values each party receives (the ids a provider
+ * announces) and how many 64-bit words they hold in all (the cost accounting).
+ * src/host/dealer.ts draws them, in the same order.
+ */
+export const DEAL_KINDS: { readonly [K in DealRequest['kind']]: { readonly values: number; readonly words: (r: DealOf<K>) => number } } = {
+  mul: { values: 3, words: (r) => 3 * sizeOf(r.shape) },
+  matMul: { values: 3, words: (r) => sizeOf(r.a) + sizeOf(r.b) + (r.a[0] ?? 1) * (r.b[1] ?? 1) },
+  truncation: { values: 3, words: (r) => 3 * sizeOf(r.shape) },
+  // r both ways, the carry tree's triples (6 levels, 2 ANDs, 3 words each), the bit s both ways.
+  comparison: { values: 5, words: (r) => (4 + 36) * sizeOf(r.shape) },
+  zero: { values: 1, words: (r) => sizeOf(r.shape) },
+};
+
+export function dealtWords(request: DealRequest): number {
+  return (DEAL_KINDS[request.kind].words as (r: DealRequest) => number)(request);
+}
 
 /** Each command's field checks, compiled once. */
 const SHAPES: ReadonlyMap<string, Check> = new Map(Object.entries(COMMANDS).map(([type, spec]) => [type, record(spec.fields)]));

@@ -32,7 +32,8 @@ export type ErrorCode =
   | 'BACKPRESSURE_TIMEOUT'
   | 'FEDERATED_ROUND_FAILED'
   | 'PYSYFT_NAME'
-  | 'UNSUPPORTED_ON_SHARES';
+  | 'UNSUPPORTED_ON_SHARES'
+  | 'SHARED_VALUE_TO_PRIMITIVE';
 
 export class SyftError extends Error {
   readonly code: ErrorCode;

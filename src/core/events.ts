@@ -24,6 +24,14 @@ export type LifecycleEvent =
       readonly as: number;
       readonly bytes: number;
     }
+  /**
+   * An SMPC party sends its shares in an opening (one round of protocol
+   * `step`; `key` names the opening, the same at every party): `bytes` of share
+   * data to the other parties together.
+   */
+  | { readonly type: 'smpc-open'; readonly worker: string; readonly step: string; readonly key: number; readonly bytes: number }
+  /** The crypto provider deals correlated randomness of kind `step` to the parties: `bytes` in all. */
+  | { readonly type: 'smpc-deal'; readonly worker: string; readonly step: string; readonly bytes: number }
   /** The pointer became unreachable; its remote object is scheduled for deletion. */
   | { readonly type: 'collected'; readonly worker: string; readonly id: number; readonly pointer: number }
   /** A command failed at the worker (or its thread died). */

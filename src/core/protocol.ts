@@ -60,6 +60,12 @@ export type DealRequest =
   | { readonly kind: 'matMul'; readonly a: readonly number[]; readonly b: readonly number[] }
   /** A truncation mask r with floor((r mod 2^63) / scale) and the top bit of r, for dividing shares by `scale`. */
   | { readonly kind: 'truncation'; readonly shape: readonly number[]; readonly scale: bigint }
+  /**
+   * For one sign-bit circuit (comparisons): a uniform r shared additively and
+   * as XOR shares of its words, the carry tree's binary triples, and a random
+   * bit s shared both ways (src/core/ring/binary-shares.ts).
+   */
+  | { readonly kind: 'comparison'; readonly shape: readonly number[] }
   /** Shares of zero, to re-randomize shares (refresh). */
   | { readonly kind: 'zero'; readonly shape: readonly number[] };
 
@@ -75,6 +81,8 @@ export interface StatsReply {
   readonly trainingSessions: number;
   /** tf.memory().numTensors of the whole thread (all its actors). */
   readonly threadTensors: number;
+  /** What this worker sent other parties in SMPC openings since it started: bytes of share data, and openings. */
+  readonly smpcSent: { readonly bytes: number; readonly openings: number };
 }
 
 /** A fetched tensor, with its autograd state: get() brings value and gradient home together. */
@@ -167,7 +175,21 @@ interface Commands {
    * sums of everyone's shares under `out` once all have arrived. Every party
    * runs the same command with its own index.
    */
-  reveal: { command: { parts: readonly number[]; parties: readonly ActorAddress[]; index: number; out: readonly number[] }; reply: undefined };
+  reveal: {
+    /** `xor`: the parts are binary shares, opened by XOR instead of a sum. */
+    command: {
+      parts: readonly number[];
+      parties: readonly ActorAddress[];
+      index: number;
+      out: readonly number[];
+      xor?: boolean;
+      /** The protocol step this opening belongs to ('mul', 'truncation', 'comparison', ...), for the cost accounting. */
+      step?: string;
+      /** The 64-bit words this party sends each other party; the party refuses to send any other number. */
+      words?: number;
+    };
+    reply: undefined;
+  };
   /**
    * At the crypto provider: draw what `request` asks for, split each value into
    * one share per party, and deliver party p's shares under the ids `out`

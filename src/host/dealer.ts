@@ -7,6 +7,7 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import type { DealRequest } from '../core/protocol.js';
 import { randomRing, splitShares } from '../core/ring/additive-shares.js';
+import { binaryTriples, splitXor } from '../core/ring/binary-shares.js';
 import { ringMul, type RingTensor, sizeOf } from '../core/ring/ring.js';
 import { ringMatMulWasm } from '../core/ring/ring-matmul-wasm.js';
 
@@ -29,7 +30,7 @@ export function checkDealRequest(request: DealRequest): void {
  */
 export function dealJob({ request, parties }: { readonly request: DealRequest; readonly parties: number }): RingTensor[][] {
   checkDealRequest(request);
-  const perValue = dealValues(request).map((v) => splitShares(v, parties));
+  const perValue = dealValues(request).map((v) => (isBinary(v) ? splitXor(v.binary, parties) : splitShares(v, parties)));
   return Array.from({ length: parties }, (_, p) => perValue.map((shares) => shares[p]!));
 }
 
@@ -37,7 +38,14 @@ function random(shape: readonly number[]): RingTensor {
   return randomRing(shape, sizeOf(shape));
 }
 
-function dealValues(request: DealRequest): RingTensor[] {
+/** A value the dealer XOR-shares (binary shares) instead of adding up. */
+interface Binary {
+  readonly binary: RingTensor;
+}
+
+const isBinary = (v: RingTensor | Binary): v is Binary => 'binary' in v;
+
+function dealValues(request: DealRequest): (RingTensor | Binary)[] {
   switch (request.kind) {
     case 'mul': {
       const [a, b] = [random(request.shape), random(request.shape)];
@@ -57,6 +65,13 @@ function dealValues(request: DealRequest): RingTensor[] {
         msb[i] = v >> 63n;
       }
       return [r, { values: div, shape: r.shape }, { values: msb, shape: r.shape }];
+    }
+    case 'comparison': {
+      // r both ways, the carry tree's triples, and a random bit s both ways (src/core/ring/binary-shares.ts).
+      const r = random(request.shape);
+      const s = random(request.shape);
+      for (let i = 0; i < s.values.length; i++) s.values[i]! &= 1n;
+      return [r, { binary: r }, { binary: binaryTriples(request.shape, sizeOf(request.shape)) }, s, { binary: s }];
     }
     case 'zero':
       return [{ values: new BigUint64Array(sizeOf(request.shape)), shape: [...request.shape] }];

@@ -147,6 +147,7 @@ export const HANDLERS: { readonly [K in CommandType]: Handler<K> } = {
     openings: a.party.openingsInProgress,
     trainingSessions: a.training.sessionCount,
     threadTensors: tf.memory().numTensors,
+    smpcSent: a.party.sent,
   }),
   train: (a, c) => ({ losses: a.training.run(c.key, c.params, c.x, c.y, c.job) }),
   'ring-store': (a, c) => a.store.set(c.id, { kind: 'ring', ring: c.ring }),

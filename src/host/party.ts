@@ -15,6 +15,7 @@ import { InvalidArgumentError, serializeError } from '../core/errors.js';
 import { FailedInputError, type ObjectStore } from './object-store.js';
 import type { ActorAddress, CommandOf, DeliveredItem, RingPayload, StoredFailure, WireArg } from '../core/protocol.js';
 import { splitShares } from '../core/ring/additive-shares.js';
+import { reconstructXor } from '../core/ring/binary-shares.js';
 import { dealOnPool } from './dealer-pool.js';
 import { encodeScaled } from '../core/ring/fixed-precision.js';
 import { ringAdd, ringScale, type RingTensor } from '../core/ring/ring.js';
@@ -36,11 +37,13 @@ interface Opening {
   readonly contributions: Map<number, readonly RingTensor[]>;
   failure: StoredFailure | undefined;
   /** Set when this party's own Reveal ran. */
-  own: { readonly parties: number; readonly out: readonly number[] } | undefined;
+  own: { readonly parties: number; readonly out: readonly number[]; readonly xor: boolean } | undefined;
 }
 
 export class Party {
   readonly #openings = new Map<number, Opening>();
+  /** Share data this party sent in openings, counted where it is sent (the caller's accounting is checked against it). */
+  #sent = { bytes: 0, openings: 0 };
 
   constructor(
     private readonly store: ObjectStore,
@@ -50,6 +53,10 @@ export class Party {
   /** Openings waiting for another party's shares (a leak check: 0 when idle). */
   get openingsInProgress(): number {
     return this.#openings.size;
+  }
+
+  get sent(): { readonly bytes: number; readonly openings: number } {
+    return { ...this.#sent };
   }
 
   ringOp(command: CommandOf<'ring-op'>): void {
@@ -71,7 +78,15 @@ export class Party {
     let failure: StoredFailure | undefined;
     try {
       parts = command.parts.map((id) => this.store.ring(id));
+      const words = parts.reduce((n, p) => n + p.values.length, 0);
+      // The caller's cost accounting announced this many words: a mismatch is a protocol bug, not a cost to misreport.
+      if (command.words !== undefined && words !== command.words) {
+        throw new InvalidArgumentError(`reveal (${command.step ?? 'open'}): announced ${command.words} words per party, has ${words}.`);
+      }
+      this.#sent.bytes += words * 8 * (command.parties.length - 1);
+      this.#sent.openings++;
     } catch (error) {
+      parts = undefined;
       failure = error instanceof FailedInputError ? error.failure : { op: 'reveal', ...serializeError(error) };
     }
     command.parties.forEach((to, j) => {
@@ -87,7 +102,7 @@ export class Party {
       return;
     }
     const opening = this.#opening(key);
-    opening.own = { parties: command.parties.length, out: command.out };
+    opening.own = { parties: command.parties.length, out: command.out, xor: command.xor === true };
     opening.contributions.set(command.index, parts ?? []);
     opening.failure ??= failure;
     this.#complete(key, opening);
@@ -180,7 +195,10 @@ export class Party {
       return;
     }
     const all = [...opening.contributions.values()];
-    own.out.forEach((id, k) => this.store.set(id, { kind: 'ring', ring: all.slice(1).reduce((s, parts) => ringAdd(s, parts[k]!), all[0]![k]!) }));
+    own.out.forEach((id, k) => {
+      const parts = all.map((p) => p[k]!);
+      this.store.set(id, { kind: 'ring', ring: own.xor ? reconstructXor(parts) : parts.slice(1).reduce(ringAdd, parts[0]!) });
+    });
   }
 }
 

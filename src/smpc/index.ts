@@ -16,6 +16,8 @@ export {
 export { FixedPrecisionPointer } from './fixed-precision-pointer.js';
 export { UnsupportedOnSharesError } from './unsupported.js';
 export { smpcOpNames } from './smpc-ops.js';
+export { costs, preprocess, type RecordedDeal, type SmpcCosts, type StepCost } from './costs.js';
+export { discardPreprocessed, preprocessedCount } from './crypto-provider.js';
 export { TrustedDealer, type TripleProvider, type CryptoProviderLike } from './crypto-provider.js';
 export { type RingTensor, ringTensor } from '../core/ring/ring.js';
 export { splitShares, reconstruct } from '../core/ring/additive-shares.js';

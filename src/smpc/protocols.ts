@@ -6,8 +6,11 @@
  */
 import type { Location } from '../core/handles.js';
 import type { WireArg } from '../core/protocol.js';
+import { CARRY_LEVELS } from '../core/ring/binary-shares.js';
 import type { RingOpName } from '../core/ring/ring-ops.js';
 import type { TripleProvider } from './crypto-provider.js';
+import { meterOpening } from './costs.js';
+import { sizeOf } from '../core/ring/ring.js';
 
 export type Parties = readonly Location[];
 
@@ -25,12 +28,26 @@ export function release(parties: Parties, ids: readonly number[]): void {
   for (const w of parties) for (const id of ids) w.release(id);
 }
 
-/** Opens shared values in one round: every party ends up holding the plaintext sums under the returned ids. */
-export function open(parties: Parties, parts: readonly number[]): number[] {
+/**
+ * Opens shared values in one round: every party ends up holding the plaintext
+ * sums (the XORs, for binary shares) under the returned ids.
+ */
+export function open(parties: Parties, parts: readonly number[], how: OpenOptions = { step: 'open', words: undefined }): number[] {
   const out = parts.map(() => parties[0]!.owner.nextId());
   const addresses = parties.map((p) => p.address);
-  parties.forEach((w, index) => w.post({ type: 'reveal', parts, parties: addresses, index, out }));
+  const extra = { step: how.step, ...(how.words === undefined ? {} : { words: how.words }), ...(how.binary === true ? { xor: true } : {}) };
+  parties.forEach((w, index) => w.post({ type: 'reveal', parts, parties: addresses, index, out, ...extra }));
+  if (how.words !== undefined) meterOpening(how.step, parties.length, how.words);
   return out;
+}
+
+export interface OpenOptions {
+  /** The protocol step, for the cost accounting. */
+  readonly step: string;
+  /** Words each party sends each other party (undefined when a shape is not known here: then the opening is not counted). */
+  readonly words: number | undefined;
+  /** Binary shares: opened by XOR. */
+  readonly binary?: boolean;
 }
 
 const leader = (i: number) => ({ value: i === 0 });
@@ -55,7 +72,7 @@ export function beaverProduct(
   const [a, b, c] = provider.deal(kind === 'mul' ? { kind, shape: shapes.x } : { kind, a: shapes.x, b: shapes.y }, parties) as [number, number, number];
   const e = ringOpAtParties(parties, 'sub', () => [x, a]);
   const f = ringOpAtParties(parties, 'sub', () => [y, b]);
-  const [eOpen, fOpen] = open(parties, [e, f]) as [number, number];
+  const [eOpen, fOpen] = open(parties, [e, f], { step: kind, words: sizeOf(shapes.x) + sizeOf(shapes.y) }) as [number, number];
   const z = ringOpAtParties(parties, kind === 'mul' ? 'beaverMul' : 'beaverMatMul', (i) => [eOpen, fOpen, a, b, c, leader(i)]);
   release(parties, [a, b, c, e, f, eOpen, fOpen]);
   return z;
@@ -73,7 +90,7 @@ export function beaverProduct(
 export function truncate(x: number, shape: readonly number[], scale: bigint, parties: Parties, provider: TripleProvider): number {
   const [r, rDiv, rMsb] = provider.deal({ kind: 'truncation', shape, scale }, parties) as [number, number, number];
   const masked = ringOpAtParties(parties, 'truncationMask', (i) => [x, r, leader(i)]);
-  const [c] = open(parties, [masked]) as [number];
+  const [c] = open(parties, [masked], { step: 'truncation', words: sizeOf(shape) }) as [number];
   const out = ringOpAtParties(parties, 'truncationFinish', (i) => [c, rDiv, rMsb, leader(i), { value: scale }]);
   release(parties, [r, rDiv, rMsb, masked, c]);
   return out;
@@ -85,4 +102,30 @@ export function refreshShares(x: number, shape: readonly number[], parties: Part
   const out = ringOpAtParties(parties, 'add', () => [x, zero]);
   release(parties, [zero]);
   return out;
+}
+
+/**
+ * The sign bit of shared x (1 where x < 0 in two's complement), as additive
+ * shares of 0/1 without scale: the circuit of src/core/ring/binary-shares.ts,
+ * whose header numbers the steps. Eight rounds, 208 bytes per element from
+ * each party to each other; exact for every value.
+ */
+export function signBit(x: number, shape: readonly number[], parties: Parties, provider: TripleProvider): number {
+  const [r, rBits, triples, sArith, sBits] = provider.deal({ kind: 'comparison', shape }, parties) as [number, number, number, number, number];
+  const n = sizeOf(shape);
+  const masked = ringOpAtParties(parties, 'add', () => [x, r]);
+  const [c] = open(parties, [masked], { step: 'comparison', words: n }) as [number];
+  let state = ringOpAtParties(parties, 'carryStart', (i) => [c, rBits, leader(i)]);
+  for (let level = 0; level < CARRY_LEVELS.length; level++) {
+    const sent = ringOpAtParties(parties, 'carryLevelOpen', () => [state, triples, { value: level }]);
+    const [opened] = open(parties, [sent], { step: 'comparison', words: 4 * n, binary: true }) as [number];
+    const next = ringOpAtParties(parties, 'carryLevelClose', (i) => [state, opened, triples, { value: level }, leader(i)]);
+    release(parties, [state, sent, opened]);
+    state = next;
+  }
+  const masks = ringOpAtParties(parties, 'signBitMask', () => [state, sBits]);
+  const [e] = open(parties, [masks], { step: 'comparison', words: n, binary: true }) as [number];
+  const bit = ringOpAtParties(parties, 'bitToArithmetic', (i) => [e, sArith, leader(i)]);
+  release(parties, [r, rBits, triples, sArith, sBits, masked, c, state, masks, e]);
+  return bit;
 }

@@ -20,7 +20,9 @@ import { callOp, op, registerPlacement } from '../tensor/op-dispatch.js';
 import { AdditiveSharingTensor } from './additive-sharing-tensor.js';
 import { FixedPrecisionTensor, type PlainValue } from './fixed-precision-tensor.js';
 import { exp, reciprocal, sigmoid, tanh } from './approximations.js';
-import { UnsupportedOnSharesError } from './unsupported.js';
+import { avgPool, conv2d, maxPool } from './conv.js';
+import * as cmp from './comparisons.js';
+import { SharedValueToPrimitiveError, UnsupportedOnSharesError } from './unsupported.js';
 
 type Secret = AdditiveSharingTensor | FixedPrecisionTensor;
 type Impl = (args: readonly unknown[]) => unknown;
@@ -139,6 +141,27 @@ const SMPC_OPS: Readonly<Record<string, Impl>> = {
   reciprocal: ([x]) => reciprocal(secretArg('reciprocal', x)),
   sigmoid: ([x]) => sigmoid(secretArg('sigmoid', x)),
   tanh: ([x]) => tanh(secretArg('tanh', x)),
+  // Comparisons (src/smpc/comparisons.ts): results are 0/1 at the operands' precision.
+  less: ([a, b]) => cmp.less(a as Secret, b as Secret),
+  lessEqual: ([a, b]) => cmp.lessEqual(a as Secret, b as Secret),
+  greater: ([a, b]) => cmp.greater(a as Secret, b as Secret),
+  greaterEqual: ([a, b]) => cmp.greaterEqual(a as Secret, b as Secret),
+  equal: ([a, b]) => cmp.equal(a as Secret, b as Secret),
+  notEqual: ([a, b]) => cmp.notEqual(a as Secret, b as Secret),
+  sign: ([x]) => cmp.sign(secretArg('sign', x)),
+  abs: ([x]) => cmp.abs(secretArg('abs', x)),
+  relu: ([x]) => cmp.relu(secretArg('relu', x)),
+  where: ([condition, a, b]) => cmp.where(secretArg('where', condition), a as Secret, b as Secret),
+  maximum: ([a, b]) => cmp.maximum(a as Secret, b as Secret),
+  minimum: ([a, b]) => cmp.minimum(a as Secret, b as Secret),
+  max: ([x, axis, keepDims]) => cmp.max(secretArg('max', x), axis as number | number[] | null | undefined, keepDims === true),
+  min: ([x, axis, keepDims]) => cmp.min(secretArg('min', x), axis as number | number[] | null | undefined, keepDims === true),
+  argMax: ([x, axis]) => cmp.argMax(secretArg('argMax', x), (axis as number | undefined) ?? 0),
+  argMin: ([x, axis]) => cmp.argMin(secretArg('argMin', x), (axis as number | undefined) ?? 0),
+  // Convolution and pooling (src/smpc/conv.ts), in tfjs's argument order.
+  conv2d: (args) => conv2d(...args),
+  avgPool: (args) => avgPool(...args),
+  maxPool: (args) => maxPool(...args),
   concat: ([list, axis]) => {
     const l = listOf('concat', list);
     return 'shared' in l ? AdditiveSharingTensor.concat(l.shared, axis as number | undefined) : FixedPrecisionTensor.concat(l.fixed, axis as number | undefined);
@@ -211,6 +234,15 @@ function withReceiver(name: OpName, receiver: unknown, args: readonly unknown[])
 }
 
 installMissingOpMethods(AdditiveSharingTensor.prototype);
+// A secret can't decide a JavaScript branch: `x_sh > 0` throws instead of comparing an object (strings still print where the shares are).
+Object.defineProperty(AdditiveSharingTensor.prototype, Symbol.toPrimitive, {
+  value(this: AdditiveSharingTensor, hint: string): string {
+    if (hint === 'string') return this.toString();
+    throw new SharedValueToPrimitiveError();
+  },
+  enumerable: false,
+  configurable: true,
+});
 installMissingOpMethods(FixedPrecisionTensor.prototype);
 
 declare module '../pointers/functional.js' {

@@ -1,58 +1,37 @@
 /**
- * The sign-bit circuit's party-local steps (src/core/ring/binary-shares.ts),
- * run by n simulated parties in this thread with every opening done here: the
- * arithmetic share of the sign bit must reconstruct to x's top bit, for any
- * word, with 2, 3 and 5 parties; and less-than follows for values in range.
+ * The sign-bit circuit (src/core/ring/binary-shares.ts) run by n simulated
+ * parties in this thread: the dealer's real job deals the material, every
+ * party runs the real ring ops, and every opening is done here (sums for
+ * arithmetic shares, XORs for binary ones). The arithmetic share of the sign
+ * bit must reconstruct to x's top bit, for any word, with 2, 3 and 5 parties;
+ * less-than follows for values in range.
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { randomRing, reconstruct, splitShares } from '../../src/core/ring/additive-shares.js';
-import {
-  andClose,
-  andOpen,
-  bitToArithmetic,
-  CARRY_LEVELS,
-  carryLevelClose,
-  carryLevelOpen,
-  carryStart,
-  dealBinaryTriple,
-  reconstructXor,
-  signBit,
-  splitXor,
-  xorWords,
-} from '../../src/core/ring/binary-shares.js';
+import { reconstruct, splitShares } from '../../src/core/ring/additive-shares.js';
+import { CARRY_LEVELS, reconstructXor, splitXor } from '../../src/core/ring/binary-shares.js';
 import { type RingTensor, ringAdd, ringSub } from '../../src/core/ring/ring.js';
+import { executeRingOp } from '../../src/core/ring/ring-ops.js';
+import { dealJob } from '../../src/host/dealer.js';
 
 const MASK = (1n << 64n) - 1n;
 const ring = (values: bigint[]): RingTensor => ({ values: BigUint64Array.from(values.map((v) => v & MASK)), shape: [values.length] });
 const word = fc.bigInt({ min: 0n, max: MASK });
+const run = (op: string, ...args: unknown[]): RingTensor => executeRingOp(op, args) as RingTensor;
 
-/** The whole protocol, every party's step run here; the openings are XORs (or sums) of what each party sends. */
+/** The whole protocol, as src/smpc/protocols.ts signBit drives it, with the openings done here. */
 function signOfShared(xShares: RingTensor[]): RingTensor {
   const n = xShares.length;
-  const like = xShares[0]!;
-  // Dealer: r both ways, one pair of triples per level, a random bit both ways.
-  const r = randomRing(like.shape, like.values.length);
-  const rArith = splitShares(r, n);
-  const rBits = splitXor(r, n);
-  // 1. open c = x + r.
-  const c = reconstruct(xShares.map((x, p) => ringAdd(x, rArith[p]!)));
-  // 2-3. carry tree.
-  let states = rBits.map((bits, p) => carryStart(p, c, bits));
-  for (const k of CARRY_LEVELS) {
-    const t1 = dealBinaryTriple(like, n);
-    const t2 = dealBinaryTriple(like, n);
-    const sent = states.map((s, p) => carryLevelOpen(s, k, t1[p]!, t2[p]!));
-    const opened = [0, 1, 2, 3].map((i) => reconstructXor(sent.map((words) => words[i]!)));
-    states = states.map((s, p) => carryLevelClose(p, s, opened, t1[p]!, t2[p]!));
+  const dealt = dealJob({ request: { kind: 'comparison', shape: [...xShares[0]!.shape] }, parties: n });
+  const [r, rBits, triples, sArith, sBits] = [0, 1, 2, 3, 4].map((k) => dealt.map((perParty) => perParty[k]!)) as [RingTensor[], RingTensor[], RingTensor[], RingTensor[], RingTensor[]];
+  const c = reconstruct(xShares.map((x, p) => ringAdd(x, r[p]!)));
+  let states = rBits.map((bits, p) => run('carryStart', c, bits, p === 0));
+  for (let level = 0; level < CARRY_LEVELS.length; level++) {
+    const opened = reconstructXor(states.map((s, p) => run('carryLevelOpen', s, triples[p], level)));
+    states = states.map((s, p) => run('carryLevelClose', s, opened, triples[p], level, p === 0));
   }
-  // 4-5. the sign bit, XOR-shared, to arithmetic shares.
-  const bits = states.map(signBit);
-  const sBit = ring(Array.from({ length: like.values.length }, () => BigInt(Math.random() < 0.5 ? 1 : 0)));
-  const sXor = splitXor(sBit, n);
-  const sArith = splitShares(sBit, n);
-  const e = reconstructXor(bits.map((b, p) => xorWords(b, sXor[p]!)));
-  return reconstruct(sArith.map((s, p) => bitToArithmetic(p, e, s)));
+  const e = reconstructXor(states.map((s, p) => run('signBitMask', s, sBits[p])));
+  return reconstruct(sArith.map((s, p) => run('bitToArithmetic', e, s, p === 0)));
 }
 
 describe('sign bit of an additive sharing', () => {
@@ -84,17 +63,14 @@ describe('sign bit of an additive sharing', () => {
     );
   });
 
-  test('one AND of XOR-shared words equals the AND of the words, for 2 to 5 parties', () => {
+  test('XOR shares of any words reconstruct, for 2 to 5 parties', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(word, word), { minLength: 1, maxLength: 8 }), fc.integer({ min: 2, max: 5 }), (pairs, n) => {
-        const x = ring(pairs.map(([u]) => u));
-        const y = ring(pairs.map(([, v]) => v));
-        const [xs, ys, ts] = [splitXor(x, n), splitXor(y, n), dealBinaryTriple(x, n)];
-        const sent = xs.map((xi, p) => andOpen(xi, ys[p]!, ts[p]!));
-        const d = reconstructXor(sent.map(([di]) => di));
-        const e = reconstructXor(sent.map(([, ei]) => ei));
-        const z = reconstructXor(xs.map((_, p) => andClose(p, d, e, ts[p]!)));
-        expect(Array.from(z.values)).toEqual(pairs.map(([u, v]) => u & v));
+      fc.property(fc.array(word, { minLength: 1, maxLength: 8 }), fc.integer({ min: 2, max: 5 }), (values, n) => {
+        const x = ring(values);
+        const shares = splitXor(x, n);
+        expect(Array.from(reconstructXor(shares).values)).toEqual(Array.from(x.values));
+        // Any n-1 shares leave the secret free: the last one alone decides it.
+        expect(shares).toHaveLength(n);
       }),
       { numRuns: 60 },
     );

@@ -10,144 +10,201 @@
  * and with d = ⊕d_i, e = ⊕e_i its share of x & y is
  * c_i ^ (d & b_i) ^ (e & a_i), party 0 adding d & e.
  *
- * Sign bit of an arithmetic sharing x (two's complement in Z_2^64), with the
- * dealer's r given both ways (arithmetic shares and XOR shares of its words):
- *   1. open c = x + r (one round);
+ * Sign bit of an arithmetic sharing x of n elements (two's complement in
+ * Z_2^64), given the dealer's `comparison` material (r shared both ways,
+ * 6·2 binary triples, a random bit s shared both ways):
+ *   1. open c = x + r: one round, 8 bytes per element to each other party;
  *   2. x = c - r = c + ~r + 1: propagate P = c ^ ~r and generate G = c & ~r
- *      are local (c is public), the carry-in folds into bit 0;
+ *      are local (c is public), the carry-in folds into bit 0 (carryStart);
  *   3. Kogge-Stone over 64 bits: for k = 1, 2, 4, 8, 16, 32,
- *      G ^= P & (G << k) and P &= P << k, two ANDs in one round (six rounds);
- *   4. the sign bit is bit 63 of P₀ ^ (G << 1), XOR-shared;
- *   5. to arithmetic: the dealer's random bit s, shared both ways; open
- *      e = bit ^ s (one round); bit = e + s - 2es, linear in s's shares.
- * Eight rounds in all; exact for every word (no range assumption).
+ *      G ^= P & (G << k) and P &= P << k, two ANDs opened in one round
+ *      (carryLevelOpen / carryLevelClose): six rounds, 32 bytes per element
+ *      to each other party in each;
+ *   4. the sign bit is bit 63 of P₀ ^ (G << 1), XOR-shared; each party opens
+ *      it masked with s (signBitMask): one round, 8 bytes per element;
+ *   5. to arithmetic: bit = e + s - 2es with e public, linear in s's shares
+ *      (bitToArithmetic).
+ * Eight rounds and 208 bytes per element to each other party; exact for every
+ * word (no range assumption), for any number of parties.
+ *
+ * Words are worked on as pairs of 32-bit halves (a Uint32Array view of the
+ * BigUint64Array): XOR, AND and shifts need no BigInt, which V8 cannot keep
+ * in registers across a loop body this size.
  */
 import { randomFillSync } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
 import type { RingTensor } from './ring.js';
 
-const MASK = (1n << 64n) - 1n;
+/** The Kogge-Stone distances: log2(64) levels. */
+export const CARRY_LEVELS: readonly number[] = [1, 2, 4, 8, 16, 32];
+/** Rows of the dealt triple tensor: per level, two ANDs, each a, b, c. */
+export const TRIPLE_ROWS = CARRY_LEVELS.length * 2 * 3;
 
-function words(size: number): BigUint64Array {
-  return new BigUint64Array(size);
+function halves(t: RingTensor): Uint32Array {
+  return new Uint32Array(t.values.buffer, t.values.byteOffset, t.values.length * 2);
 }
 
-function map2(a: RingTensor, b: RingTensor, f: (x: bigint, y: bigint) => bigint): RingTensor {
-  if (a.values.length !== b.values.length) {
-    throw new InvalidArgumentError(`binary shares: ${a.values.length} and ${b.values.length} words differ.`);
+/** A packed tensor of `rows` rows of `n` words each (shape [rows, ...elementShape]). */
+function packed(rows: number, elementShape: readonly number[], n: number): { ring: RingTensor; u: Uint32Array } {
+  const values = new BigUint64Array(rows * n);
+  return { ring: { values, shape: [rows, ...elementShape] }, u: new Uint32Array(values.buffer) };
+}
+
+/** Row `r` of a packed tensor's halves (n words: 2n halves). */
+const row = (u: Uint32Array, r: number, n: number): Uint32Array => u.subarray(2 * r * n, 2 * (r + 1) * n);
+
+function xorInto(out: Uint32Array, a: Uint32Array, b: Uint32Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = a[i]! ^ b[i]!;
+}
+
+/** Word-wise a << k (0 < k <= 32), into `out`. */
+function shlInto(out: Uint32Array, a: Uint32Array, k: number): void {
+  for (let i = 0; i < out.length; i += 2) {
+    const lo = a[i]!;
+    const hi = a[i + 1]!;
+    if (k === 32) {
+      out[i] = 0;
+      out[i + 1] = lo;
+    } else {
+      out[i] = lo << k;
+      out[i + 1] = (hi << k) | (lo >>> (32 - k));
+    }
   }
-  const out = words(a.values.length);
-  for (let i = 0; i < out.length; i++) out[i] = f(a.values[i]!, b.values[i]!);
-  return { values: out, shape: [...a.shape] };
 }
 
-function map1(a: RingTensor, f: (x: bigint) => bigint): RingTensor {
-  const out = words(a.values.length);
-  for (let i = 0; i < out.length; i++) out[i] = f(a.values[i]!);
-  return { values: out, shape: [...a.shape] };
-}
-
-export const xorWords = (a: RingTensor, b: RingTensor): RingTensor => map2(a, b, (x, y) => x ^ y);
-export const andWords = (a: RingTensor, b: RingTensor): RingTensor => map2(a, b, (x, y) => x & y);
-export const shiftLeftWords = (a: RingTensor, k: number): RingTensor => map1(a, (x) => (x << BigInt(k)) & MASK);
-
-/** Fresh uniform words from the CSPRNG, shaped like `like`. */
-export function randomWords(like: RingTensor): RingTensor {
-  const values = words(like.values.length);
-  randomFillSync(values);
-  return { values, shape: [...like.shape] };
+/** Elements of a packed tensor's rows: its shape without the leading row axis. */
+function elementShape(t: RingTensor): readonly number[] {
+  return t.shape.slice(1);
 }
 
 /** XOR shares of `secret` among `parties` (any n-1 of them are uniform whatever the secret). */
 export function splitXor(secret: RingTensor, parties: number): RingTensor[] {
   if (!(Number.isInteger(parties) && parties >= 2)) throw new InvalidArgumentError(`binary share: needs at least 2 parties, got ${parties}.`);
+  const last = new BigUint64Array(secret.values);
+  const lastU = new Uint32Array(last.buffer);
   const shares: RingTensor[] = [];
-  let rest = secret;
   for (let p = 0; p < parties - 1; p++) {
-    const r = randomWords(secret);
-    shares.push(r);
-    rest = xorWords(rest, r);
+    const r = new BigUint64Array(secret.values.length);
+    randomFillSync(r);
+    const u = new Uint32Array(r.buffer);
+    for (let i = 0; i < u.length; i++) lastU[i]! ^= u[i]!;
+    shares.push({ values: r, shape: [...secret.shape] });
   }
-  shares.push(rest);
+  shares.push({ values: last, shape: [...secret.shape] });
   return shares;
 }
 
 export function reconstructXor(shares: readonly RingTensor[]): RingTensor {
   if (shares.length === 0) throw new InvalidArgumentError('binary reconstruct: no shares given.');
-  return shares.slice(1).reduce(xorWords, shares[0]!);
+  const out = new BigUint64Array(shares[0]!.values);
+  const u = new Uint32Array(out.buffer);
+  for (const s of shares.slice(1)) xorInto(u, u, halves(s));
+  return { values: out, shape: [...shares[0]!.shape] };
 }
 
-/** One party's part of a binary Beaver triple: shares of a, b and c = a & b. */
-export interface BinaryTriple {
-  readonly a: RingTensor;
-  readonly b: RingTensor;
-  readonly c: RingTensor;
-}
-
-/** The dealer's work for one AND of `like`-shaped words: one triple part per party. */
-export function dealBinaryTriple(like: RingTensor, parties: number): BinaryTriple[] {
-  const a = randomWords(like);
-  const b = randomWords(like);
-  const [as, bs, cs] = [splitXor(a, parties), splitXor(b, parties), splitXor(andWords(a, b), parties)];
-  return as.map((_, p) => ({ a: as[p]!, b: bs[p]!, c: cs[p]! }));
-}
-
-/** AND, step 1: what a party opens (its x ^ a and y ^ b). */
-export function andOpen(x: RingTensor, y: RingTensor, t: BinaryTriple): readonly [RingTensor, RingTensor] {
-  return [xorWords(x, t.a), xorWords(y, t.b)];
-}
-
-/** AND, step 2: with d and e opened (XOR of every party's), this party's share of x & y. */
-export function andClose(party: number, d: RingTensor, e: RingTensor, t: BinaryTriple): RingTensor {
-  const z = xorWords(xorWords(t.c, andWords(d, t.b)), andWords(e, t.a));
-  return party === 0 ? xorWords(z, andWords(d, e)) : z;
-}
-
-/** The carry tree's state at one party: propagate and generate shares, and the first propagate (for the sum bit). */
-export interface CarryState {
-  readonly p: RingTensor;
-  readonly g: RingTensor;
-  readonly p0: RingTensor;
+/**
+ * The dealer's triples for one sign-bit circuit over n elements: TRIPLE_ROWS
+ * rows (level L, AND j: rows 6L+3j .. 6L+3j+2 hold a, b, a & b), in the clear;
+ * the dealer XOR-shares the whole tensor.
+ */
+export function binaryTriples(elementShape: readonly number[], n: number): RingTensor {
+  const { ring, u } = packed(TRIPLE_ROWS, elementShape, n);
+  randomFillSync(u);
+  for (let t = 0; t < TRIPLE_ROWS / 3; t++) {
+    const [a, b, c] = [row(u, 3 * t, n), row(u, 3 * t + 1, n), row(u, 3 * t + 2, n)];
+    for (let i = 0; i < c.length; i++) c[i] = a[i]! & b[i]!;
+  }
+  return ring;
 }
 
 /**
  * Step 2 at one party: from the opened c = x + r and its XOR share of r, the
- * propagate and generate shares of c + ~r with a carry-in of 1 (so c - r).
+ * carry state [P; G; P₀] of c + ~r with a carry-in of 1 (so c - r).
  */
-export function carryStart(party: number, c: RingTensor, rBits: RingTensor): CarryState {
-  // ~r: party 0 flips its share. c is public: XOR-ed in by party 0 only, AND-ed into every share.
-  const notR = party === 0 ? map1(rBits, (x) => ~x & MASK) : rBits;
-  const p = party === 0 ? xorWords(c, notR) : notR;
-  let g = andWords(c, notR);
-  // Carry-in 1 into bit 0: g₀ |= p₀, and g₀, p₀ never both hold, so XOR (linear, local).
-  g = xorWords(g, map1(p, (x) => x & 1n));
-  return { p, g, p0: p };
+function carryStart(c: RingTensor, rBits: RingTensor, leader: boolean): RingTensor {
+  const n = c.values.length;
+  const { ring, u } = packed(3, c.shape, n);
+  const [cu, ru] = [halves(c), halves(rBits)];
+  const [p, g, p0] = [row(u, 0, n), row(u, 1, n), row(u, 2, n)];
+  for (let i = 0; i < 2 * n; i++) {
+    // ~r: the leader flips its share. c is public: XOR-ed in by the leader only, AND-ed into every share.
+    const notR = leader ? ~ru[i]! : ru[i]!;
+    p[i] = leader ? cu[i]! ^ notR : notR;
+    g[i] = cu[i]! & notR;
+  }
+  // Carry-in 1 into bit 0: g₀ |= p₀; g₀ and p₀ never both hold, so XOR (linear, local).
+  for (let i = 0; i < 2 * n; i += 2) g[i]! ^= p[i]! & 1;
+  p0.set(p);
+  return ring;
 }
 
-/** The Kogge-Stone distances: log2(64) levels. */
-export const CARRY_LEVELS: readonly number[] = [1, 2, 4, 8, 16, 32];
-
-/** Level k, step 1: the two ANDs' inputs, (P, G << k) and (P, P << k), opened with two triples. */
-export function carryLevelOpen(s: CarryState, k: number, t1: BinaryTriple, t2: BinaryTriple): readonly RingTensor[] {
-  return [...andOpen(s.p, shiftLeftWords(s.g, k), t1), ...andOpen(s.p, shiftLeftWords(s.p, k), t2)];
+/** Level L, step 1: this party's d and e of the two ANDs P & (G << k) and P & (P << k), packed [d1; e1; d2; e2]. */
+function carryLevelOpen(state: RingTensor, triples: RingTensor, level: number): RingTensor {
+  const k = levelDistance(level);
+  const n = state.values.length / 3;
+  const { ring, u } = packed(4, elementShape(state), n);
+  const [s, t] = [halves(state), halves(triples)];
+  const [p, g] = [row(s, 0, n), row(s, 1, n)];
+  const base = 6 * level;
+  shlInto(row(u, 1, n), g, k);
+  shlInto(row(u, 3, n), p, k);
+  xorInto(row(u, 0, n), p, row(t, base, n));
+  xorInto(row(u, 1, n), row(u, 1, n), row(t, base + 1, n));
+  xorInto(row(u, 2, n), p, row(t, base + 3, n));
+  xorInto(row(u, 3, n), row(u, 3, n), row(t, base + 4, n));
+  return ring;
 }
 
-/** Level k, step 2: G ^= P & (G << k); P &= P << k. `opened` is the XOR of every party's four words. */
-export function carryLevelClose(party: number, s: CarryState, opened: readonly RingTensor[], t1: BinaryTriple, t2: BinaryTriple): CarryState {
-  const [d1, e1, d2, e2] = opened as [RingTensor, RingTensor, RingTensor, RingTensor];
-  return { p: andClose(party, d2, e2, t2), g: xorWords(s.g, andClose(party, d1, e1, t1)), p0: s.p0 };
+/** Level L, step 2, with [d1; e1; d2; e2] opened (XOR of every party's): G ^= P & (G << k); P &= P << k. */
+function carryLevelClose(state: RingTensor, opened: RingTensor, triples: RingTensor, level: number, leader: boolean): RingTensor {
+  levelDistance(level);
+  const n = state.values.length / 3;
+  const { ring, u } = packed(3, elementShape(state), n);
+  const [s, o, t] = [halves(state), halves(opened), halves(triples)];
+  const base = 6 * level;
+  const and = (out: Uint32Array, d: Uint32Array, e: Uint32Array, first: number, accumulate: Uint32Array | undefined): void => {
+    const [a, b, c] = [row(t, first, n), row(t, first + 1, n), row(t, first + 2, n)];
+    for (let i = 0; i < out.length; i++) {
+      const z = c[i]! ^ (d[i]! & b[i]!) ^ (e[i]! & a[i]!) ^ (leader ? d[i]! & e[i]! : 0);
+      out[i] = accumulate === undefined ? z : accumulate[i]! ^ z;
+    }
+  };
+  and(row(u, 1, n), row(o, 0, n), row(o, 1, n), base, row(s, 1, n));
+  and(row(u, 0, n), row(o, 2, n), row(o, 3, n), base + 3, undefined);
+  row(u, 2, n).set(row(s, 2, n));
+  return ring;
 }
 
-/** Step 4: this party's XOR share of the sign bit (0 or 1 in each word). */
-export function signBit(s: CarryState): RingTensor {
-  return map2(s.p0, shiftLeftWords(s.g, 1), (p, g) => ((p ^ g) >> 63n) & 1n);
+/** Step 4: this party's XOR share of the sign bit, masked with its share of the dealer's bit s (bit 0 of each word). */
+function signBitMask(state: RingTensor, sBits: RingTensor): RingTensor {
+  const n = state.values.length / 3;
+  const s = halves(state);
+  const [p0, g] = [row(s, 2, n), row(s, 1, n)];
+  const sb = halves(sBits);
+  const values = new BigUint64Array(n);
+  const u = new Uint32Array(values.buffer);
+  // Bit 63 of P₀ ^ (G << 1): bit 31 of P₀'s high half, bit 30 of G's.
+  for (let i = 0; i < n; i++) u[2 * i] = ((p0[2 * i + 1]! >>> 31) ^ (g[2 * i + 1]! >>> 30) ^ sb[2 * i]!) & 1;
+  return { values, shape: elementShape(state) };
 }
 
-/**
- * Step 5 at one party: its arithmetic share of a bit XOR-shared as `bit`,
- * given the opened e = bit ^ s and its arithmetic share of the dealer's s.
- */
-export function bitToArithmetic(party: number, e: RingTensor, sArith: RingTensor): RingTensor {
-  // bit = e + s - 2es = e + (1 - 2e)·s: public e, shared s.
-  return map2(e, sArith, (ev, si) => ((party === 0 ? ev : 0n) + (ev === 1n ? (MASK + 1n - si) & MASK : si)) & MASK);
+/** Step 5: this party's arithmetic share of the bit, from the opened e = bit ^ s and its arithmetic share of s. */
+function bitToArithmetic(e: RingTensor, sArith: RingTensor, leader: boolean): RingTensor {
+  const out = new BigUint64Array(e.values.length);
+  const [ev, sv] = [e.values, sArith.values];
+  // bit = e + (1 - 2e)·s: public e, shared s.
+  for (let i = 0; i < out.length; i++) {
+    const flipped = (ev[i]! & 1n) === 1n;
+    out[i] = BigInt.asUintN(64, (leader && flipped ? 1n : 0n) + (flipped ? -sv[i]! : sv[i]!));
+  }
+  return { values: out, shape: [...e.shape] };
 }
+
+function levelDistance(level: number): number {
+  const k = CARRY_LEVELS[level];
+  if (k === undefined) throw new InvalidArgumentError(`carry level ${level} does not exist; levels are 0..${CARRY_LEVELS.length - 1}.`);
+  return k;
+}
+
+/** The sign-bit circuit's steps, as ring ops a party may run (spread into RING_OPS). */
+export const BINARY_RING_OPS = { carryStart, carryLevelOpen, carryLevelClose, signBitMask, bitToArithmetic } as const;

@@ -31,6 +31,8 @@ import {
 } from './ring.js';
 import { ringMatMulWasm } from './ring-matmul-wasm.js';
 import { decodeScaled, encodeScaled } from './fixed-precision.js';
+import { CONV_RING_OPS } from './ring-conv.js';
+import { BINARY_RING_OPS } from './binary-shares.js';
 
 /**
  * A plain float32 tensor, as ring ops see one: the argument `encode` reads
@@ -191,6 +193,9 @@ export const RING_OPS = {
   beaverMatMul,
   truncationMask,
   truncationFinish,
+  // The sign-bit circuit's steps (comparisons).
+  ...BINARY_RING_OPS,
+  ...CONV_RING_OPS,
 } as const;
 
 export type RingOpName = keyof typeof RING_OPS;
