@@ -5,7 +5,9 @@
  *   at bob and alice, james dealing) vs plaintext float32 tf.matMul, end to
  *   end and online only (triples and masks dealt ahead);
  * - the protocol's local compute with BigInt-only arithmetic vs the kernel;
- * - element-wise private mul on 1M values vs plaintext tf.mul.
+ * - element-wise private mul on 1M values vs plaintext tf.mul;
+ * - relu, greater, sigmoid, exp, reciprocal on 100x100 vs a private mul of the
+ *   same size (CrypTen's benchmark), with their rounds and bytes per element.
  *
  *   npm run build && npx tsx --expose-gc bench/smpc.ts
  */
@@ -19,19 +21,20 @@ import { median, printRatios, printTable, type Row, saveResults, timeMedian } fr
 
 const random = (n: number, k: number): RingTensor => randomRing([n, k], n * k);
 
-/** Deals every request ahead (offline phase); the timed run then only takes ids from the queue. */
-class PreDealt implements sy.smpc.TripleProvider {
-  readonly #queue: number[][] = [];
-  constructor(readonly dealer: sy.smpc.TrustedDealer) {}
-  get id(): string {
-    return `${this.dealer.id} (dealt ahead)`;
+/**
+ * The online phase alone: the step's deals are made ahead with
+ * sy.smpc.preprocess (and delivered) before each timed run.
+ */
+async function onlineOnly(step: () => Promise<unknown>, repeats = 9): Promise<number> {
+  const plan = await sy.smpc.costs(step);
+  const times: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    await sy.smpc.preprocess(plan.deals, { times: 1 });
+    const t0 = performance.now();
+    await step();
+    if (r >= 2) times.push(performance.now() - t0);
   }
-  prepare(requests: readonly sy.smpc.DealRequest[], parties: readonly sy.VirtualWorker[]): void {
-    for (const r of requests) this.#queue.push(this.dealer.deal(r, parties));
-  }
-  deal(request: sy.smpc.DealRequest, parties: readonly sy.VirtualWorker[]): number[] {
-    return this.#queue.shift() ?? this.dealer.deal(request, parties);
-  }
+  return median(times);
 }
 
 export async function run(): Promise<void> {
@@ -63,17 +66,7 @@ export async function run(): Promise<void> {
   const y = sy.fixPrecision(yf).share(bob, alice, { cryptoProvider: dealer });
   const endToEnd = await timeMedian(async () => (await x.matMul(y).get()).ring, { warmup: 2, repeats: 7 });
   note('private matMul 256, 2 parties, end to end', endToEnd, 'ms');
-  const ahead = new PreDealt(dealer);
-  const [xo, yo] = [sy.fixPrecision(xf).share(bob, alice, { cryptoProvider: ahead }), sy.fixPrecision(yf).share(bob, alice, { cryptoProvider: ahead })];
-  const onlineTimes: number[] = [];
-  for (let r = 0; r < 9; r++) {
-    ahead.prepare([{ kind: 'matMul', a: [N, N], b: [N, N] }, { kind: 'truncation', shape: [N, N], scale: 1n << 16n }], [bob, alice]);
-    await Promise.all([bob, alice].map((w) => w.objects())); // the offline phase is over
-    const t0 = performance.now();
-    await xo.matMul(yo).get();
-    if (r >= 2) onlineTimes.push(performance.now() - t0);
-  }
-  const online = median(onlineTimes);
+  const online = await onlineOnly(async () => (await x.matMul(y).get()).ring);
   note('private matMul 256, 2 parties, online only', online, 'ms');
 
   // 3. The protocol's local compute per party: masks, Beaver's combination, and the dealer's a·b.
@@ -98,6 +91,33 @@ export async function run(): Promise<void> {
   const privateMul = await timeMedian(async () => (await u.mul(v).get()).ring, { warmup: 1, repeats: 5 });
   note('private mul 1M, 2 parties, end to end', privateMul, 'ms');
 
+  // 5. Comparisons and approximations on 100x100, 2 parties, against a private mul of the same size (CrypTen's benchmark shape).
+  const K = 100;
+  const pf = tf.randomNormal([K, K]);
+  const pos = tf.randomUniform([K, K], 0.5, 5);
+  const [p, q, r] = [pf, tf.randomNormal([K, K]), pos].map((t) => sy.fixPrecision(t).share(bob, alice, { cryptoProvider: dealer }));
+  const shared = (t: unknown) => t as sy.AdditiveSharingTensor;
+  const mul100 = await timeMedian(async () => (await p!.mul(q!).get()).ring, { warmup: 2, repeats: 9 });
+  note('private mul 100x100, 2 parties', mul100, 'ms');
+  const nonlinear: Record<string, () => unknown> = {
+    relu: () => sy.relu(p as never),
+    greater: () => sy.greater(p as never, q as never),
+    sigmoid: () => sy.sigmoid(p as never),
+    exp: () => sy.exp(p as never),
+    reciprocal: () => sy.reciprocal(r as never),
+  };
+  const perOp: Record<string, { time: number; rounds: number; bytes: number }> = {};
+  for (const [name, f] of Object.entries(nonlinear)) {
+    const time = await timeMedian(async () => (await shared(f()).get()).ring, { warmup: 1, repeats: 7 });
+    const c = await sy.smpc.costs(async () => (await shared(f()).get()).ring);
+    perOp[name] = { time, rounds: c.rounds, bytes: c.bytes };
+    note(`${name} 100x100, 2 parties`, time, `ms (${c.rounds} rounds, ${(c.bytes / K / K).toFixed(0)} B/element)`);
+  }
+  const reluOnline = await onlineOnly(async () => (await shared(sy.relu(p as never)).get()).ring);
+  const mulOnline = await onlineOnly(async () => (await p!.mul(q!).get()).ring);
+  note('relu 100x100, online only', reluOnline, 'ms');
+  note('private mul 100x100, online only', mulOnline, 'ms');
+
   printTable(`bench/smpc: ring arithmetic and private products, 2 parties on 2 threads, dealer james (backend ${hook.backend}; medians)`, rows);
   const ratios = [
     { name: 'ring matMul 256: BigInt / wasm', value: results['ring matMul 256 BigInt']! / results['ring matMul 256 wasm']!, target: 5, better: 'higher' as const },
@@ -105,10 +125,13 @@ export async function run(): Promise<void> {
     { name: 'private matMul 256 online only / plaintext', value: online / plain, target: 15, better: 'lower' as const },
     { name: 'protocol local compute: BigInt only / wasm kernel', value: computeBigInt / computeWasm, target: 5, better: 'higher' as const },
     { name: 'private mul 1M / plaintext tf.mul', value: privateMul / plainMul, better: 'lower' as const },
+    { name: 'relu 100x100 / private mul 100x100 (CrypTen: 12x)', value: perOp['relu']!.time / mul100, target: 4, better: 'lower' as const },
+    { name: 'relu / private mul, online only', value: reluOnline / mulOnline, better: 'lower' as const },
+    ...['greater', 'sigmoid', 'exp', 'reciprocal'].map((name) => ({ name: `${name} 100x100 / private mul 100x100`, value: perOp[name]!.time / mul100, better: 'lower' as const })),
   ];
   printRatios(ratios);
   saveResults('smpc', { results, ratios });
-  for (const t of [x, y, xo, yo, u, v]) t.dispose();
+  for (const t of [x, y, u, v, p!, q!, r!]) t.dispose();
   await hook.shutdown();
 }
 

@@ -7,6 +7,7 @@
  * The mapped type makes the compiler insist on an entry for every command.
  */
 import { MalformedCommandError } from './errors.js';
+import { TRIPLE_ROWS } from './ring/binary-shares.js';
 import { MAX_OP_OUTPUTS } from './op-checks.js';
 import type { LifecycleEvent } from './events.js';
 import { trainJobCheck } from './specs.js';
@@ -77,6 +78,7 @@ const dealRequest = variants({
   matMul: record({ a: listOf(count, 2), b: listOf(count, 2) }),
   truncation: record({ shape: listOf(count, 8), scale: positiveBigint }),
   comparison: record({ shape: listOf(count, 8) }),
+  comparisonProduct: record({ shape: listOf(count, 8) }),
   zero: record({ shape: listOf(count, 8) }),
 });
 
@@ -172,8 +174,9 @@ export const DEAL_KINDS: { readonly [K in DealRequest['kind']]: { readonly value
   mul: { values: 3, words: (r) => 3 * sizeOf(r.shape) },
   matMul: { values: 3, words: (r) => sizeOf(r.a) + sizeOf(r.b) + (r.a[0] ?? 1) * (r.b[1] ?? 1) },
   truncation: { values: 3, words: (r) => 3 * sizeOf(r.shape) },
-  // r both ways, the carry tree's triples (6 levels, 2 ANDs, 3 words each), the bit s both ways.
-  comparison: { values: 5, words: (r) => (4 + 36) * sizeOf(r.shape) },
+  // r both ways, the carry tree's triples (TRIPLE_ROWS words), the bit s both ways.
+  comparison: { values: 5, words: (r) => (4 + TRIPLE_ROWS) * sizeOf(r.shape) },
+  comparisonProduct: { values: 7, words: (r) => (6 + TRIPLE_ROWS) * sizeOf(r.shape) },
   zero: { values: 1, words: (r) => sizeOf(r.shape) },
 };
 

@@ -66,6 +66,12 @@ export type DealRequest =
    * bit s shared both ways (src/core/ring/binary-shares.ts).
    */
   | { readonly kind: 'comparison'; readonly shape: readonly number[] }
+  /**
+   * The same, plus a uniform a and a·s (both additive), so that a value y
+   * can be multiplied by the sign bit with no extra round: y - a is opened
+   * with the first opening (src/smpc/protocols.ts signBit).
+   */
+  | { readonly kind: 'comparisonProduct'; readonly shape: readonly number[] }
   /** Shares of zero, to re-randomize shares (refresh). */
   | { readonly kind: 'zero'; readonly shape: readonly number[] };
 

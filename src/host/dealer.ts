@@ -45,6 +45,14 @@ interface Binary {
 
 const isBinary = (v: RingTensor | Binary): v is Binary => 'binary' in v;
 
+/** r both ways, the carry tree's triples, and a random bit s both ways (src/core/ring/binary-shares.ts). */
+function comparisonMaterial(shape: readonly number[]): { values: (RingTensor | Binary)[]; s: RingTensor } {
+  const r = random(shape);
+  const s = random(shape);
+  for (let i = 0; i < s.values.length; i++) s.values[i]! &= 1n;
+  return { values: [r, { binary: r }, { binary: binaryTriples(shape, sizeOf(shape)) }, s, { binary: s }], s };
+}
+
 function dealValues(request: DealRequest): (RingTensor | Binary)[] {
   switch (request.kind) {
     case 'mul': {
@@ -66,12 +74,12 @@ function dealValues(request: DealRequest): (RingTensor | Binary)[] {
       }
       return [r, { values: div, shape: r.shape }, { values: msb, shape: r.shape }];
     }
-    case 'comparison': {
-      // r both ways, the carry tree's triples, and a random bit s both ways (src/core/ring/binary-shares.ts).
-      const r = random(request.shape);
-      const s = random(request.shape);
-      for (let i = 0; i < s.values.length; i++) s.values[i]! &= 1n;
-      return [r, { binary: r }, { binary: binaryTriples(request.shape, sizeOf(request.shape)) }, s, { binary: s }];
+    case 'comparison':
+      return comparisonMaterial(request.shape).values;
+    case 'comparisonProduct': {
+      const { values, s } = comparisonMaterial(request.shape);
+      const a = random(request.shape);
+      return [...values, a, ringMul(a, s)];
     }
     case 'zero':
       return [{ values: new BigUint64Array(sizeOf(request.shape)), shape: [...request.shape] }];

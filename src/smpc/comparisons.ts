@@ -86,8 +86,25 @@ export function isNegativeBit<T extends Secret>(x: T): T {
   }
   const shared = x as AdditiveSharingTensor;
   const shape = shapeOf(shared, 'comparison');
-  const id = signBit(idOf(shared), shape, shared.parties, providerOf(shared, 'comparison'));
-  return new AdditiveSharingTensor(shared.parties, id, shape, integer(shared.precision), shared.cryptoProvider) as T;
+  const { bit } = signBit(idOf(shared), shape, shared.parties, providerOf(shared, 'comparison'), { bit: true });
+  return new AdditiveSharingTensor(shared.parties, bit!, shape, integer(shared.precision), shared.cryptoProvider) as T;
+}
+
+/**
+ * y·[d < 0] (y's precision), and the bit itself when asked: on shares in the
+ * comparison's own eight rounds (no Beaver round after it: see signBit).
+ */
+export function negativeTimes<T extends Secret>(d: T, y: T, withBit = false): { product: T; bit: T | undefined } {
+  if (d instanceof FixedPrecisionTensor) {
+    const bit = isNegativeBit(d);
+    return { product: mulByBit(y, bit), bit: withBit ? bit : undefined };
+  }
+  const [sd, sy] = [d as AdditiveSharingTensor, y as AdditiveSharingTensor];
+  const shape = shapeOf(sd, 'comparison');
+  if (!sameDims(shape, shapeOf(sy, 'comparison'))) throw new InvalidArgumentError(`comparison: shapes [${shape}] and [${sy.shape}] differ.`);
+  const out = signBit(idOf(sd), shape, sd.parties, providerOf(sd, 'comparison'), { bit: withBit, times: idOf(sy) });
+  const make = (id: number, precision: Precision) => new AdditiveSharingTensor(sd.parties, id, shape, precision, sd.cryptoProvider) as T;
+  return { product: make(out.product!, sy.precision), bit: out.bit === undefined ? undefined : make(out.bit, integer(sd.precision)) };
 }
 
 /** x·bit for a 0/1 bit (integer shares): one Beaver product, no truncation; the result has x's precision. */
@@ -202,9 +219,9 @@ export function notEqual<T extends Secret>(a: T | PlainValue, b: T | PlainValue)
 export function reluWithMask<T extends Secret>(x: T): { out: T; mask: T } {
   ready('reluWithMask', x);
   const n = ops(x).neg();
-  const mask = isNegativeBit(n);
+  const { product, bit } = negativeTimes(n, x, true);
   dispose(n);
-  return { out: mulByBit(x, mask), mask };
+  return { out: product, mask: bit! };
 }
 
 /** max(a, b) element-wise, as tf.maximum. */
@@ -219,9 +236,11 @@ export function minimum<T extends Secret>(a: T | PlainValue, b: T | PlainValue):
 }
 
 export function relu<T extends Secret>(x: T): T {
-  const { out, mask } = reluWithMask(x);
-  dispose(mask);
-  return out;
+  ready('relu', x);
+  const n = ops(x).neg();
+  const { product } = negativeTimes(n, x);
+  dispose(n);
+  return product;
 }
 
 /** -1, 0 or 1, at x's precision (tfjs's sign: 0 at 0). */
@@ -234,10 +253,9 @@ export function sign<T extends Secret>(x: T): T {
 
 export function abs<T extends Secret>(x: T): T {
   ready('abs', x);
-  const negative = isNegativeBit(x);
-  const flipped = mulByBit(x, negative);
+  const { product: flipped } = negativeTimes(x, x);
   const twice = ops(flipped).mul(2);
-  return using([negative, flipped, twice], () => ops(x).sub(twice));
+  return using([flipped, twice], () => ops(x).sub(twice));
 }
 
 /** where(cond, a, b) = b + cond·(a - b), cond a 0/1 tensor at the operands' precision (a comparison's result). */
@@ -280,11 +298,11 @@ function tournament<T extends Secret>(x: T, axis: number, withOneHot: boolean): 
     const b = along(value, h, h);
     const gap = ops(b).sub(a);
     const aMinusB = ops(a).sub(b);
-    const bBigger = isNegativeBit(aMinusB);
-    const moved = mulByBit(gap, bBigger);
+    const { product: moved, bit } = negativeTimes(aMinusB, gap, withOneHot);
     let next = ops(a).add(moved);
     let nextHot: T | undefined;
     if (withOneHot) {
+      const bBigger = bit!;
       const bitShape = [...shapeOf(bBigger, 'max'), n];
       const expanded = ops(bBigger).expandDims(bitShape.length - 1);
       const bits = ops(expanded).broadcastTo(bitShape);
@@ -320,7 +338,8 @@ function tournament<T extends Secret>(x: T, axis: number, withOneHot: boolean): 
       temps.push(next, rest);
       next = joined;
     }
-    temps.push(a, b, aMinusB, gap, bBigger, moved);
+    temps.push(a, b, aMinusB, gap, moved);
+    if (bit !== undefined) temps.push(bit);
     if (value !== x) temps.push(value);
     value = next;
     m = h + (m % 2);

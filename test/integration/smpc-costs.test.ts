@@ -23,7 +23,7 @@ async function sentByParties(parties: readonly sy.VirtualWorker[]): Promise<numb
 }
 
 for (const n of [2, 3]) {
-  test(`${n} parties: a private mul costs 2 rounds, relu 9, with the bytes the protocol comments give; events and parties agree`, async () => {
+  test(`${n} parties: a private mul costs 2 rounds, relu 8, with the bytes the protocol comments give; events and parties agree`, async () => {
     const parties = workers.slice(0, n);
     const dealer = workers[3]!;
     const size = 6;
@@ -45,9 +45,9 @@ for (const n of [2, 3]) {
 
     const relu = await sy.smpc.costs(async () => (await (sy.relu(x as never) as unknown as sy.AdditiveSharingTensor).get()).floatPrecision().arraySync());
     expect(relu.result).toEqual([1, 0, 3, 0, 5, 0]);
-    expect(relu.rounds).toBe(9);
-    // 1 + 24 + 1 words per element in the comparison; 2 in the product by the bit.
-    expect(relu.steps).toEqual({ comparison: { rounds: 8, bytes: 26 * size * 8 * pairs }, mul: { rounds: 1, bytes: 2 * size * 8 * pairs } });
+    expect(relu.rounds).toBe(8);
+    // 2 (x + r and the product's x - a) + (5·3 + 2) + 1 words per element, all in the comparison's rounds.
+    expect(relu.steps).toEqual({ comparison: { rounds: 8, bytes: 20 * size * 8 * pairs } });
 
     await parties[0]!.stats(); // let every party run what was issued
     const partiesSent = (await sentByParties(parties)) - before;
@@ -76,10 +76,10 @@ test('offline phase: material dealt ahead for 3 steps is consumed by them, and t
   };
   const plan = await sy.smpc.costs(step);
   expect(plan.result).toEqual([[0], [3]]);
-  expect(plan.deals.map((d) => d.request.kind)).toEqual(['matMul', 'truncation', 'comparison', 'mul']);
+  expect(plan.deals.map((d) => d.request.kind)).toEqual(['matMul', 'truncation', 'comparisonProduct']);
 
   await sy.smpc.preprocess(plan.deals, { times: 3 });
-  expect(sy.smpc.preprocessedCount()).toBe(12);
+  expect(sy.smpc.preprocessedCount()).toBe(9);
   const deals: unknown[] = [];
   const sub = hook.events$.subscribe((e) => {
     if (e.type === 'smpc-deal') deals.push(e);

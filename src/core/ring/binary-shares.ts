@@ -18,13 +18,15 @@
  *      are local (c is public), the carry-in folds into bit 0 (carryStart);
  *   3. Kogge-Stone over 64 bits: for k = 1, 2, 4, 8, 16, 32,
  *      G ^= P & (G << k) and P &= P << k, two ANDs opened in one round
- *      (carryLevelOpen / carryLevelClose): six rounds, 32 bytes per element
- *      to each other party in each;
+ *      (carryLevelOpen / carryLevelClose). Both ANDs take P, so one mask of P
+ *      serves both (triples (a, b1, a & b1) and (a, b2, a & b2)): 24 bytes per
+ *      element to each other party per round; the last round skips P's
+ *      update, which nothing reads (16 bytes). Six rounds;
  *   4. the sign bit is bit 63 of P₀ ^ (G << 1), XOR-shared; each party opens
  *      it masked with s (signBitMask): one round, 8 bytes per element;
  *   5. to arithmetic: bit = e + s - 2es with e public, linear in s's shares
  *      (bitToArithmetic).
- * Eight rounds and 208 bytes per element to each other party; exact for every
+ * Eight rounds and 152 bytes per element to each other party; exact for every
  * word (no range assumption), for any number of parties.
  *
  * Words are worked on as pairs of 32-bit halves (a Uint32Array view of the
@@ -37,8 +39,9 @@ import type { RingTensor } from './ring.js';
 
 /** The Kogge-Stone distances: log2(64) levels. */
 export const CARRY_LEVELS: readonly number[] = [1, 2, 4, 8, 16, 32];
-/** Rows of the dealt triple tensor: per level, two ANDs, each a, b, c. */
-export const TRIPLE_ROWS = CARRY_LEVELS.length * 2 * 3;
+/** Rows of the dealt triple tensor: per level a, b1, a & b1, b2, a & b2; the last level only the first three. */
+export const TRIPLE_ROWS = (CARRY_LEVELS.length - 1) * 5 + 3;
+const isLast = (level: number): boolean => level === CARRY_LEVELS.length - 1;
 
 function halves(t: RingTensor): Uint32Array {
   return new Uint32Array(t.values.buffer, t.values.byteOffset, t.values.length * 2);
@@ -104,15 +107,18 @@ export function reconstructXor(shares: readonly RingTensor[]): RingTensor {
 
 /**
  * The dealer's triples for one sign-bit circuit over n elements: TRIPLE_ROWS
- * rows (level L, AND j: rows 6L+3j .. 6L+3j+2 hold a, b, a & b), in the clear;
- * the dealer XOR-shares the whole tensor.
+ * rows (level L: rows 5L .. 5L+4 hold a, b1, a & b1, b2, a & b2), in the
+ * clear; the dealer XOR-shares the whole tensor.
  */
 export function binaryTriples(elementShape: readonly number[], n: number): RingTensor {
   const { ring, u } = packed(TRIPLE_ROWS, elementShape, n);
   randomFillSync(u);
-  for (let t = 0; t < TRIPLE_ROWS / 3; t++) {
-    const [a, b, c] = [row(u, 3 * t, n), row(u, 3 * t + 1, n), row(u, 3 * t + 2, n)];
-    for (let i = 0; i < c.length; i++) c[i] = a[i]! & b[i]!;
+  for (let level = 0; level < CARRY_LEVELS.length; level++) {
+    const a = row(u, 5 * level, n);
+    for (const j of isLast(level) ? [1] : [1, 3]) {
+      const [b, c] = [row(u, 5 * level + j, n), row(u, 5 * level + j + 1, n)];
+      for (let i = 0; i < c.length; i++) c[i] = a[i]! & b[i]!;
+    }
   }
   return ring;
 }
@@ -138,39 +144,43 @@ function carryStart(c: RingTensor, rBits: RingTensor, leader: boolean): RingTens
   return ring;
 }
 
-/** Level L, step 1: this party's d and e of the two ANDs P & (G << k) and P & (P << k), packed [d1; e1; d2; e2]. */
+/** Level L, step 1: this party's masked P (for both ANDs) and masked G << k and P << k, packed [d; e1; e2] ([d; e1] at the last level). */
 function carryLevelOpen(state: RingTensor, triples: RingTensor, level: number): RingTensor {
   const k = levelDistance(level);
   const n = state.values.length / 3;
-  const { ring, u } = packed(4, elementShape(state), n);
+  const last = isLast(level);
+  const { ring, u } = packed(last ? 2 : 3, elementShape(state), n);
   const [s, t] = [halves(state), halves(triples)];
   const [p, g] = [row(s, 0, n), row(s, 1, n)];
-  const base = 6 * level;
-  shlInto(row(u, 1, n), g, k);
-  shlInto(row(u, 3, n), p, k);
+  const base = 5 * level;
   xorInto(row(u, 0, n), p, row(t, base, n));
+  shlInto(row(u, 1, n), g, k);
   xorInto(row(u, 1, n), row(u, 1, n), row(t, base + 1, n));
-  xorInto(row(u, 2, n), p, row(t, base + 3, n));
-  xorInto(row(u, 3, n), row(u, 3, n), row(t, base + 4, n));
+  if (!last) {
+    shlInto(row(u, 2, n), p, k);
+    xorInto(row(u, 2, n), row(u, 2, n), row(t, base + 3, n));
+  }
   return ring;
 }
 
-/** Level L, step 2, with [d1; e1; d2; e2] opened (XOR of every party's): G ^= P & (G << k); P &= P << k. */
+/** Level L, step 2, with [d; e1; e2] opened (XOR of every party's): G ^= P & (G << k); P &= P << k (not at the last level). */
 function carryLevelClose(state: RingTensor, opened: RingTensor, triples: RingTensor, level: number, leader: boolean): RingTensor {
   levelDistance(level);
   const n = state.values.length / 3;
   const { ring, u } = packed(3, elementShape(state), n);
   const [s, o, t] = [halves(state), halves(opened), halves(triples)];
-  const base = 6 * level;
-  const and = (out: Uint32Array, d: Uint32Array, e: Uint32Array, first: number, accumulate: Uint32Array | undefined): void => {
-    const [a, b, c] = [row(t, first, n), row(t, first + 1, n), row(t, first + 2, n)];
+  const base = 5 * level;
+  const [d, a] = [row(o, 0, n), row(t, base, n)];
+  // This party's share of x & y, from d = x ^ a and e = y ^ b opened: c ^ (d & b) ^ (e & a), the leader adding d & e.
+  const and = (out: Uint32Array, e: Uint32Array, b: Uint32Array, c: Uint32Array, accumulate: Uint32Array | undefined): void => {
     for (let i = 0; i < out.length; i++) {
       const z = c[i]! ^ (d[i]! & b[i]!) ^ (e[i]! & a[i]!) ^ (leader ? d[i]! & e[i]! : 0);
       out[i] = accumulate === undefined ? z : accumulate[i]! ^ z;
     }
   };
-  and(row(u, 1, n), row(o, 0, n), row(o, 1, n), base, row(s, 1, n));
-  and(row(u, 0, n), row(o, 2, n), row(o, 3, n), base + 3, undefined);
+  and(row(u, 1, n), row(o, 1, n), row(t, base + 1, n), row(t, base + 2, n), row(s, 1, n));
+  if (isLast(level)) row(u, 0, n).set(row(s, 0, n));
+  else and(row(u, 0, n), row(o, 2, n), row(t, base + 3, n), row(t, base + 4, n), undefined);
   row(u, 2, n).set(row(s, 2, n));
   return ring;
 }
@@ -200,6 +210,21 @@ function bitToArithmetic(e: RingTensor, sArith: RingTensor, leader: boolean): Ri
   return { values: out, shape: [...e.shape] };
 }
 
+/**
+ * Step 5 folded into a product: this party's share of y·bit, from the opened
+ * e = bit ^ s and f = y - a (opened in step 1) and its shares of s and a·s:
+ * y·s = f·s + a·s is linear in the shares, and y·bit = e·y + (1 - 2e)·y·s.
+ */
+function bitTimes(e: RingTensor, f: RingTensor, y: RingTensor, sArith: RingTensor, as: RingTensor): RingTensor {
+  const out = new BigUint64Array(e.values.length);
+  const [ev, fv, yv, sv, asv] = [e.values, f.values, y.values, sArith.values, as.values];
+  for (let i = 0; i < out.length; i++) {
+    const ys = BigInt.asUintN(64, BigInt.asUintN(64, fv[i]! * sv[i]!) + asv[i]!);
+    out[i] = (ev[i]! & 1n) === 1n ? BigInt.asUintN(64, yv[i]! - ys) : ys;
+  }
+  return { values: out, shape: [...e.shape] };
+}
+
 function levelDistance(level: number): number {
   const k = CARRY_LEVELS[level];
   if (k === undefined) throw new InvalidArgumentError(`carry level ${level} does not exist; levels are 0..${CARRY_LEVELS.length - 1}.`);
@@ -207,4 +232,4 @@ function levelDistance(level: number): number {
 }
 
 /** The sign-bit circuit's steps, as ring ops a party may run (spread into RING_OPS). */
-export const BINARY_RING_OPS = { carryStart, carryLevelOpen, carryLevelClose, signBitMask, bitToArithmetic } as const;
+export const BINARY_RING_OPS = { carryStart, carryLevelOpen, carryLevelClose, signBitMask, bitToArithmetic, bitTimes } as const;
