@@ -19,7 +19,7 @@ import { OPS, opNames, type OpName } from '../core/op-registry.js';
 import { callOp, op, registerPlacement } from '../tensor/op-dispatch.js';
 import { AdditiveSharingTensor } from './additive-sharing-tensor.js';
 import { FixedPrecisionTensor, type PlainValue } from './fixed-precision-tensor.js';
-import { exp, reciprocal, sigmoid, tanh } from './approximations.js';
+import { div as approxDiv, exp, log, logSoftmax, reciprocal, rsqrt, sigmoid, softmax, sqrt, tanh } from './approximations.js';
 import { avgPool, conv2d, maxPool } from './conv.js';
 import * as cmp from './comparisons.js';
 import { SharedValueToPrimitiveError, UnsupportedOnSharesError } from './unsupported.js';
@@ -112,12 +112,16 @@ function listOf(op: string, list: unknown): { shared: AdditiveSharingTensor[] } 
   return { fixed: list.map((t) => asFixed(t, first)) };
 }
 
+const divByPublic = binary('div');
+// A shared divisor: x·reciprocal(y) (approximations.ts); any other divisor is public to the shares (exact).
+const divide: Impl = (args) => (args[1] instanceof AdditiveSharingTensor ? approxDiv(args[0] as Secret | PlainValue, args[1]) : divByPublic(args));
+
 // The registry ops with a meaning on shares and fixed-precision tensors; every other one is refused (UnsupportedOnSharesError).
 const SMPC_OPS: Readonly<Record<string, Impl>> = {
   add: binary('add'),
   sub: binary('sub'),
   mul: binary('mul'),
-  div: binary('div'),
+  div: divide,
   mod: binary('mod'),
   pow: binary('pow'),
   matMul: binary('matMul'),
@@ -141,6 +145,11 @@ const SMPC_OPS: Readonly<Record<string, Impl>> = {
   reciprocal: ([x]) => reciprocal(secretArg('reciprocal', x)),
   sigmoid: ([x]) => sigmoid(secretArg('sigmoid', x)),
   tanh: ([x]) => tanh(secretArg('tanh', x)),
+  log: ([x]) => log(secretArg('log', x)),
+  sqrt: ([x]) => sqrt(secretArg('sqrt', x)),
+  rsqrt: ([x]) => rsqrt(secretArg('rsqrt', x)),
+  softmax: ([x, dim]) => softmax(secretArg('softmax', x), (dim as number | undefined) ?? -1),
+  logSoftmax: ([x, axis]) => logSoftmax(secretArg('logSoftmax', x), (axis as number | undefined) ?? -1),
   // Comparisons (src/smpc/comparisons.ts): results are 0/1 at the operands' precision.
   less: ([a, b]) => cmp.less(a as Secret, b as Secret),
   lessEqual: ([a, b]) => cmp.lessEqual(a as Secret, b as Secret),
