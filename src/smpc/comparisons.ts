@@ -270,10 +270,11 @@ export function where<T extends Secret>(cond: T, a: T | PlainValue, b: T | Plain
 }
 
 /**
- * The tree along one axis: at each level the first half of the remaining
- * candidates meets the second ([b > a] picks b, so ties keep the first), an
- * odd one out goes on; the winner's one-hot over the original positions rides
- * along when asked for.
+ * The tree along one axis: at each level neighbours meet (candidates 2i and
+ * 2i+1; [b > a] picks b, so a tie keeps the earlier one), an odd one out at
+ * the end goes on. Winners stay in position order, so ties go to the first
+ * position overall, as tfjs's argMax. The winner's one-hot over the original
+ * positions rides along when asked for.
  */
 function tournament<T extends Secret>(x: T, axis: number, withOneHot: boolean): { max: T; oneHot: T | undefined } {
   ready('max', x);
@@ -285,6 +286,17 @@ function tournament<T extends Secret>(x: T, axis: number, withOneHot: boolean): 
     const s = shapeOf(t, 'max');
     return ops(t).slice(s.map((_, k) => (k === d ? begin : 0)), s.map((m, k) => (k === d ? size : m)));
   };
+  // Candidates 2i and 2i+1 of the first 2h along d: the axis split into [h, 2], each half taken and the pair axis dropped.
+  const pairs = (t: T, h: number): [T, T] => {
+    const s = shapeOf(t, 'max');
+    const even = along(t, 0, 2 * h);
+    const split = ops(even).reshape([...s.slice(0, d), h, 2, ...s.slice(d + 1)]);
+    const half = (k: number): T => {
+      const picked = ops(split).slice([...s.slice(0, d).map(() => 0), 0, k, ...s.slice(d + 1).map(() => 0)], [...s.slice(0, d), h, 1, ...s.slice(d + 1)]);
+      return using([picked], () => ops(picked).reshape([...s.slice(0, d), h, ...s.slice(d + 1)]));
+    };
+    return using([even, split], () => [half(0), half(1)]);
+  };
   const concat = (parts: readonly T[], at: number): T =>
     (parts[0] instanceof AdditiveSharingTensor ? AdditiveSharingTensor.concat(parts as readonly AdditiveSharingTensor[], at) : FixedPrecisionTensor.concat(parts as readonly FixedPrecisionTensor[], at)) as T;
   let value: T = x;
@@ -294,8 +306,7 @@ function tournament<T extends Secret>(x: T, axis: number, withOneHot: boolean): 
   const temps: T[] = [];
   while (m > 1) {
     const h = Math.floor(m / 2);
-    const a = along(value, 0, h);
-    const b = along(value, h, h);
+    const [a, b] = pairs(value, h);
     const gap = ops(b).sub(a);
     const aMinusB = ops(a).sub(b);
     const { product: moved, bit } = negativeTimes(aMinusB, gap, withOneHot);
@@ -308,14 +319,13 @@ function tournament<T extends Secret>(x: T, axis: number, withOneHot: boolean): 
       const bits = ops(expanded).broadcastTo(bitShape);
       temps.push(expanded);
       if (oneHot === undefined) {
-        // Level 0: the pair (i, h + i) holds one-hots e_i and e_(h+i): e_i + bit·(e_(h+i) - e_i), a public difference.
+        // Level 0: the pair i holds one-hots e_2i and e_2i+1: e_2i + bit·(e_2i+1 - e_2i), a public difference.
         const { first, step } = firstLevelOneHot(shape, d, h, n);
         const scaled = ops(bits).mul(step);
         nextHot = ops(scaled).add(first);
         temps.push(scaled);
       } else {
-        const ha = along(oneHot, 0, h);
-        const hb = along(oneHot, h, h);
+        const [ha, hb] = pairs(oneHot, h);
         const hGap = ops(hb).sub(ha);
         const hMoved = mulByBit(hGap, bits);
         nextHot = ops(ha).add(hMoved);
@@ -349,7 +359,7 @@ function tournament<T extends Secret>(x: T, axis: number, withOneHot: boolean): 
   return { max: value, oneHot: oneHot ?? (withOneHot ? publicOneHot(x, shape, d, 0, n) : undefined) };
 }
 
-/** For the first level: the identity one-hots of the first h positions, and e_(h+i) - e_i, shaped [..., h (at d), ..., n]. */
+/** For the first level: the one-hots e_2i of each pair's first position, and e_2i+1 - e_2i, shaped [..., h (at d), ..., n]. */
 function firstLevelOneHot(shape: readonly number[], d: number, h: number, n: number): { first: PlainValue; step: PlainValue } {
   const out = shape.map((m, k) => (k === d ? h : 1));
   const size = sizeOf(out) * n;
@@ -357,9 +367,9 @@ function firstLevelOneHot(shape: readonly number[], d: number, h: number, n: num
   const step = new Float64Array(size);
   // Only the axis d varies (other axes are 1, broadcast): index i along d, position j.
   for (let i = 0; i < h; i++) {
-    first[i * n + i] = 1;
-    step[i * n + i] = -1;
-    step[i * n + h + i] = 1;
+    first[i * n + 2 * i] = 1;
+    step[i * n + 2 * i] = -1;
+    step[i * n + 2 * i + 1] = 1;
   }
   return { first: tensorLike(first, [...out, n]), step: tensorLike(step, [...out, n]) };
 }

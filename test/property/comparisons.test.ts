@@ -100,6 +100,14 @@ describe('comparisons on shares', () => {
     for (const w of [...owners, dealer()]) expect((await w.stats()).objects).toBe(0);
   });
 
+  test('ties go to the first position across levels of the tree (fast-check found a pairing that lost it)', async () => {
+    const rows = [[-3.25, -3.125, -3.125, -3.125], [5, 1, 5, 5], [0, 0, 0, 1]];
+    const x = sy.fixPrecision(rows as never).share(workers[0]!, workers[1]!, { cryptoProvider: dealer() });
+    const idx = sy.argMax(x as never, 1) as unknown as sy.AdditiveSharingTensor;
+    expect(Array.from((await idx.get()).floatPrecision().dataSync())).toEqual([1, 0, 3]);
+    x.dispose();
+  });
+
   test('values at the edge of the range compare exactly (the circuit has no range assumption)', async () => {
     const owners = workers.slice(0, 2);
     const big = 2 ** 40;
