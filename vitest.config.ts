@@ -19,8 +19,9 @@ export default defineConfig({
         test: {
           name: 'bytes',
           include: ['test/integration/**/*.test.ts'],
-          // Packs and compiles a consumer project: no message crosses a wire.
-          exclude: ['test/integration/consumer-project.test.ts'],
+          // Packs and compiles a consumer project: no message crosses a wire. The examples' quick runs are whole
+          // programs whose protocol paths the smpc suites already cover here: once is enough.
+          exclude: ['test/integration/consumer-project.test.ts', 'test/integration/encrypted-examples.test.ts'],
           env: { SYFT_WIRE: 'bytes' },
         },
       },

@@ -7,7 +7,10 @@
  * - the protocol's local compute with BigInt-only arithmetic vs the kernel;
  * - element-wise private mul on 1M values vs plaintext tf.mul;
  * - relu, greater, sigmoid, exp, reciprocal on 100x100 vs a private mul of the
- *   same size (CrypTen's benchmark), with their rounds and bytes per element.
+ *   same size (CrypTen's benchmark), with their rounds and bytes per element;
+ * - one encrypted training step and one encrypted inference batch of an MLP
+ *   784-128-10 (relu, MSE, batch 64 MNIST digits), data and model shared, vs
+ *   the same step in plaintext tfjs.
  *
  *   npm run build && npx tsx --expose-gc bench/smpc.ts
  */
@@ -118,6 +121,41 @@ export async function run(): Promise<void> {
   note('relu 100x100, online only', reluOnline, 'ms');
   note('private mul 100x100, online only', mulOnline, 'ms');
 
+  // 6. An MLP 784-128-10 (relu, MSE), batch 64 of MNIST digits: one encrypted training step and one encrypted
+  //    inference batch (data and model shared, 2 parties), each against the same step in plaintext tfjs.
+  const { train: digits } = await sy.datasets.mnist();
+  const B = 64;
+  const images = tf.slice(digits.images as tf.Tensor2D, [0, 0], [B, 784]);
+  const targets = tf.slice(digits.labels as tf.Tensor2D, [0, 0], [B, 10]);
+  const mlp = sy.nn.sequential(sy.nn.linear(784, 128), sy.nn.relu(), sy.nn.linear(128, 10));
+  // The plaintext baseline: the same weights as tf.variables, the same loss, tf.train.sgd (what a tfjs user writes).
+  const [w1, b1, w2, b2] = mlp.parameters().map((p) => tf.variable((p as sy.SyftTensor).tensor.clone()));
+  const plainForward = (x: tf.Tensor) => tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1!), b1!)), w2!), b2!);
+  const plainOpt = tf.train.sgd(0.01);
+  const plainStep = await timeMedian(() => plainOpt.minimize(() => tf.div(tf.sum(tf.square(tf.sub(plainForward(images), targets))), B) as tf.Scalar, true)!.dataSync(), { warmup: 3, repeats: 9 });
+  const plainInfer = await timeMedian(() => tf.tidy(() => plainForward(images).dataSync()), { warmup: 3, repeats: 9 });
+  note('MLP 784-128-10 training step, batch 64, plaintext tfjs', plainStep, 'ms');
+  note('MLP 784-128-10 inference, batch 64, plaintext tfjs', plainInfer, 'ms');
+  const sharedMlp = mlp.fixPrecision().share(bob, alice, { cryptoProvider: dealer, requiresGrad: true });
+  const opt = sy.optim.sgd(sharedMlp.parameters(), { lr: 0.01 });
+  const [xd, yd] = [images, targets].map((t) => sy.fixPrecision(t).share(bob, alice, { cryptoProvider: dealer }));
+  const encryptedStep = async () => {
+    const loss = sy.tidy(() => {
+      opt.zeroGrad();
+      const l = sharedMlp.forward(xd!).sub(yd!).pow(2).sum().div(B);
+      l.backward();
+      opt.step();
+      return l;
+    });
+    return (await loss.get()).ring;
+  };
+  const trainStep = await timeMedian(encryptedStep, { warmup: 1, repeats: 5 });
+  const stepCost = await sy.smpc.costs(encryptedStep);
+  note('MLP training step, encrypted, 2 parties', trainStep, `ms (${stepCost.rounds} rounds, ${(stepCost.bytes / 2 ** 20).toFixed(1)} MiB)`);
+  const encryptedInfer = async () => (await sy.noGrad(() => sharedMlp.forward(xd!)).get()).ring;
+  const inferBatch = await timeMedian(encryptedInfer, { warmup: 1, repeats: 7 });
+  note('MLP inference, encrypted, 2 parties', inferBatch, 'ms');
+
   printTable(`bench/smpc: ring arithmetic and private products, 2 parties on 2 threads, dealer james (backend ${hook.backend}; medians)`, rows);
   const ratios = [
     { name: 'ring matMul 256: BigInt / wasm', value: results['ring matMul 256 BigInt']! / results['ring matMul 256 wasm']!, target: 5, better: 'higher' as const },
@@ -127,11 +165,13 @@ export async function run(): Promise<void> {
     { name: 'private mul 1M / plaintext tf.mul', value: privateMul / plainMul, better: 'lower' as const },
     { name: 'relu 100x100 / private mul 100x100 (CrypTen: 12x)', value: perOp['relu']!.time / mul100, target: 4, better: 'lower' as const },
     { name: 'relu / private mul, online only', value: reluOnline / mulOnline, better: 'lower' as const },
+    { name: 'encrypted MLP training step / plaintext tfjs (CrypTen: 25x)', value: trainStep / plainStep, target: 15, better: 'lower' as const },
+    { name: 'encrypted MLP inference / plaintext tfjs (CrypTen: 115x)', value: inferBatch / plainInfer, target: 50, better: 'lower' as const },
     ...['greater', 'sigmoid', 'exp', 'reciprocal'].map((name) => ({ name: `${name} 100x100 / private mul 100x100`, value: perOp[name]!.time / mul100, better: 'lower' as const })),
   ];
   printRatios(ratios);
   saveResults('smpc', { results, ratios });
-  for (const t of [x, y, u, v, p!, q!, r!]) t.dispose();
+  for (const t of [x, y, u, v, p!, q!, r!, xd!, yd!]) t.dispose();
   await hook.shutdown();
 }
 

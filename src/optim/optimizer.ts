@@ -11,6 +11,16 @@ import type { PointerTensor } from '../pointers/pointer-tensor.js';
 import type { SyftTensor } from '../tensor/syft-tensor.js';
 import { escapeScope } from '../tensor/tidy.js';
 
+/**
+ * What an optimizer steps: module parameters, and the tensor kinds that layers
+ * above add by declaration merging (src/smpc adds shared tensors, which have
+ * every method a step uses: grad, add, mul, clone, the in-place verbs, dispose).
+ */
+export interface SteppableKinds {
+  parameter: Parameter;
+}
+export type Steppable = SteppableKinds[keyof SteppableKinds];
+
 /** A tensor the update reads: a local syft tensor or a pointer (or gradient view) at the parameter's worker. */
 export type Term = SyftTensor | PointerTensor<SyftTensor>;
 
@@ -18,12 +28,13 @@ export abstract class Optimizer {
   readonly params: readonly Parameter[];
   readonly #state = new Map<Parameter, Map<string, Term>>();
 
-  constructor(params: readonly Parameter[], readonly lr: number) {
+  constructor(params: readonly Steppable[], readonly lr: number) {
     if (!Array.isArray(params) || params.length === 0) {
       throw new InvalidArgumentError('An optimizer needs parameters: sy.optim.sgd(model.parameters(), { lr: 0.1 }).');
     }
     if (!(lr > 0)) throw new InvalidArgumentError(`The learning rate must be positive, got ${lr}.`);
-    this.params = params;
+    // The kinds merged in from above answer every method a step calls, as a Parameter does.
+    this.params = params as readonly Parameter[];
   }
 
   /** Zeroes every gradient in place (PyTorch's zero_grad()). */

@@ -1,6 +1,6 @@
 import type { SgdOptions } from '../core/specs.js';
 import type { Parameter } from '../nn/module.js';
-import { Optimizer, type OptimizerState, type Term, withTemp } from './optimizer.js';
+import { Optimizer, type OptimizerState, type Steppable, type Term, withTemp } from './optimizer.js';
 
 /**
  * Stochastic gradient descent, as PyTorch's optim.SGD:
@@ -12,7 +12,7 @@ export class Sgd extends Optimizer {
   readonly momentum: number;
   readonly weightDecay: number;
 
-  constructor(params: readonly Parameter[], options: SgdOptions) {
+  constructor(params: readonly Steppable[], options: SgdOptions) {
     super(params, options.lr);
     this.momentum = options.momentum ?? 0;
     this.weightDecay = options.weightDecay ?? 0;
@@ -36,4 +36,4 @@ export class Sgd extends Optimizer {
   }
 }
 
-export const sgd = (params: readonly Parameter[], options: SgdOptions): Sgd => new Sgd(params, options);
+export const sgd = (params: readonly Steppable[], options: SgdOptions): Sgd => new Sgd(params, options);

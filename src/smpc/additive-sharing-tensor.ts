@@ -36,6 +36,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CryptoProviderRequiredError, InvalidArgumentError, SharesNotCompatibleError } from '../core/errors.js';
 import { isLocation, type Location } from '../core/handles.js';
 import { RemoteHandle } from '../pointers/remote-handle.js';
+import { callOp } from '../tensor/op-dispatch.js';
 import { reconstruct, splitShares } from '../core/ring/additive-shares.js';
 import { type CryptoProviderLike, toTripleProvider, type TripleProvider, TrustedDealer } from './crypto-provider.js';
 import { encodeScaled, FixedPrecisionOpOverflowError, largestExact, outOfRange, scaleOf } from '../core/ring/fixed-precision.js';
@@ -121,6 +122,11 @@ function firstOverflow(verdicts: readonly (Verdict | undefined)[]): Verdict | un
 export interface ShareOptions {
   /** Deals Beaver triples and truncation masks: a worker that is not a party, or any TripleProvider. */
   readonly cryptoProvider?: CryptoProviderLike;
+  /**
+   * Track ops on the shared tensor for backward() (PySyft's requires_grad=True):
+   * gradients come as shares among the same parties (src/smpc/share-autograd.ts).
+   */
+  readonly requiresGrad?: boolean;
 }
 
 /** Splits `args` of share(bob, alice, ..., options) into workers and options. */
@@ -156,9 +162,9 @@ function elementwiseShape(op: string, a: readonly number[] | undefined, b: reado
  * broadcast by tfjs's rules; `shape`, `rank`, `size` and `dtype` ('float32' for
  * fixed-point shares, 'int32' for integer shares) are known here; the in-place
  * verbs (`addInPlace`, ...) put new shares in place of the old ones, which
- * are deleted at the parties. Ops that need comparisons or approximations
- * (relu, max, exp, division by a shared value, ...) are refused with
- * UnsupportedOnSharesError.
+ * are deleted at the parties. Comparisons, approximations, convolutions and
+ * their gradients run through the op table (src/smpc/smpc-ops.ts); ops with
+ * no protocol are refused with UnsupportedOnSharesError.
  */
 export class AdditiveSharingTensor extends RemoteHandle implements SharedOperand {
   /** The workers holding one share each, in order; parties[0] is the leader that adds public constants. */
@@ -171,6 +177,8 @@ export class AdditiveSharingTensor extends RemoteHandle implements SharedOperand
   #verdict: Verdict | undefined;
   /** Debug mode: this tensor's value, fetched to the caller once. */
   #opened: Promise<RingTensor> | undefined;
+  #requiresGrad = false;
+  #grad: AdditiveSharingTensor | undefined;
 
   /** @internal Made by share() and by ops. */
   constructor(parties: Parties, id: number, shape: readonly number[] | undefined, precision: Precision, provider: TripleProvider | undefined) {
@@ -191,7 +199,7 @@ export class AdditiveSharingTensor extends RemoteHandle implements SharedOperand
     const provider = options.cryptoProvider === undefined ? undefined : toTripleProvider(options.cryptoProvider);
     const id = parties[0]!.owner.nextId();
     splitShares(ring, parties.length).forEach((share, i) => parties[i]!.post({ type: 'ring-store', id, ring: share }, [share.values.buffer as ArrayBuffer]));
-    return new AdditiveSharingTensor(parties, id, [...ring.shape], precision, provider);
+    return new AdditiveSharingTensor(parties, id, [...ring.shape], precision, provider).#tracked(options);
   }
 
   /**
@@ -219,7 +227,55 @@ export class AdditiveSharingTensor extends RemoteHandle implements SharedOperand
       parties: parties.map((p) => p.address),
       out: id,
     });
-    return new AdditiveSharingTensor(parties, id, shape, precision, provider);
+    return new AdditiveSharingTensor(parties, id, shape, precision, provider).#tracked(options);
+  }
+
+  #tracked(options: ShareOptions): this {
+    if (options.requiresGrad === true) this.requiresGrad = true;
+    return this;
+  }
+
+  /**
+   * Whether backward() computes a gradient for this tensor (a leaf: set by
+   * share(..., { requiresGrad: true })) or through it (a result of ops on such
+   * tensors). Only fixed-point shares can require one: integer shares have no
+   * fractional part to hold a gradient.
+   */
+  get requiresGrad(): boolean {
+    return this.#requiresGrad;
+  }
+
+  set requiresGrad(value: boolean) {
+    if (value && this.#scale === 1n) {
+      throw new InvalidArgumentError('requiresGrad: integer shares cannot hold a gradient; share x.fixPrecision() instead.');
+    }
+    this.#requiresGrad = value;
+  }
+
+  /**
+   * The gradient backward() accumulated (leaves only), shared among the same
+   * parties, like PyTorch's `.grad`. It belongs to this tensor: dispose() and
+   * get() release it too (read it first with `await x.grad.get()`).
+   */
+  get grad(): AdditiveSharingTensor | undefined {
+    return this.#grad;
+  }
+
+  set grad(value: AdditiveSharingTensor | undefined) {
+    if (value !== undefined) this.#peer(value, 'grad');
+    if (this.#grad !== value) this.#grad?.dispose();
+    this.#grad = value;
+  }
+
+  /** Deletes the shares at every party, and the gradient's. */
+  override dispose(): void {
+    this.#releaseGrad();
+    super.dispose();
+  }
+
+  #releaseGrad(): void {
+    this.#grad?.dispose();
+    this.#grad = undefined;
   }
 
   /** Known at the caller for tensors shared from here; undefined for tensors shared by a worker (reshape() names it). */
@@ -287,7 +343,12 @@ export class AdditiveSharingTensor extends RemoteHandle implements SharedOperand
 
   /** Debug check of a shared sum or difference: its exact value must stay in range. */
   #linearCheck(op: 'add' | 'sub', what: string, o: AdditiveSharingTensor): OverflowCheck {
-    return { operands: [this, o], test: ([x, y]) => overflowOf(op, what, largestExact(op, x!, y!), this.#scale, this.#scale) };
+    // Operands that broadcast are compared at the result's shape, as the parties compute them.
+    const exact = (x: RingTensor, y: RingTensor): bigint => {
+      const shape = broadcastShapes(op, x.shape, y.shape);
+      return largestExact(op, ringBroadcastTo(x, shape), ringBroadcastTo(y, shape));
+    };
+    return { operands: [this, o], test: ([x, y]) => overflowOf(op, what, exact(x!, y!), this.#scale, this.#scale) };
   }
 
   /** Debug check of a product: before truncation (scale²) unless it is a product by a public integer. */
@@ -349,11 +410,12 @@ export class AdditiveSharingTensor extends RemoteHandle implements SharedOperand
 
   /**
    * Division by a public value: a number or a public tensor (multiplication by
-   * its reciprocal, so fixed-point shares only). Division by a shared value
-   * needs an approximation protocol that syft-ts does not have yet.
+   * its reciprocal, so fixed-point shares only). By a shared value it is the
+   * approximation x·reciprocal(y) (src/smpc/approximations.ts, reached through
+   * the op table so this class needs no import of it).
    */
   div(divisor: number | FixedPrecisionTensor | PlainValue | AdditiveSharingTensor): AdditiveSharingTensor {
-    if (divisor instanceof AdditiveSharingTensor) throw new UnsupportedOnSharesError('div', 'a division by a shared value');
+    if (divisor instanceof AdditiveSharingTensor) return callOp('div', [this, divisor]) as AdditiveSharingTensor;
     if (this.#scale === 1n) {
       throw new InvalidArgumentError('div: integer shares have no fractional part, so a quotient would be rounded; share x.fixPrecision() instead.');
     }
@@ -616,6 +678,14 @@ export class AdditiveSharingTensor extends RemoteHandle implements SharedOperand
     return out;
   }
 
+  /**
+   * New shares of the same value in place of the old ones (refresh() on this
+   * handle), e.g. for a parameter after each optimizer step.
+   */
+  refreshInPlace(): this {
+    return this.#become(this.refresh(), 'refreshInPlace');
+  }
+
   /** this += other, in place (PyTorch's add_): new shares replace the old, which are deleted at the parties. */
   addInPlace(other: SharedOrPublic): this {
     return this.#become(this.add(other), 'addInPlace');
@@ -651,7 +721,7 @@ export class AdditiveSharingTensor extends RemoteHandle implements SharedOperand
       case 'dot':
         return this.rdot(local);
       case 'div':
-        throw new UnsupportedOnSharesError('div', 'a division by a shared value');
+        return callOp('div', [local, this]) as AdditiveSharingTensor;
     }
   }
 
@@ -666,10 +736,11 @@ export class AdditiveSharingTensor extends RemoteHandle implements SharedOperand
     return this.#result(refreshShares(this.#id, shape, this.parties, this.#providerFor('refresh')), shape);
   }
 
-  /** Gathers every share here and reconstructs (PySyft's get()); the shares leave the workers. */
+  /** Gathers every share here and reconstructs (PySyft's get()); the shares leave the workers, and the gradient's are released. */
   async get(): Promise<FixedPrecisionTensor> {
     this.#assertLive('get');
     this.retire('fetched');
+    this.#releaseGrad();
     const shares = await Promise.all(this.parties.map((p) => p.request({ type: 'ring-fetch', id: this.#id, keep: false })));
     await this.#reportOverflow();
     return new FixedPrecisionTensor(reconstruct(shares), this.precision);

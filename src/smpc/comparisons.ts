@@ -28,7 +28,6 @@ import { beaverProduct, release, ringOpAtParties, signBit } from './protocols.js
 import { normalizeAxis } from './shapes.js';
 
 export type Secret = AdditiveSharingTensor | FixedPrecisionTensor;
-export type Operand = Secret | PlainValue;
 
 /** What the generic code uses of both kinds (same meaning on each). */
 interface Ops<T> {

@@ -23,3 +23,6 @@ export { type RingTensor, ringTensor } from '../core/ring/ring.js';
 export { splitShares, reconstruct } from '../core/ring/additive-shares.js';
 export { RING_OPS, type RingOpName } from '../core/ring/ring-ops.js';
 export type { DealRequest } from '../core/protocol.js';
+// Autograd on shares (x.backward(), x.grad) and the model verbs (model.fixPrecision().share(...)), installed on load.
+export { GRADIENTS, type GradFn, type RecordedCall, type ShareGradient } from './share-autograd.js';
+export { crossEntropy, type FixedPrecisionModule, mseLoss, nllLoss, type SharedModule } from './shared-module.js';
