@@ -129,6 +129,13 @@ export interface ShareOptions {
   readonly requiresGrad?: boolean;
 }
 
+/** A gradient needs fractions: refused before any share leaves, so a refusal leaves nothing at the parties. */
+function refuseIntegerGradient(options: ShareOptions, precision: Precision): void {
+  if (options.requiresGrad === true && scaleOf(precision) === 1n) {
+    throw new InvalidArgumentError('requiresGrad: integer shares cannot hold a gradient; share x.fixPrecision() instead.');
+  }
+}
+
 /** Splits `args` of share(bob, alice, ..., options) into workers and options. */
 function partiesAndOptions(args: readonly (Location | ShareOptions)[]): { parties: Location[]; options: ShareOptions } {
   const last = args[args.length - 1];
@@ -196,6 +203,7 @@ export class AdditiveSharingTensor extends RemoteHandle implements SharedOperand
    */
   static share(ring: RingTensor, precision: Precision, args: readonly (Location | ShareOptions)[]): AdditiveSharingTensor {
     const { parties, options } = partiesAndOptions(args);
+    refuseIntegerGradient(options, precision);
     const provider = options.cryptoProvider === undefined ? undefined : toTripleProvider(options.cryptoProvider);
     const id = parties[0]!.owner.nextId();
     splitShares(ring, parties.length).forEach((share, i) => parties[i]!.post({ type: 'ring-store', id, ring: share }, [share.values.buffer as ArrayBuffer]));
@@ -216,6 +224,7 @@ export class AdditiveSharingTensor extends RemoteHandle implements SharedOperand
     shape?: readonly number[],
   ): AdditiveSharingTensor {
     const { parties, options } = partiesAndOptions(args);
+    refuseIntegerGradient(options, precision);
     const provider = options.cryptoProvider === undefined ? undefined : toTripleProvider(options.cryptoProvider);
     const id = parties[0]!.owner.nextId();
     for (const p of parties) p.post({ type: 'expect', id, from: holder.address });

@@ -41,6 +41,7 @@
  * Outside the ranges the results are wrong with no error: the values are secret.
  */
 import { InvalidArgumentError } from '../core/errors.js';
+import { scaleOf } from '../core/ring/fixed-precision.js';
 import { tidy } from '../tensor/tidy.js';
 import type { AdditiveSharingTensor } from './additive-sharing-tensor.js';
 import { max, mulByBit, negativeTimes } from './comparisons.js';
@@ -63,11 +64,24 @@ interface Arithmetic<T> {
 
 const ops = <T extends Secret>(x: T): Arithmetic<T> => x as unknown as Arithmetic<T>;
 
-/** Integer tensors have no fractional digits: every approximation would round to garbage. */
+/**
+ * The coarsest encoding the approximations hold at: 2^13 (4 decimal digits).
+ * Below it exp's first step, x/2^10, keeps about one digit, and on shares a
+ * truncation that rounds up starts Newton's reciprocal above 2/x, where it
+ * diverges: at PySyft's 3 decimal digits 1/2 came back as -6e13, with no error.
+ */
+const MIN_SCALE = 1n << 13n;
+
+/** Integer tensors and too coarse encodings leave no room for the fractions an approximation computes. */
 function fractional<T extends Secret>(name: string, x: T): T {
   if (x.precision.precisionFractional === 0) {
     throw new InvalidArgumentError(
       `${name}: the tensor is an integer encoding (precisionFractional 0), which has no room for the fractions ${name} computes; encode it with fractional digits (x.fixPrecision() with the default 16 bits) before sharing.`,
+    );
+  }
+  if (scaleOf(x.precision) < MIN_SCALE) {
+    throw new InvalidArgumentError(
+      `${name}: ${x.precision.precisionFractional} fractional ${x.precision.base === 2 ? 'bits' : 'digits'} are too coarse for the approximation (its steps lose every digit and the result is wrong without an error); encode with at least 13 bits or 4 decimal digits (the default, 16 bits, works).`,
     );
   }
   return x;

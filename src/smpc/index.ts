@@ -16,6 +16,7 @@ export {
 export { FixedPrecisionPointer } from './fixed-precision-pointer.js';
 export { UnsupportedOnSharesError } from './unsupported.js';
 export { smpcOpNames } from './smpc-ops.js';
+export * as approximations from './approximations.js';
 export { costs, preprocess, type RecordedDeal, type SmpcCosts, type StepCost } from './costs.js';
 export { discardPreprocessed, preprocessedCount } from './crypto-provider.js';
 export { TrustedDealer, type TripleProvider, type CryptoProviderLike } from './crypto-provider.js';
