@@ -60,21 +60,6 @@ function xorInto(out: Uint32Array, a: Uint32Array, b: Uint32Array): void {
   for (let i = 0; i < out.length; i++) out[i] = a[i]! ^ b[i]!;
 }
 
-/** Word-wise a << k (0 < k <= 32), into `out`. */
-function shlInto(out: Uint32Array, a: Uint32Array, k: number): void {
-  for (let i = 0; i < out.length; i += 2) {
-    const lo = a[i]!;
-    const hi = a[i + 1]!;
-    if (k === 32) {
-      out[i] = 0;
-      out[i + 1] = lo;
-    } else {
-      out[i] = lo << k;
-      out[i + 1] = (hi << k) | (lo >>> (32 - k));
-    }
-  }
-}
-
 /** Elements of a packed tensor's rows: its shape without the leading row axis. */
 function elementShape(t: RingTensor): readonly number[] {
   return t.shape.slice(1);
@@ -144,7 +129,11 @@ function carryStart(c: RingTensor, rBits: RingTensor, leader: boolean): RingTens
   return ring;
 }
 
-/** Level L, step 1: this party's masked P (for both ANDs) and masked G << k and P << k, packed [d; e1; e2] ([d; e1] at the last level). */
+/**
+ * Level L, step 1: this party's masked P (for both ANDs) and masked G << k and
+ * P << k, packed [d; e1; e2] ([d; e1] at the last level). One pass over the
+ * words (this and carryLevelClose are most of a comparison's local work).
+ */
 function carryLevelOpen(state: RingTensor, triples: RingTensor, level: number): RingTensor {
   const k = levelDistance(level);
   const n = state.values.length / 3;
@@ -153,34 +142,52 @@ function carryLevelOpen(state: RingTensor, triples: RingTensor, level: number): 
   const [s, t] = [halves(state), halves(triples)];
   const [p, g] = [row(s, 0, n), row(s, 1, n)];
   const base = 5 * level;
-  xorInto(row(u, 0, n), p, row(t, base, n));
-  shlInto(row(u, 1, n), g, k);
-  xorInto(row(u, 1, n), row(u, 1, n), row(t, base + 1, n));
-  if (!last) {
-    shlInto(row(u, 2, n), p, k);
-    xorInto(row(u, 2, n), row(u, 2, n), row(t, base + 3, n));
+  const [ta, tb1, tb2] = [row(t, base, n), row(t, base + 1, n), last ? row(t, base + 1, n) : row(t, base + 3, n)];
+  const [d, e1, e2] = [row(u, 0, n), row(u, 1, n), last ? row(u, 1, n) : row(u, 2, n)];
+  // A word shifted left by k, in halves: k = 32 moves the low half up (JavaScript's << takes k mod 32).
+  const wide = k === 32;
+  const back = 32 - k;
+  for (let i = 0; i < 2 * n; i += 2) {
+    const pl = p[i]!;
+    const ph = p[i + 1]!;
+    const gl = g[i]!;
+    const gh = g[i + 1]!;
+    d[i] = pl ^ ta[i]!;
+    d[i + 1] = ph ^ ta[i + 1]!;
+    e1[i] = (wide ? 0 : gl << k) ^ tb1[i]!;
+    e1[i + 1] = (wide ? gl : (gh << k) | (gl >>> back)) ^ tb1[i + 1]!;
+    if (!last) {
+      e2[i] = (pl << k) ^ tb2[i]!;
+      e2[i + 1] = ((ph << k) | (pl >>> back)) ^ tb2[i + 1]!;
+    }
   }
   return ring;
 }
 
-/** Level L, step 2, with [d; e1; e2] opened (XOR of every party's): G ^= P & (G << k); P &= P << k (not at the last level). */
+/**
+ * Level L, step 2, with [d; e1; e2] opened (XOR of every party's):
+ * G ^= P & (G << k); P &= P << k (not at the last level). This party's share of
+ * x & y, from d = x ^ a and e = y ^ b: c ^ (d & b) ^ (e & a), the leader adding d & e.
+ */
 function carryLevelClose(state: RingTensor, opened: RingTensor, triples: RingTensor, level: number, leader: boolean): RingTensor {
   levelDistance(level);
   const n = state.values.length / 3;
+  const last = isLast(level);
   const { ring, u } = packed(3, elementShape(state), n);
   const [s, o, t] = [halves(state), halves(opened), halves(triples)];
   const base = 5 * level;
-  const [d, a] = [row(o, 0, n), row(t, base, n)];
-  // This party's share of x & y, from d = x ^ a and e = y ^ b opened: c ^ (d & b) ^ (e & a), the leader adding d & e.
-  const and = (out: Uint32Array, e: Uint32Array, b: Uint32Array, c: Uint32Array, accumulate: Uint32Array | undefined): void => {
-    for (let i = 0; i < out.length; i++) {
-      const z = c[i]! ^ (d[i]! & b[i]!) ^ (e[i]! & a[i]!) ^ (leader ? d[i]! & e[i]! : 0);
-      out[i] = accumulate === undefined ? z : accumulate[i]! ^ z;
-    }
-  };
-  and(row(u, 1, n), row(o, 1, n), row(t, base + 1, n), row(t, base + 2, n), row(s, 1, n));
-  if (isLast(level)) row(u, 0, n).set(row(s, 0, n));
-  else and(row(u, 0, n), row(o, 2, n), row(t, base + 3, n), row(t, base + 4, n), undefined);
+  const [d, e1, e2] = [row(o, 0, n), row(o, 1, n), last ? row(o, 1, n) : row(o, 2, n)];
+  const [a, b1, c1] = [row(t, base, n), row(t, base + 1, n), row(t, base + 2, n)];
+  const [b2, c2] = last ? [b1, c1] : [row(t, base + 3, n), row(t, base + 4, n)];
+  const [p, g] = [row(s, 0, n), row(s, 1, n)];
+  const [pOut, gOut] = [row(u, 0, n), row(u, 1, n)];
+  const lead = leader ? 0xffffffff : 0;
+  for (let i = 0; i < 2 * n; i++) {
+    const di = d[i]!;
+    const ai = a[i]!;
+    gOut[i] = g[i]! ^ c1[i]! ^ (di & b1[i]!) ^ (e1[i]! & ai) ^ (di & e1[i]! & lead);
+    pOut[i] = last ? p[i]! : c2[i]! ^ (di & b2[i]!) ^ (e2[i]! & ai) ^ (di & e2[i]! & lead);
+  }
   row(u, 2, n).set(row(s, 2, n));
   return ring;
 }
