@@ -155,6 +155,10 @@ export async function run(): Promise<void> {
   const encryptedInfer = async () => (await sy.noGrad(() => sharedMlp.forward(xd!)).get()).ring;
   const inferBatch = await timeMedian(encryptedInfer, { warmup: 1, repeats: 7 });
   note('MLP inference, encrypted, 2 parties', inferBatch, 'ms');
+  const trainOnline = await onlineOnly(encryptedStep, 7);
+  const inferOnline = await onlineOnly(encryptedInfer);
+  note('MLP training step, encrypted, online only', trainOnline, 'ms');
+  note('MLP inference, encrypted, online only', inferOnline, 'ms');
 
   printTable(`bench/smpc: ring arithmetic and private products, 2 parties on 2 threads, dealer james (backend ${hook.backend}; medians)`, rows);
   const ratios = [
@@ -167,6 +171,8 @@ export async function run(): Promise<void> {
     { name: 'relu / private mul, online only', value: reluOnline / mulOnline, better: 'lower' as const },
     { name: 'encrypted MLP training step / plaintext tfjs (CrypTen: 25x)', value: trainStep / plainStep, target: 15, better: 'lower' as const },
     { name: 'encrypted MLP inference / plaintext tfjs (CrypTen: 115x)', value: inferBatch / plainInfer, target: 50, better: 'lower' as const },
+    { name: 'encrypted MLP training step, online only / plaintext', value: trainOnline / plainStep, better: 'lower' as const },
+    { name: 'encrypted MLP inference, online only / plaintext', value: inferOnline / plainInfer, better: 'lower' as const },
     ...['greater', 'sigmoid', 'exp', 'reciprocal'].map((name) => ({ name: `${name} 100x100 / private mul 100x100`, value: perOp[name]!.time / mul100, better: 'lower' as const })),
   ];
   printRatios(ratios);
