@@ -100,19 +100,16 @@ const plainPerImage = (performance.now() - tPlain) / count;
 const [bob, alice, provider] = await hook.virtualWorkers(['bob', 'alice', 'crypto_provider'], { threads: 2 });
 const share = (t: tf.Tensor) => sy.fixPrecision(t).share(bob!, alice!, { cryptoProvider: provider! });
 
-// The same network, its parameters replaced by shares of the trained ones: forward() then runs every layer on shares.
-const encrypted = cnn().eval();
-for (const p of encrypted.parameters()) p.dispose();
-encrypted.loadStateDict(
-  Object.fromEntries(model.namedParameters().map(([name, p]) => [name, share((p as sy.SyftTensor).tensor) as unknown as sy.nn.Parameter])),
-);
+// model.copy().fix_precision().share(bob, alice, crypto_provider=...): the trained weights, shared among bob and
+// alice; forward() then runs every layer on shares.
+const encrypted = model.copy().eval().fixPrecision().share(bob!, alice!, { cryptoProvider: provider! });
 
 const tEncrypted = performance.now();
 const predicted: number[] = [];
 for (const [k, [from, to]] of batches.entries()) {
   const batch = tf.slice(images, from, to - from);
   // Only the argMax is opened: bob and alice see neither the digits, the activations nor the scores.
-  const digit = sy.tidy(() => sy.op('argMax', encrypted.forward(share(batch) as unknown as sy.nn.Activation), 1) as unknown as sy.AdditiveSharingTensor);
+  const digit = sy.tidy(() => sy.op('argMax', encrypted.forward(share(batch)), 1) as unknown as sy.AdditiveSharingTensor);
   batch.dispose();
   predicted.push(...Array.from((await digit.get()).toFloat64(), Math.round));
   if (!quiet && (k % 5 === 4 || k === batches.length - 1)) {
