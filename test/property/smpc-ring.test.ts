@@ -46,6 +46,21 @@ test('reconstruct(share(x)) = x mod 2^64, for any x and 2 to 5 parties', () => {
   );
 });
 
+test('ringAdd, ringSub and ringNeg equal BigInt arithmetic mod 2^64 word by word, carries across the 32-bit halves included', () => {
+  const edges = [0n, 1n, 0xffffffffn, 0x100000000n, 0x1ffffffffn, MOD / 2n - 1n, MOD / 2n, MOD - 1n, MOD - 0x100000000n];
+  const word = fc.oneof(fc.constantFrom(...edges), fc.bigInt({ min: 0n, max: MOD - 1n }));
+  fc.assert(
+    fc.property(fc.array(fc.tuple(word, word), { minLength: 1, maxLength: 24 }), (pairs) => {
+      const x: RingTensor = { values: BigUint64Array.from(pairs.map(([a]) => a)), shape: [pairs.length] };
+      const y: RingTensor = { values: BigUint64Array.from(pairs.map(([, b]) => b)), shape: [pairs.length] };
+      expect(Array.from(ringAdd(x, y).values)).toEqual(pairs.map(([a, b]) => (a + b) % MOD));
+      expect(Array.from(ringSub(x, y).values)).toEqual(pairs.map(([a, b]) => (((a - b) % MOD) + MOD) % MOD));
+      expect(Array.from(ringNeg(x).values)).toEqual(pairs.map(([a]) => (MOD - a) % MOD));
+    }),
+    { numRuns: 300 },
+  );
+});
+
 test('add, sub, neg and sum on shares equal the ring result exactly; a public scalar times a share too', () => {
   fc.assert(
     fc.property(ringArb.chain((x) => words(x.values.length).map((w) => [x, { values: BigUint64Array.from(w), shape: x.shape }] as const)), fc.integer({ min: 2, max: 5 }), ([x, y], n) => {
