@@ -105,8 +105,9 @@ export function sampleDiscreteLaplace(scale: Rational): bigint {
 /** The discrete Gaussian with variance parameter σ² (a rational): P(x) ∝ exp(-x²/(2σ²)) (CKS Algorithm 3). */
 export function sampleDiscreteGaussian(sigma2: Rational): bigint {
   if (sigma2.n <= 0n) throw new InvalidArgumentError('discrete Gaussian: sigma² must be positive.');
-  // t = floor(σ) + 1, an integer with t > σ.
-  let t = 1n;
+  // t = floor(σ) + 1: from the double's estimate, then made exact (t² > σ² >= (t-1)²) in rationals.
+  let t = BigInt(Math.floor(Math.sqrt(Number(sigma2.n) / Number(sigma2.d)))) + 1n;
+  while (t > 1n && (t - 1n) * (t - 1n) * sigma2.d > sigma2.n) t--;
   while (t * t * sigma2.d <= sigma2.n) t++;
   for (;;) {
     const y = sampleDiscreteLaplace({ n: t, d: 1n });

@@ -53,6 +53,20 @@ describe('RDP of the sampled Gaussian mechanism', () => {
     }
   });
 
+  test("Opacus's test_rdp_accountant: σ 1.5, q 0.04, 2250 steps, δ 1e-5 gives ε 7.32911117143 (7 places), best order 3.9", () => {
+    const { epsilon, bestOrder } = privacySpent(DEFAULT_ORDERS, computeRdp(0.04, 1.5, 2250), 1e-5);
+    expect(epsilon).toBeCloseTo(7.32911117143, 7);
+    expect(bestOrder).toBeCloseTo(3.9, 12);
+  });
+
+  test("TF Privacy's rdp_accountant_test: compute_rdp(0.1, 2, 10, 5) and compute_rdp(0.01, 2.5, 50, [1.5, 2.5, 5, 50, 100, ∞]), rtol 1e-6 against Opacus's values", () => {
+    expect(computeRdp(0.1, 2, 10, [5])[0]).toBeCloseTo(0.07737, 5);
+    const want = [6.50070897e-4, 1.08541806e-3, 2.18075656e-3, 2.38460375e-2, 1.67416308e2, Infinity];
+    const got = computeRdp(0.01, 2.5, 50, [1.5, 2.5, 5, 50, 100, Infinity]);
+    got.slice(0, 5).forEach((v, k) => expect([k, rel(v, want[k]!) < 1e-6]).toEqual([k, true]));
+    expect(got[5]).toBe(Infinity);
+  });
+
   test('q = 1 is the Gaussian mechanism: α/(2σ²) per step; q = 0 costs nothing', () => {
     expect(computeRdp(1, 2, 3, [2, 10.5])).toEqual([(3 * 2) / 8, (3 * 10.5) / 8]);
     expect(computeRdp(0, 1, 100, [2, 3])).toEqual([0, 0]);
