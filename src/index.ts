@@ -37,6 +37,7 @@ export * as federated from './federated/index.js';
 export * as reporting from './reporting/index.js';
 export * as datasets from './datasets/index.js';
 export * as smpc from './smpc/index.js';
+export * as dp from './dp/index.js';
 export { AdditiveSharingTensor, type ShareOptions } from './smpc/additive-sharing-tensor.js';
 export { FixedPrecisionTensor, fixPrecision } from './smpc/fixed-precision-tensor.js';
 export type { PointerShareOptions } from './client/verbs.js';

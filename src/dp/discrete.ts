@@ -78,7 +78,7 @@ function bernoulliExpSmall(g: Rational): boolean {
 }
 
 /** Bernoulli(exp(-γ)) for any rational γ >= 0 (CKS Algorithm 1). */
-export function bernoulliExp(g: Rational): boolean {
+function bernoulliExp(g: Rational): boolean {
   if (g.n <= g.d) return bernoulliExpSmall(g);
   const whole = g.n / g.d;
   for (let i = 0n; i < whole; i++) if (!bernoulliExpSmall({ n: 1n, d: 1n })) return false;

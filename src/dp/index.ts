@@ -1,0 +1,10 @@
+/**
+ * `sy.dp`: differential privacy. Accountants (RDP of the Poisson-subsampled
+ * Gaussian, Balle et al. 2020 conversion), exact discrete noise on a grid,
+ * analytic Gaussian calibration, and PATE's analysis.
+ */
+export { DEFAULT_ORDERS, computeRdp, privacySpent } from './rdp.js';
+export { RdpAccountant, dpSgdEpsilon, noiseForEpsilon, type DpSgdRun, type NoiseSearch, type StepParams } from './accountant.js';
+export { analyticGaussianSigma, gaussian, granularityFor, laplace, type GaussianParams, type LaplaceParams } from './mechanisms.js';
+export { sampleDiscreteGaussian, sampleDiscreteLaplace, rationalOf } from './discrete.js';
+export * as pate from './pate.js';
