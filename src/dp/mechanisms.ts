@@ -68,6 +68,15 @@ function onGrid(values: ArrayLike<number>, granularity: number, noise: () => big
   });
 }
 
+/** values + discrete Gaussian noise of standard deviation σ on the grid for σ (DP-SGD's noise, calibrated by the caller). */
+export function gaussianNoise(values: ArrayLike<number>, sigma: number): Float64Array {
+  positive('sigma', sigma);
+  const granularity = granularityFor(sigma);
+  const s = rationalOf(sigma / granularity);
+  const sigma2 = { n: s.n * s.n, d: s.d * s.d };
+  return onGrid(values, granularity, () => sampleDiscreteGaussian(sigma2));
+}
+
 /** values + Laplace noise of scale (Δ + γ)/ε, discrete on the grid γ (ε-DP for sensitivity Δ in L1). */
 export function laplace(values: ArrayLike<number>, params: LaplaceParams): Float64Array {
   const sensitivity = positive('sensitivity', params.sensitivity);
