@@ -94,3 +94,27 @@ test('leaves no tfjs tensor behind but its results; refuses models it cannot cli
   expect(() => dpSgdGradients(conv, x, y, { loss: 'mse', maxGradNorm: 1, noiseMultiplier: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   expect(() => dpSgdGradients(model, x, y, { loss: 'mse', maxGradNorm: 0, noiseMultiplier: 1 })).toThrow(/maxGradNorm/);
 });
+
+test('dpSgdTrain: learns a separable problem with moderate noise, steps the accountant once per step, and leaks no tensor', async () => {
+  const n = 200;
+  const x = tf.randomNormal([n, 2]);
+  const labels = tf.tidy(() => tf.cast(tf.greater(tf.sum(x, 1), 0), 'int32'));
+  const y = tf.oneHot(labels as tf.Tensor1D, 2).cast('float32');
+  const model = sy.nn.sequential(sy.nn.linear(2, 2));
+  const before = tf.memory().numTensors;
+  const epsilons: number[] = [];
+  const { epsilon, accountant } = await sy.dp.dpSgdTrain(model, x, y, {
+    loss: 'crossEntropy', lr: 1, epochs: 4, batchSize: 40, noiseMultiplier: 0.8, maxGradNorm: 1, onEpoch: (_, eps) => void epsilons.push(eps),
+  });
+  expect(tf.memory().numTensors).toBe(before);
+  expect(accountant.history).toEqual([{ noiseMultiplier: 0.8, sampleRate: 0.2, steps: 20 }]);
+  expect(epsilons).toHaveLength(4);
+  expect(epsilons.every((e, i) => i === 0 || e > epsilons[i - 1]!)).toBe(true);
+  expect(epsilon).toBe(epsilons[3]);
+  const accuracy = tf.tidy(() => {
+    const out = sy.noGrad(() => (model.forward(sy.tensor(x)) as sy.SyftTensor).tensor);
+    return tf.mean(tf.equal(tf.argMax(out, 1), labels)).dataSync()[0]!;
+  });
+  expect(accuracy).toBeGreaterThan(0.85);
+  for (const t of [x, labels, y]) t.dispose();
+});
