@@ -45,10 +45,21 @@ class UniformSource {
     return this.#pool[this.#at++]!;
   }
 
-  /** Uniform in [0, bound). */
+  /** Uniform in [0, bound): the fewest bits that can hold bound - 1, redrawn while too large (at most 2 draws expected). */
   below(bound: bigint): bigint {
     if (bound <= 0n) throw new InvalidArgumentError('uniform: the bound must be positive.');
-    const bits = bound.toString(2).length;
+    if (bound === 1n) return 0n;
+    if (bound <= 0x100000000n) {
+      // One word: plain number arithmetic, the common case (Bernoulli trials with small denominators).
+      const b = Number(bound);
+      const shift = Math.clz32(b - 1);
+      for (;;) {
+        const r = this.#word() >>> shift;
+        if (r < b) return BigInt(r);
+      }
+    }
+    let bits = 0;
+    for (let v = bound - 1n; v > 0n; v >>= 32n) bits += v > 0xffffffffn ? 32 : 32 - Math.clz32(Number(v));
     const words = Math.ceil(bits / 32);
     const excess = BigInt(words * 32 - bits);
     for (;;) {
