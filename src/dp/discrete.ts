@@ -96,6 +96,18 @@ function bernoulliExp(g: Rational): boolean {
   return bernoulliExpSmall({ n: g.n - whole * g.d, d: g.d });
 }
 
+/**
+ * Randomized response's coin: true (flip) with probability 1/(1 + e^ε),
+ * exactly: propose flip or keep with probability 1/2 each, accept a flip with
+ * probability e^-ε, and try again when it is refused.
+ */
+export function flipWithRandomizedResponse(epsilon: Rational): boolean {
+  for (;;) {
+    if (uniform.below(2n) === 0n) return false;
+    if (bernoulliExp(epsilon)) return true;
+  }
+}
+
 /** The discrete Laplace with scale t = num/den: P(x) ∝ exp(-|x|/t) on the integers (CKS Algorithm 2). */
 export function sampleDiscreteLaplace(scale: Rational): bigint {
   if (scale.n <= 0n) throw new InvalidArgumentError('discrete Laplace: the scale must be positive.');

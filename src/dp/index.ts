@@ -5,7 +5,7 @@
  */
 export { DEFAULT_ORDERS, computeRdp, privacySpent } from './rdp.js';
 export { RdpAccountant, dpSgdEpsilon, noiseForEpsilon, type DpSgdRun, type NoiseSearch, type StepParams } from './accountant.js';
-export { analyticGaussianSigma, gaussian, gaussianNoise, granularityFor, laplace, type GaussianParams, type LaplaceParams } from './mechanisms.js';
+export { analyticGaussianSigma, gaussian, gaussianNoise, granularityFor, laplace, onTensor, randomizedResponse, type GaussianParams, type LaplaceParams } from './mechanisms.js';
 export { dpSgdGradients, type DpSgdGradients, type DpSgdOptions } from './dp-sgd.js';
 export { dpSgdTrain, poissonSample, type DpTrainOptions } from './train.js';
 export { sampleDiscreteGaussian, sampleDiscreteLaplace, rationalOf } from './discrete.js';

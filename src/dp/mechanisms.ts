@@ -14,7 +14,8 @@
  * found by bisection in log space.
  */
 import { InvalidArgumentError } from '../core/errors.js';
-import { rationalOf, sampleDiscreteGaussian, sampleDiscreteLaplace } from './discrete.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { flipWithRandomizedResponse, rationalOf, sampleDiscreteGaussian, sampleDiscreteLaplace } from './discrete.js';
 import { logNdtr } from './special.js';
 
 export interface LaplaceParams {
@@ -94,4 +95,23 @@ export function gaussian(values: ArrayLike<number>, params: GaussianParams): Flo
   const s = rationalOf(sigma);
   const sigma2 = { n: s.n * s.n, d: s.d * s.d };
   return onGrid(values, granularity, () => sampleDiscreteGaussian(sigma2));
+}
+
+/**
+ * Randomized response (Warner 1965): each bit is reported truthfully with
+ * probability e^ε/(1 + e^ε) and flipped otherwise, exactly (no floating point
+ * decides a flip): ε-local DP per bit.
+ */
+export function randomizedResponse(bits: ArrayLike<number | boolean>, { epsilon }: { readonly epsilon: number }): Uint8Array {
+  const e = rationalOf(positive('epsilon', epsilon));
+  return Uint8Array.from(bits as ArrayLike<unknown>, (b) => {
+    if (b !== 0 && b !== 1 && b !== true && b !== false) throw new InvalidArgumentError(`randomizedResponse takes bits (0, 1, true, false), got ${String(b)}.`);
+    const bit = b === 1 || b === true ? 1 : 0;
+    return flipWithRandomizedResponse(e) ? 1 - bit : bit;
+  });
+}
+
+/** A mechanism on a tfjs tensor: the noisy values as a float32 tensor of the same shape (rounding after the noise is post-processing). */
+export function onTensor(x: tf.Tensor, mechanism: (values: ArrayLike<number>) => ArrayLike<number>): tf.Tensor {
+  return tf.tensor(Float32Array.from(mechanism(x.dataSync())), x.shape, 'float32');
 }

@@ -5,7 +5,9 @@
  */
 import { describe, expect, test } from 'vitest';
 import { dpSgdEpsilon, noiseForEpsilon, RdpAccountant } from '../../src/dp/accountant.js';
-import { analyticGaussianSigma, gaussian, granularityFor, laplace } from '../../src/dp/mechanisms.js';
+import { analyticGaussianSigma, gaussian, granularityFor, laplace, onTensor, randomizedResponse } from '../../src/dp/mechanisms.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { startHook } from '../support/runtime.js';
 import { logNdtr } from '../../src/dp/special.js';
 
 describe('RdpAccountant', () => {
@@ -64,5 +66,29 @@ describe('mechanisms', () => {
     const g = gaussian(zeros, { sensitivity: 1, epsilon: 1, delta: 1e-5 });
     const sigma = analyticGaussianSigma({ sensitivity: 1, epsilon: 1, delta: 1e-5 });
     expect(Math.abs(variance(g) / (sigma * sigma) - 1)).toBeLessThan(0.05);
+  });
+});
+
+describe('randomized response and tensors', () => {
+  test('a bit is kept with probability e^ε/(1 + e^ε) (40,000 bits, within 4 standard deviations); bad bits are refused', () => {
+    const n = 40_000;
+    for (const epsilon of [0.5, 2]) {
+      const reported = randomizedResponse(new Uint8Array(n).fill(1), { epsilon });
+      const kept = reported.reduce((s, b) => s + b, 0) / n;
+      const p = Math.exp(epsilon) / (1 + Math.exp(epsilon));
+      expect(Math.abs(kept - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / n));
+    }
+    expect(() => randomizedResponse([2], { epsilon: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  test('onTensor keeps the shape and gives float32 values on the grid', async () => {
+    const hook = await startHook();
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const y = onTensor(x, (v) => laplace(v, { sensitivity: 1, epsilon: 1 }));
+    expect([y.shape, y.dtype]).toEqual([[2, 2], 'float32']);
+    const grid = granularityFor(1);
+    expect(Array.from(y.dataSync()).every((v) => Math.abs(Math.round(v / grid) * grid - v) <= Math.abs(v) * 2 ** -23)).toBe(true);
+    tf.dispose([x, y]);
+    await hook.shutdown();
   });
 });
