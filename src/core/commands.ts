@@ -82,6 +82,14 @@ const dealRequest = variants({
   zero: record({ shape: listOf(count, 8) }),
 });
 
+const positiveNumber: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'a positive finite number');
+const probability: Check = (v) => (typeof v === 'number' && v > 0 && v < 1 ? undefined : 'a number in (0, 1)');
+const dpMechanism = variants({
+  laplace: record({ sensitivity: positiveNumber, epsilon: positiveNumber }),
+  gaussian: record({ sensitivity: positiveNumber, epsilon: positiveNumber, delta: probability }),
+  randomizedResponse: record({ epsilon: positiveNumber }),
+});
+
 const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
   store: {
     fields: { id, tensor: tensorPayload, requiresGrad: optional(bool), grad: optional(tensorPayload) },
@@ -139,6 +147,12 @@ const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
   slow: { fields: { ms: count } },
   stats: { fields: {}, read: true },
   train: { fields: { key: id, params: ids, x: id, y: id, job: trainJobCheck }, reads: (c) => [...c.params, c.x, c.y], read: true },
+  'dp-noise': {
+    fields: { id, mechanism: dpMechanism, out: id },
+    reads: one,
+    writes: (c) => [c.out],
+    confirmed: (c, _, worker) => [{ type: 'stored', worker, id: c.out, op: `dp ${c.mechanism.kind}` }],
+  },
   'ring-store': { fields: { id, ring: ringPayload }, writes: one },
   'ring-op': { fields: { op: name, args: wireArgs, out: id }, reads: (c) => refsOf(c.args), writes: (c) => [c.out] },
   'ring-fetch': { fields: { id, keep: bool }, reads: one, read: true, replyBytes: (reply) => reply.values.byteLength },

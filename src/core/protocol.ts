@@ -75,6 +75,15 @@ export type DealRequest =
   /** Shares of zero, to re-randomize shares (refresh). */
   | { readonly kind: 'zero'; readonly shape: readonly number[] };
 
+/**
+ * A DP mechanism a worker applies to a tensor it holds (src/dp/mechanisms.ts),
+ * so that only the noisy answer leaves it.
+ */
+export type DpMechanismSpec =
+  | { readonly kind: 'laplace'; readonly sensitivity: number; readonly epsilon: number }
+  | { readonly kind: 'gaussian'; readonly sensitivity: number; readonly epsilon: number; readonly delta: number }
+  | { readonly kind: 'randomizedResponse'; readonly epsilon: number };
+
 /** Counts for leak checks. */
 export interface StatsReply {
   readonly objects: number;
@@ -169,6 +178,8 @@ interface Commands {
    * and its state are kept per session `key` between calls.
    */
   train: { command: { key: number; params: readonly number[]; x: number; y: number; job: TrainJob }; reply: { readonly losses: readonly number[] } };
+  /** Apply a DP mechanism to the tensor `id`, storing the noisy result under `out` (the noise is drawn here, from this worker's CSPRNG). */
+  'dp-noise': { command: { id: number; mechanism: DpMechanismSpec; out: number }; reply: undefined };
   /** Put a ring tensor (a share dealt by the caller) into the store under `id`. */
   'ring-store': { command: { id: number; ring: RingPayload }; reply: undefined };
   /** Run registered ring op `op` (src/core/ring/ring-ops.ts) on shares (ids) and public values, storing the result under `out`. */

@@ -5,7 +5,9 @@
  */
 export { DEFAULT_ORDERS, computeRdp, privacySpent } from './rdp.js';
 export { RdpAccountant, dpSgdEpsilon, noiseForEpsilon, type DpSgdRun, type NoiseSearch, type StepParams } from './accountant.js';
-export { analyticGaussianSigma, gaussian, gaussianNoise, granularityFor, laplace, onTensor, randomizedResponse, type GaussianParams, type LaplaceParams } from './mechanisms.js';
+export { analyticGaussianSigma, gaussianNoise, granularityFor, onTensor, type GaussianParams, type LaplaceParams } from './mechanisms.js';
+// The mechanisms users call: on a pointer the noise is added at its worker; on a tensor or numbers, here.
+export { gaussianRelease as gaussian, laplaceRelease as laplace, randomizedResponseRelease as randomizedResponse } from './release.js';
 export { dpSgdGradients, type DpSgdGradients, type DpSgdOptions } from './dp-sgd.js';
 export { dpSgdTrain, poissonSample, type DpTrainOptions } from './train.js';
 export { sampleDiscreteGaussian, sampleDiscreteLaplace, rationalOf } from './discrete.js';

@@ -14,6 +14,7 @@
  * found by bisection in log space.
  */
 import { InvalidArgumentError } from '../core/errors.js';
+import type { DpMechanismSpec } from '../core/protocol.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { flipWithRandomizedResponse, rationalOf, sampleDiscreteGaussian, sampleDiscreteLaplace } from './discrete.js';
 import { logNdtr } from './special.js';
@@ -114,4 +115,22 @@ export function randomizedResponse(bits: ArrayLike<number | boolean>, { epsilon 
 /** A mechanism on a tfjs tensor: the noisy values as a float32 tensor of the same shape (rounding after the noise is post-processing). */
 export function onTensor(x: tf.Tensor, mechanism: (values: ArrayLike<number>) => ArrayLike<number>): tf.Tensor {
   return tf.tensor(Float32Array.from(mechanism(x.dataSync())), x.shape, 'float32');
+}
+
+/** Each mechanism described as data (the form a worker receives), one entry each: float32 out, or 0/1 int32 for randomized response. */
+const MECHANISMS: { readonly [K in DpMechanismSpec['kind']]: (x: tf.Tensor, spec: Extract<DpMechanismSpec, { kind: K }>) => tf.Tensor } = {
+  laplace: (x, spec) => onTensor(x, (v) => laplace(v, spec)),
+  gaussian: (x, spec) => onTensor(x, (v) => gaussian(v, spec)),
+  randomizedResponse: (x, spec) => tf.tensor(Int32Array.from(randomizedResponse(x.dataSync() as ArrayLike<number>, spec)), x.shape, 'int32'),
+};
+
+/** Refuses a mechanism's parameters with a coded error naming the wrong one (at the caller, before anything is sent). */
+export function checkMechanism(spec: DpMechanismSpec): void {
+  positive('epsilon', spec.epsilon);
+  if (spec.kind !== 'randomizedResponse') positive('sensitivity', spec.sensitivity);
+  if (spec.kind === 'gaussian') analyticGaussianSigma(spec);
+}
+
+export function applyMechanism(x: tf.Tensor, spec: DpMechanismSpec): tf.Tensor {
+  return (MECHANISMS[spec.kind] as (x: tf.Tensor, spec: DpMechanismSpec) => tf.Tensor)(x, spec);
 }

@@ -28,6 +28,7 @@ import { executeOp, resolveArgs } from './op-execute.js';
 import type { Party } from './party.js';
 import type { RemoteGraph } from './remote-graph.js';
 import type { WorkerTraining } from './training.js';
+import { applyMechanism } from '../dp/mechanisms.js';
 
 /** The actor as its handlers see it. */
 export interface ActorState {
@@ -150,6 +151,7 @@ export const HANDLERS: { readonly [K in CommandType]: Handler<K> } = {
     smpcSent: a.party.sent,
   }),
   train: (a, c) => ({ losses: a.training.run(c.key, c.params, c.x, c.y, c.job) }),
+  'dp-noise': (a, c) => a.store.setTensor(c.out, applyMechanism(a.store.tensor(c.id), c.mechanism)),
   'ring-store': (a, c) => a.store.set(c.id, { kind: 'ring', ring: c.ring }),
   'ring-op': (a, c) => {
     // On a chain (x.send(bob).send(alice).fixPrecision()) the op runs where the data is, as tensor ops do.
