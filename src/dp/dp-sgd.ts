@@ -99,7 +99,7 @@ export function dpSgdGradients(model: Module, x: tf.Tensor, y: tf.Tensor, option
     });
     const norms = tf.sqrt(normsSquared);
     // Opacus's clip factor: C / (norm + 1e-6), at most 1.
-    const factors = tf.minimum(tf.div(C, tf.add(norms, 1e-6)), 1).reshape([batch, 1]);
+    const factors = tf.reshape(tf.minimum(tf.div(C, tf.add(norms, 1e-6)), 1), [batch, 1]);
     const gradients: tf.Tensor[] = [];
     linears.forEach((layer, k) => {
       const scaled = tf.mul(backprops[k]!, factors);
