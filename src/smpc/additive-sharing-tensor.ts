@@ -764,7 +764,7 @@ export class AdditiveSharingTensor extends RemoteHandle implements SharedOperand
   /** Opens the value to every party (each then holds it in plaintext, as a ring tensor) and returns it here too. */
   async open(): Promise<FixedPrecisionTensor> {
     this.#assertLive('open');
-    const [opened] = open(this.parties, [this.#id]) as [number];
+    const [opened] = open(this.parties, [this.#id], { step: 'open', words: this.size }) as [number];
     const at = await Promise.all(this.parties.map((p) => p.request({ type: 'ring-fetch', id: opened, keep: false })));
     await this.#reportOverflow();
     return new FixedPrecisionTensor(at[0]!, this.precision);

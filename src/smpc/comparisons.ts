@@ -25,7 +25,7 @@ import { ringMulBroadcast, sizeOf } from '../core/ring/ring.js';
 import { AdditiveSharingTensor } from './additive-sharing-tensor.js';
 import { FixedPrecisionTensor, type PlainValue, type Precision } from './fixed-precision-tensor.js';
 import { beaverProduct, release, ringOpAtParties, signBit } from './protocols.js';
-import { normalizeAxis } from './shapes.js';
+import { normalizeAxis, sameDims } from './shapes.js';
 
 export type Secret = AdditiveSharingTensor | FixedPrecisionTensor;
 
@@ -117,10 +117,6 @@ export function mulByBit<T extends Secret>(x: T, bit: T): T {
   if (!sameDims(shape, shapeOf(sb, 'mul'))) throw new InvalidArgumentError(`mulByBit: shapes [${shape}] and [${sb.shape}] differ.`);
   const z = beaverProduct('mul', idOf(sx), idOf(sb), { x: shape, y: shape }, sx.parties, providerOf(sx, 'mul'));
   return new AdditiveSharingTensor(sx.parties, z, shape, sx.precision, sx.cryptoProvider) as T;
-}
-
-function sameDims(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** A 0/1 integer bit as 0/1 at `precision` (1 encoded as 1.0): a local multiple. */

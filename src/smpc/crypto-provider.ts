@@ -34,7 +34,8 @@ export class TrustedDealer implements TripleProvider {
   }
 
   deal(request: DealRequest, parties: readonly Location[]): number[] {
-    const stocked = STOCK.get(stockKey(this.worker, parties, request))?.shift();
+    // Every deal passes here: the key (a string of the shapes) is built only when something was dealt ahead.
+    const stocked = STOCK.size === 0 ? undefined : STOCK.get(stockKey(this.worker, parties, request))?.shift();
     if (stocked !== undefined) return stocked;
     const out = this.#dealNow(request, parties);
     meterDeal(this, request, parties);

@@ -32,7 +32,7 @@ export function release(parties: Parties, ids: readonly number[]): void {
  * Opens shared values in one round: every party ends up holding the plaintext
  * sums (the XORs, for binary shares) under the returned ids.
  */
-export function open(parties: Parties, parts: readonly number[], how: OpenOptions = { step: 'open', words: undefined }): number[] {
+export function open(parties: Parties, parts: readonly number[], how: OpenOptions): number[] {
   const out = parts.map(() => parties[0]!.owner.nextId());
   const addresses = parties.map((p) => p.address);
   const extra = { step: how.step, ...(how.words === undefined ? {} : { words: how.words }), ...(how.binary === true ? { xor: true } : {}) };

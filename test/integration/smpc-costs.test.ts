@@ -101,3 +101,12 @@ test('offline phase: material dealt ahead for 3 steps is consumed by them, and t
   w.dispose();
   for (const worker of workers) expect([worker.id, (await worker.stats()).objects]).toEqual([worker.id, 0]);
 });
+
+test('open() of a tensor whose shape is known is counted as one round of its words', async () => {
+  const parties = workers.slice(0, 3);
+  const x = sy.fixPrecision([1, 2, 3, 4]).share(...parties, { cryptoProvider: workers[3]! });
+  const c = await sy.smpc.costs(async () => (await x.open()).floatPrecision().arraySync());
+  expect(c).toMatchObject({ result: [1, 2, 3, 4], rounds: 1, bytes: 4 * 8 * 3 * 2, steps: { open: { rounds: 1, bytes: 4 * 8 * 3 * 2 } } });
+  x.dispose();
+  await parties[0]!.stats();
+});
