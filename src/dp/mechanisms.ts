@@ -3,12 +3,13 @@
  * through floating point: values are snapped to a grid of granularity γ (a
  * power of two far below the noise scale) and integer noise from the exact
  * discrete samplers (./discrete.ts) is added in grid units. Snapping moves a
- * value by at most γ/2, so the sensitivity used for calibration is Δ + γ.
+ * value by at most γ/2, so the sensitivity used for calibration over d values
+ * is Δ + d·γ in L1 (Laplace) and Δ + √d·γ in L2 (Gaussian).
  * (Mironov 2012 showed that textbook floating-point Laplace noise reveals the
  * input through which doubles can come out; the discrete Laplace/Gaussian on
  * a grid is Google's differential-privacy library's answer and CKS 2020's.)
  *
- * Calibration: Laplace b = (Δ + γ)/ε; Gaussian σ by the analytic Gaussian
+ * Calibration: Laplace b = (Δ + d·γ)/ε; Gaussian σ by the analytic Gaussian
  * mechanism (Balle and Wang 2018), the smallest σ with
  *   Φ(Δ/(2σ) − εσ/Δ) − e^ε Φ(−Δ/(2σ) − εσ/Δ) ≤ δ,
  * found by bisection in log space.
@@ -64,9 +65,11 @@ export function analyticGaussianSigma({ sensitivity, epsilon, delta }: GaussianP
 
 /** Snaps each value to the grid and adds `noise()` grid units; the result lies on the grid. */
 function onGrid(values: ArrayLike<number>, granularity: number, noise: () => bigint): Float64Array {
+  // From 2^53 grid steps up, a double is already a multiple of γ (a power of two), and v / γ could overflow.
+  const onItsOwn = 2 ** 53 * granularity;
   return Float64Array.from(values, (v) => {
     if (!Number.isFinite(v)) throw new InvalidArgumentError(`a DP mechanism takes finite values, got ${v}.`);
-    return (Math.round(v / granularity) + Number(noise())) * granularity;
+    return Math.abs(v) >= onItsOwn ? v + Number(noise()) * granularity : (Math.round(v / granularity) + Number(noise())) * granularity;
   });
 }
 
@@ -79,20 +82,22 @@ export function gaussianNoise(values: ArrayLike<number>, sigma: number): Float64
   return onGrid(values, granularity, () => sampleDiscreteGaussian(sigma2));
 }
 
-/** values + Laplace noise of scale (Δ + γ)/ε, discrete on the grid γ (ε-DP for sensitivity Δ in L1). */
+/** values + Laplace noise of scale (Δ + d·γ)/ε, discrete on the grid γ (ε-DP for sensitivity Δ in L1 over d values). */
 export function laplace(values: ArrayLike<number>, params: LaplaceParams): Float64Array {
   const sensitivity = positive('sensitivity', params.sensitivity);
   const epsilon = positive('epsilon', params.epsilon);
   const granularity = granularityFor(sensitivity / epsilon);
-  const scale = rationalOf((sensitivity + granularity) / epsilon / granularity);
+  // Snapping moves each of the d values by up to γ/2: two inputs Δ apart in L1 may land Δ + d·γ apart.
+  const scale = rationalOf((sensitivity + values.length * granularity) / epsilon / granularity);
   return onGrid(values, granularity, () => sampleDiscreteLaplace(scale));
 }
 
-/** values + discrete Gaussian noise with the analytic σ for sensitivity Δ + γ ((ε, δ)-DP, sensitivity in L2). */
+/** values + discrete Gaussian noise with the analytic σ for sensitivity Δ + √d·γ ((ε, δ)-DP, sensitivity in L2 over d values). */
 export function gaussian(values: ArrayLike<number>, params: GaussianParams): Float64Array {
   const sensitivity = positive('sensitivity', params.sensitivity);
   const granularity = granularityFor(analyticGaussianSigma(params));
-  const sigma = analyticGaussianSigma({ ...params, sensitivity: sensitivity + granularity }) / granularity;
+  // Snapped, two inputs Δ apart in L2 may land Δ + √d·γ apart.
+  const sigma = analyticGaussianSigma({ ...params, sensitivity: sensitivity + Math.sqrt(values.length) * granularity }) / granularity;
   const s = rationalOf(sigma);
   const sigma2 = { n: s.n * s.n, d: s.d * s.d };
   return onGrid(values, granularity, () => sampleDiscreteGaussian(sigma2));

@@ -26,6 +26,10 @@ type Output<X> = X extends PointerTensor<unknown> ? PointerTensor<tf.Tensor> : X
 
 function release<X extends Input>(x: X, mechanism: DpMechanismSpec, onNumbers: (v: ArrayLike<number>) => ArrayLike<number>): Output<X> {
   checkMechanism(mechanism);
+  // A bare number would be read as an empty list (TypeScript refuses it; JavaScript callers would get [] back).
+  if (typeof x !== 'object' || x === null || (!(x instanceof PointerTensor) && !(x instanceof tf.Tensor) && typeof (x as ArrayLike<number>).length !== 'number')) {
+    throw new InvalidArgumentError(`sy.dp.${mechanism.kind}: takes a pointer, a tf.Tensor or an array of numbers, got ${typeof x === 'number' ? `the number ${x} (wrap it: [${x}])` : typeof x}.`);
+  }
   if (x instanceof PointerTensor) return atWorker(x, mechanism) as Output<X>;
   if (x instanceof tf.Tensor) return applyMechanism(x, mechanism) as Output<X>;
   return onNumbers(x as ArrayLike<number>) as Output<X>;
