@@ -24,7 +24,7 @@ export { noGrad } from './autograd/no-grad.js';
 export { SyftTensor, tensor, type TensorOptions } from './tensor/syft-tensor.js';
 export { op } from './tensor/op-dispatch.js';
 export { opNames, OPS, type OpName, type OpSpec } from './core/op-registry.js';
-export type { ObjectSummary, TensorSummary, PointerSummary, RingSummary, StatsReply } from './core/protocol.js';
+export type { ObjectSummary, TensorSummary, PointerSummary, RingSummary, StatsReply, PrivacyPolicySpec, PrivacyReport } from './core/protocol.js';
 export * from './core/errors.js';
 export * as testing from './testing/index.js';
 export * as nn from './nn/index.js';

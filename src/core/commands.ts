@@ -63,6 +63,12 @@ interface CommandSpec<K extends CommandType> {
    * waits for an object that will never come.
    */
   readonly delivers?: (c: CommandOf<K>) => readonly Delivery[];
+  /**
+   * Ids whose contents leave the actor (to the caller or to another worker):
+   * a worker under a denyRawGet policy refuses the command when one of them
+   * holds its owner's data or anything computed from it.
+   */
+  readonly discloses?: (c: CommandOf<K>) => readonly number[];
 }
 
 export type Delivery = readonly [to: ActorAddress, id: number];
@@ -84,6 +90,7 @@ const dealRequest = variants({
 
 const positiveNumber: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'a positive finite number');
 const probability: Check = (v) => (typeof v === 'number' && v > 0 && v < 1 ? undefined : 'a number in (0, 1)');
+const probabilityOrZero: Check = (v) => (typeof v === 'number' && v >= 0 && v < 1 ? undefined : 'a number in [0, 1)');
 const dpMechanism = variants({
   laplace: record({ sensitivity: positiveNumber, epsilon: positiveNumber }),
   gaussian: record({ sensitivity: positiveNumber, epsilon: positiveNumber, delta: probability }),
@@ -120,6 +127,7 @@ const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
   fetch: {
     fields: { id, keep: bool, slot: optional(oneOf('value', 'grad')) },
     reads: one,
+    discloses: one,
     read: true,
     confirmed: (c, _, worker) => (c.keep ? [] : [{ type: 'fetched', worker, id: c.id }]),
     replyBytes: (reply) => reply.values.byteLength,
@@ -130,6 +138,7 @@ const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
   move: {
     fields: { id, to: address, as: id },
     reads: one,
+    discloses: one,
     confirmed: (c, reply, worker) => [{ type: 'moved', worker, id: c.id, to: c.to.actor, as: c.as, bytes: reply.bytes }],
     delivers: (c) => [[c.to, c.as]],
   },
@@ -153,14 +162,21 @@ const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
     writes: (c) => [c.out],
     confirmed: (c, _, worker) => [{ type: 'stored', worker, id: c.out, op: `dp ${c.mechanism.kind}` }],
   },
+  'set-policy': {
+    fields: { policy: record({ budget: optional(record({ epsilon: positiveNumber, delta: probabilityOrZero })), denyRawGet: optional(bool) }) },
+    read: true,
+  },
+  'privacy-spent': { fields: {}, read: true },
+  'share-noise': { fields: { id, sigma: positiveNumber, out: id }, reads: one, writes: (c) => [c.out] },
   'ring-store': { fields: { id, ring: ringPayload }, writes: one },
   'ring-op': { fields: { op: name, args: wireArgs, out: id }, reads: (c) => refsOf(c.args), writes: (c) => [c.out] },
-  'ring-fetch': { fields: { id, keep: bool }, reads: one, read: true, replyBytes: (reply) => reply.values.byteLength },
+  'ring-fetch': { fields: { id, keep: bool }, reads: one, discloses: one, read: true, replyBytes: (reply) => reply.values.byteLength },
   reveal: {
     fields: { parts: ids, parties, index: count, out: ids, xor: optional(bool), step: optional(name), words: optional(count) },
     valid: (c) =>
       c.index >= c.parties.length ? `index ${c.index} names no party of ${c.parties.length}` : c.parts.length !== c.out.length ? 'parts and out differ in length' : undefined,
     reads: (c) => c.parts,
+    discloses: (c) => c.parts,
     posted: (c, worker) =>
       c.words === undefined ? [] : [{ type: 'smpc-open', worker, step: c.step ?? 'open', key: c.out[0]!, bytes: c.words * 8 * (c.parties.length - 1) }],
   },
@@ -172,6 +188,7 @@ const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
   'share-tensor': {
     fields: { id, scale: positiveBigint, weight: optional(finite), parties, out: id },
     reads: one,
+    discloses: one,
     delivers: (c) => c.parties.map((to) => [to, c.out] as const),
   },
 };
@@ -243,6 +260,10 @@ export function readsOf(c: Command): readonly number[] {
 
 export function writesOf(c: Command): readonly number[] {
   return specOf(c).writes?.(c as never) ?? NONE;
+}
+
+export function disclosedBy(c: Command): readonly number[] {
+  return specOf(c).discloses?.(c as never) ?? NONE;
 }
 
 export function isRead(c: Command): boolean {

@@ -1,7 +1,8 @@
 /**
  * `sy.dp`: differential privacy. Accountants (RDP of the Poisson-subsampled
  * Gaussian, Balle et al. 2020 conversion), exact discrete noise on a grid,
- * analytic Gaussian calibration, and PATE's analysis.
+ * analytic Gaussian calibration, DP-SGD, PATE's analysis, and the ledger a
+ * worker keeps against its owner's budget (worker.setPolicy).
  */
 export { DEFAULT_ORDERS, computeRdp, privacySpent } from './rdp.js';
 export { RdpAccountant, dpSgdEpsilon, noiseForEpsilon, type DpSgdRun, type NoiseSearch, type StepParams } from './accountant.js';
@@ -12,3 +13,4 @@ export { dpSgdGradients, type DpSgdGradients, type DpSgdOptions } from './dp-sgd
 export { dpSgdTrain, poissonSample, type DpTrainOptions } from './train.js';
 export { sampleDiscreteGaussian, sampleDiscreteLaplace, rationalOf } from './discrete.js';
 export * as pate from './pate.js';
+export { dpSgdCharge, mechanismCharge, PrivacyLedger, type PrivacyBudget, type PrivacyCharge, type PrivacySpent } from './ledger.js';
