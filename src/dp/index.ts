@@ -1,10 +1,11 @@
 /**
  * `sy.dp`: differential privacy. Accountants (RDP of the Poisson-subsampled
- * Gaussian, Balle et al. 2020 conversion), exact discrete noise on a grid,
+ * Gaussian with Balle et al. 2020's conversion; PRV, Gopi et al. 2021, tighter), exact discrete noise on a grid,
  * analytic Gaussian calibration, DP-SGD, PATE's analysis, and the ledger a
  * worker keeps against its owner's budget (worker.setPolicy).
  */
 export { DEFAULT_ORDERS, computeRdp, privacySpent } from './rdp.js';
+export { PrvAccountant, type PrvEntry, type PrvEpsilon, type PrvOptions } from './prv.js';
 export { RdpAccountant, dpSgdEpsilon, noiseForEpsilon, type DpSgdRun, type NoiseSearch, type StepParams } from './accountant.js';
 export { analyticGaussianSigma, gaussianNoise, granularityFor, onTensor, type GaussianParams, type LaplaceParams } from './mechanisms.js';
 // The mechanisms users call: on a pointer the noise is added at its worker; on a tensor or numbers, here.
