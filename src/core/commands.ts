@@ -95,6 +95,7 @@ const dpMechanism = variants({
   laplace: record({ sensitivity: positiveNumber, epsilon: positiveNumber }),
   gaussian: record({ sensitivity: positiveNumber, epsilon: positiveNumber, delta: probability }),
   randomizedResponse: record({ epsilon: positiveNumber }),
+  gaussianNoise: record({ sigma: positiveNumber }),
 });
 
 const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {

@@ -82,7 +82,9 @@ export type DealRequest =
 export type DpMechanismSpec =
   | { readonly kind: 'laplace'; readonly sensitivity: number; readonly epsilon: number }
   | { readonly kind: 'gaussian'; readonly sensitivity: number; readonly epsilon: number; readonly delta: number }
-  | { readonly kind: 'randomizedResponse'; readonly epsilon: number };
+  | { readonly kind: 'randomizedResponse'; readonly epsilon: number }
+  /** Gaussian noise of a given standard deviation (DP-FedAvg's zS on a sum): its privacy is the caller's accounting, or the worker's from the L2 sensitivity it tracks. */
+  | { readonly kind: 'gaussianNoise'; readonly sigma: number };
 
 /** What a data owner sets at its worker (`worker.setPolicy`): a privacy budget, and whether raw values may leave. */
 export interface PrivacyPolicySpec {

@@ -56,18 +56,26 @@ function laplaceRdp(epsilon: number, alpha: number): number {
   return Math.min(logAdd(a, b) / (alpha - 1), epsilon);
 }
 
+/** What the worker knows of the released tensor: values per individual's row, and its L2 sensitivity. */
+export interface Released {
+  readonly perRow: number;
+  readonly l2: number;
+}
+
 /**
  * What a mechanism costs one individual whose data is one row of the input:
  * Laplace and Gaussian are calibrated to the whole release's sensitivity;
  * randomized response protects each value on its own, so a row of `perRow`
- * values costs perRow times ε.
+ * values costs perRow times ε; noise of a given σ costs the RDP of noise
+ * multiplier σ/Δ₂ (no (ε, δ) of its own: RDP accounts for it).
  */
-export function mechanismCharge(spec: DpMechanismSpec, perRow: number): PrivacyCharge {
+export function mechanismCharge(spec: DpMechanismSpec, { perRow, l2 }: Released): PrivacyCharge {
   const KINDS: { readonly [K in DpMechanismSpec['kind']]: (s: Extract<DpMechanismSpec, { kind: K }>) => PrivacyCharge } = {
     laplace: (s) => ({ epsilon: s.epsilon, delta: 0, rdp: DEFAULT_ORDERS.map((a) => laplaceRdp(s.epsilon, a)) }),
     // The analytic σ scales with Δ, so its ratio to Δ is the noise multiplier of the RDP curve α/(2z²).
     gaussian: (s) => ({ epsilon: s.epsilon, delta: s.delta, rdp: computeRdp(1, analyticGaussianSigma({ ...s, sensitivity: 1 }), 1) }),
     randomizedResponse: (s) => ({ epsilon: perRow * s.epsilon, delta: 0, rdp: DEFAULT_ORDERS.map((a) => perRow * randomizedResponseRdp(s.epsilon, a)) }),
+    gaussianNoise: (s) => ({ epsilon: Infinity, delta: 0, rdp: computeRdp(1, s.sigma / l2, 1) }),
   };
   return (KINDS[spec.kind] as (s: DpMechanismSpec) => PrivacyCharge)(spec);
 }

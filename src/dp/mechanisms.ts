@@ -127,10 +127,15 @@ const MECHANISMS: { readonly [K in DpMechanismSpec['kind']]: (x: tf.Tensor, spec
   laplace: (x, spec) => onTensor(x, (v) => laplace(v, spec)),
   gaussian: (x, spec) => onTensor(x, (v) => gaussian(v, spec)),
   randomizedResponse: (x, spec) => tf.tensor(Int32Array.from(randomizedResponse(x.dataSync() as ArrayLike<number>, spec)), x.shape, 'int32'),
+  gaussianNoise: (x, spec) => onTensor(x, (v) => gaussianNoise(v, spec.sigma)),
 };
 
 /** Refuses a mechanism's parameters with a coded error naming the wrong one (at the caller, before anything is sent). */
 export function checkMechanism(spec: DpMechanismSpec): void {
+  if (spec.kind === 'gaussianNoise') {
+    positive('sigma', spec.sigma);
+    return;
+  }
   positive('epsilon', spec.epsilon);
   if (spec.kind !== 'randomizedResponse') positive('sensitivity', spec.sensitivity);
   if (spec.kind === 'gaussian') analyticGaussianSigma(spec);

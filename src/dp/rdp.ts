@@ -6,7 +6,7 @@
  * al. 2020 ("Hypothesis testing interpretations and Rényi DP", Theorem 21),
  * as Opacus's get_privacy_spent.
  */
-import { logAbsBinom, logAdd, logErfc, logSub } from './special.js';
+import { binomialSeries, logAdd, logErfc, logSub } from './special.js';
 
 /** Opacus's DEFAULT_ALPHAS: 1.1, 1.2, ..., 10.9, then 12, 13, ..., 63. */
 export const DEFAULT_ORDERS: readonly number[] = [...Array.from({ length: 99 }, (_, x) => 1 + (x + 1) / 10), ...Array.from({ length: 52 }, (_, k) => 12 + k)];
@@ -14,8 +14,9 @@ export const DEFAULT_ORDERS: readonly number[] = [...Array.from({ length: 99 }, 
 /** log(A_α) for an integer α (the binomial expansion of Mironov et al., section 3.3). */
 function logAInt(q: number, sigma: number, alpha: number): number {
   let logA = -Infinity;
+  const binom = binomialSeries(alpha);
   for (let i = 0; i <= alpha; i++) {
-    const logCoef = logAbsBinom(alpha, i).log + i * Math.log(q) + (alpha - i) * Math.log1p(-q);
+    const logCoef = binom.next().log + i * Math.log(q) + (alpha - i) * Math.log1p(-q);
     logA = logAdd(logA, logCoef + (i * i - i) / (2 * sigma * sigma));
   }
   return logA;
@@ -25,8 +26,9 @@ function logAInt(q: number, sigma: number, alpha: number): number {
 function logAFrac(q: number, sigma: number, alpha: number): number {
   let [logA0, logA1] = [-Infinity, -Infinity];
   const z0 = sigma * sigma * Math.log(1 / q - 1) + 0.5;
+  const binom = binomialSeries(alpha);
   for (let i = 0; ; i++) {
-    const { log: logCoef, sign } = logAbsBinom(alpha, i);
+    const { log: logCoef, sign } = binom.next();
     const j = alpha - i;
     const logT0 = logCoef + i * Math.log(q) + j * Math.log1p(-q);
     const logT1 = logCoef + j * Math.log(q) + i * Math.log1p(-q);

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { DpMechanismSpec } from '../core/protocol.js';
 import { PointerTensor } from '../pointers/pointer-tensor.js';
-import { applyMechanism, checkMechanism, gaussian, type GaussianParams, laplace, type LaplaceParams, randomizedResponse } from './mechanisms.js';
+import { applyMechanism, checkMechanism, gaussian, gaussianNoise, type GaussianParams, laplace, type LaplaceParams, randomizedResponse } from './mechanisms.js';
 
 /** A pointer's worker applies the mechanism; the result stays there, under a new pointer. */
 function atWorker(x: PointerTensor<unknown>, mechanism: DpMechanismSpec): PointerTensor<tf.Tensor> {
@@ -48,4 +48,14 @@ export function gaussianRelease<X extends Input>(x: X, params: GaussianParams): 
 /** ε-local-DP randomized response on 0/1 values, at the data's worker for a pointer. */
 export function randomizedResponseRelease<X extends Input>(x: X, params: { readonly epsilon: number }): Output<X> {
   return release(x, { kind: 'randomizedResponse', ...params }, (v) => randomizedResponse(v, params));
+}
+
+/**
+ * Gaussian noise of standard deviation `sigma` (exact discrete, on the grid),
+ * at the data's worker for a pointer: for noise calibrated elsewhere, as
+ * DP-FedAvg's z·S on a sum. Under a policy the worker charges it by the L2
+ * sensitivity it tracks.
+ */
+export function gaussianNoiseRelease<X extends Input>(x: X, params: { readonly sigma: number }): Output<X> {
+  return release(x, { kind: 'gaussianNoise', ...params }, (v) => gaussianNoise(v, params.sigma));
 }

@@ -27,8 +27,7 @@ import type { Command, CommandOf, CommandType, ObjectSummary, PrivacyPolicySpec,
 import { refsOf } from '../core/protocol.js';
 import { dpSgdCharge, mechanismCharge, type PrivacyCharge, PrivacyLedger } from '../dp/ledger.js';
 import type { ObjectStore } from './object-store.js';
-// TEMP until training.ts exports it
-const dpCostOf = (job: any, rows: number) => ({ noiseMultiplier: job.dp.noiseMultiplier as number, sampleRate: job.batchSize / rows, steps: job.steps ?? job.epochs * Math.round(rows / job.batchSize) });
+import { dpCostOf } from './training.js';
 import type { RemoteGraph } from './remote-graph.js';
 
 /**
@@ -264,7 +263,9 @@ const CHARGES: { readonly [K in CommandType]?: (g: PrivacyGuard, c: CommandOf<K>
     if (s === undefined) return undefined;
     const m = c.mechanism;
     // Randomized response needs no sensitivity: it protects each 0/1 value alone, and is charged per value of a row.
-    const [tracked, declared] = m.kind === 'laplace' ? [s.l1, m.sensitivity] : m.kind === 'gaussian' ? [s.l2, m.sensitivity] : [0, 0];
+    // Noise of a given σ is charged by the L2 sensitivity tracked here, which must then be known.
+    const [tracked, declared] =
+      m.kind === 'laplace' ? [s.l1, m.sensitivity] : m.kind === 'gaussian' ? [s.l2, m.sensitivity] : m.kind === 'gaussianNoise' ? [s.l2, Number.MAX_VALUE] : [0, 0];
     if (!(declared >= tracked * (1 - 1e-12))) {
       throw new SyftError(
         'PRIVACY_POLICY',
@@ -277,13 +278,12 @@ const CHARGES: { readonly [K in CommandType]?: (g: PrivacyGuard, c: CommandOf<K>
     const dims = shape.kind === 'private' ? shape.shape : [];
     const size = dims.reduce((n, d) => n * d, 1);
     const perRow = s.rows ? size / Math.max(1, dims[0] ?? 1) : size;
-    return { charge: mechanismCharge(m, perRow), what: `sy.dp.${m.kind} (ε ${m.epsilon}) on object ${c.id}` };
+    return { charge: mechanismCharge(m, { perRow, l2: s.l2 }), what: `sy.dp.${m.kind} (${m.kind === 'gaussianNoise' ? `σ ${m.sigma}` : `ε ${m.epsilon}`}) on object ${c.id}` };
   },
   train: (g, c) => {
-    if ((c.job as any).dp === undefined || !(g.isPrivate(c.x) || g.isPrivate(c.y))) return undefined;
-    const rows = g.operands([c.x])[0]!;
-    const n = rows.kind === 'private' ? (rows.shape[0] ?? 1) : 1;
-    const cost = dpCostOf(c.job, n);
+    if (!(g.isPrivate(c.x) || g.isPrivate(c.y))) return undefined;
+    const cost = dpCostOf(c.job, g.shapeOf(c.x)[0] ?? 1);
+    if (cost === undefined) return undefined;
     return { charge: dpSgdCharge(cost), what: `a DP-SGD job (σ ${cost.noiseMultiplier}, q ${cost.sampleRate.toPrecision(3)}, ${cost.steps} steps)` };
   },
 };
@@ -302,7 +302,7 @@ const DERIVATIONS: { readonly [K in CommandType]?: Derivation<K> } = {
   'dp-noise': (g, c) => g.mark(c.out, undefined),
   train: (g, c) => {
     // DP training releases the parameters (charged); otherwise they now carry the data.
-    if ((c.job as any).dp === undefined && (g.isPrivate(c.x) || g.isPrivate(c.y))) for (const id of c.params) g.mark(id, UNKNOWN);
+    if (c.job.dp === undefined && (g.isPrivate(c.x) || g.isPrivate(c.y))) for (const id of c.params) g.mark(id, UNKNOWN);
   },
   'in-place': (g, c) => {
     if (g.isPrivate(c.id) || (c.arg !== undefined && refsOf([c.arg]).some((id) => g.isPrivate(id)))) g.mark(c.id, UNKNOWN);

@@ -152,6 +152,33 @@ test('gradients from private data are private: backward() taints the leaves; an 
   expect((await rejection(w.get())).code).toBe('PRIVACY_POLICY');
 });
 
+test('training at the worker: a DP job on private data releases the model, charged the RDP of its steps; a plain job leaves the model private and its losses there', async () => {
+  const worker = (await hook.virtualWorker(`owner${++owners}`)) as sy.VirtualWorker;
+  const x = tf.randomNormal([16, 4], 0, 1, 'float32', 3).send(worker);
+  const y = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32'), 3).cast('float32').send(worker);
+  await worker.setPolicy({ budget: { epsilon: 5, delta: 1e-5 }, denyRawGet: true });
+  const mlp = () => sy.nn.sequential(sy.nn.linear(4, 5), sy.nn.relu(), sy.nn.linear(5, 3));
+  const plan = { loss: 'crossEntropy', optimizer: { kind: 'sgd', lr: 0.1 }, steps: 5, batchSize: 4 } as const;
+  const released = mlp().send(worker);
+  // Losses on private data are not DP: they stay at the worker.
+  expect(await released.trainOn(x, y, { ...plan, dp: { noiseMultiplier: 1.2, maxGradNorm: 1 } })).toEqual([]);
+  const model = await released.get();
+  expect(model.parameters()).toHaveLength(4);
+  const spent = await worker.privacySpent();
+  const expected = sy.dp.privacySpent(sy.dp.DEFAULT_ORDERS, sy.dp.computeRdp(4 / 16, 1.2, 5), 1e-5).epsilon;
+  expect(spent).toMatchObject({ accounting: 'rdp', charges: 1, delta: 1e-5 });
+  expect(spent.epsilon).toBeCloseTo(expected, 10);
+  // A job whose steps would pass the budget is refused before it trains; nothing is charged.
+  const greedy = mlp().send(worker);
+  const over = await rejection(greedy.trainOn(x, y, { ...plan, steps: 400, dp: { noiseMultiplier: 0.5, maxGradNorm: 1 } }));
+  expect(over).toBeInstanceOf(sy.PrivacyBudgetExceededError);
+  expect((await worker.privacySpent()).charges).toBe(1);
+  // Without dp the trained model carries the data: its parameters stay.
+  const plain = mlp().send(worker);
+  expect(await plain.trainOn(x, y, plan)).toEqual([]);
+  expect((await rejection(plain.get())).code).toBe('PRIVACY_POLICY');
+});
+
 test('a worker without a policy is unaffected, and its privacySpent says so', async () => {
   const plain = (await hook.virtualWorker('no-policy')) as sy.VirtualWorker;
   const x = rowsData().send(plain);

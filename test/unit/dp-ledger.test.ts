@@ -14,8 +14,8 @@ const at = (order: number) => DEFAULT_ORDERS.indexOf(order);
 
 test('Laplace and randomized response RDP: non-decreasing in α, at most ε, near the KL divergence at α → 1 and near ε at α = 63', () => {
   for (const epsilon of [0.1, 1, 3]) {
-    const laplace = mechanismCharge({ kind: 'laplace', sensitivity: 1, epsilon }, 1).rdp;
-    const rr = mechanismCharge({ kind: 'randomizedResponse', epsilon }, 1).rdp;
+    const laplace = mechanismCharge({ kind: 'laplace', sensitivity: 1, epsilon }, { perRow: 1, l2: 1 }).rdp;
+    const rr = mechanismCharge({ kind: 'randomizedResponse', epsilon }, { perRow: 1, l2: 1 }).rdp;
     for (const curve of [laplace, rr]) {
       curve.forEach((r, i) => i > 0 && expect(r).toBeGreaterThanOrEqual(curve[i - 1]! - 1e-12));
       expect(Math.max(...curve)).toBeLessThanOrEqual(epsilon);
@@ -31,15 +31,15 @@ test('Laplace and randomized response RDP: non-decreasing in α, at most ε, nea
     expect(laplace[at(63)]! / epsilon).toBeGreaterThan(epsilon < 1 ? 0.05 : 0.9);
   }
   // A row of 3 values under randomized response costs 3ε both ways.
-  const row = mechanismCharge({ kind: 'randomizedResponse', epsilon: 0.5 }, 3);
+  const row = mechanismCharge({ kind: 'randomizedResponse', epsilon: 0.5 }, { perRow: 3, l2: 1 });
   expect(row.epsilon).toBe(1.5);
-  expect(row.rdp[at(2)]).toBeCloseTo(3 * mechanismCharge({ kind: 'randomizedResponse', epsilon: 0.5 }, 1).rdp[at(2)]!, 14);
+  expect(row.rdp[at(2)]).toBeCloseTo(3 * mechanismCharge({ kind: 'randomizedResponse', epsilon: 0.5 }, { perRow: 1, l2: 1 }).rdp[at(2)]!, 14);
 });
 
 test('the Gaussian charge is the RDP curve α/(2z²) of its analytic noise multiplier', () => {
   const spec = { kind: 'gaussian', sensitivity: 3, epsilon: 0.8, delta: 1e-6 } as const;
   const z = analyticGaussianSigma({ ...spec, sensitivity: 1 });
-  const { rdp, epsilon, delta } = mechanismCharge(spec, 10);
+  const { rdp, epsilon, delta } = mechanismCharge(spec, { perRow: 10, l2: 1 });
   expect([epsilon, delta]).toEqual([0.8, 1e-6]);
   DEFAULT_ORDERS.forEach((a, i) => expect(rdp[i]!).toBeCloseTo(a / (2 * z * z), 12));
 });
@@ -58,11 +58,11 @@ test('DP-SGD charges compose to RdpAccountant\'s ε for the same steps', () => {
 
 test('a budget spent exactly still fits (ten queries of ε/10); one more is refused with PRIVACY_BUDGET_EXCEEDED and nothing recorded', () => {
   const ledger = new PrivacyLedger({ epsilon: 1, delta: 0 });
-  for (let k = 0; k < 10; k++) ledger.charge(mechanismCharge({ kind: 'laplace', sensitivity: 1, epsilon: 0.1 }, 1), 'query');
+  for (let k = 0; k < 10; k++) ledger.charge(mechanismCharge({ kind: 'laplace', sensitivity: 1, epsilon: 0.1 }, { perRow: 1, l2: 1 }), 'query');
   expect(ledger.spent()).toEqual({ epsilon: expect.closeTo(1, 12), delta: 0, accounting: 'basic' });
   let code: unknown;
   try {
-    ledger.charge(mechanismCharge({ kind: 'laplace', sensitivity: 1, epsilon: 1e-6 }, 1), 'one more');
+    ledger.charge(mechanismCharge({ kind: 'laplace', sensitivity: 1, epsilon: 1e-6 }, { perRow: 1, l2: 1 }), 'one more');
   } catch (e) {
     code = (e as { code?: string }).code;
   }
@@ -81,7 +81,7 @@ test('property: the ledger reports the smaller of basic and RDP composition, eac
       const delta = 1e-5;
       const ledger = new PrivacyLedger(undefined);
       ledger.budget = { epsilon: Infinity, delta };
-      const charges = specs.map((s) => mechanismCharge(s, 1));
+      const charges = specs.map((s) => mechanismCharge(s, { perRow: 1, l2: 1 }));
       for (const c of charges) ledger.charge(c, 'q');
       const basic = { epsilon: charges.reduce((a, c) => a + c.epsilon, 0), delta: charges.reduce((a, c) => a + c.delta, 0) };
       const rdp = DEFAULT_ORDERS.map((_, i) => charges.reduce((a, c) => a + c.rdp[i]!, 0));

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { computeRdp, DEFAULT_ORDERS, privacySpent } from '../../src/dp/rdp.js';
-import { logAbsBinom, logErfc, logNdtr } from '../../src/dp/special.js';
+import { binomialSeries, logErfc, logNdtr } from '../../src/dp/special.js';
 
 const rel = (got: number, want: number): number => Math.abs(got / want - 1);
 
@@ -30,9 +30,17 @@ describe('special functions', () => {
   });
 
   test('log |binom(α, i)| and its sign, integer and fractional α', () => {
-    expect(logAbsBinom(5, 2)).toEqual({ log: expect.closeTo(Math.log(10), 14), sign: 1 });
-    expect(logAbsBinom(1.5, 3)).toEqual({ log: expect.closeTo(Math.log(0.0625), 14), sign: -1 });
-    expect(logAbsBinom(3, 4).sign).toBe(0);
+    const nth = (alpha: number, i: number) => {
+      const series = binomialSeries(alpha);
+      for (let k = 0; k < i; k++) series.next();
+      return series.next();
+    };
+    expect(nth(5, 2)).toEqual({ log: expect.closeTo(Math.log(10), 14), sign: 1 });
+    expect(nth(1.5, 3)).toEqual({ log: expect.closeTo(Math.log(0.0625), 14), sign: -1 });
+    // Integer α: the series ends (C(5, 6) = 0) and stays there.
+    expect(nth(5, 6)).toEqual({ log: -Infinity, sign: 0 });
+    expect(nth(5, 9)).toEqual({ log: -Infinity, sign: 0 });
+    expect(nth(3, 4).sign).toBe(0);
   });
 });
 
