@@ -132,6 +132,17 @@ test('many Gaussian releases are accounted by RDP when it is tighter, to the fig
   expect(spent.epsilon).toBeCloseTo(expected, 12);
 });
 
+test('noise of a given σ (sy.dp.gaussianNoise) on private data is charged the RDP of σ over the tracked L2 sensitivity, and refused on unbounded data', async () => {
+  const { worker, x } = await ownerWith(rowsData(), { budget: { epsilon: 10, delta: 1e-5 }, denyRawGet: true });
+  expect((await rejection(sy.dp.gaussianNoise(x.sum(0), { sigma: 5 }).get())).code).toBe('PRIVACY_POLICY');
+  // Column sums of rows clipped to [0, 1] x 2 values: L2 √2; σ 3 is a noise multiplier of 3/√2.
+  await sy.dp.gaussianNoise(x.clipByValue(0, 1).sum(0), { sigma: 3 }).get();
+  const expected = sy.dp.privacySpent(sy.dp.DEFAULT_ORDERS, sy.dp.computeRdp(1, 3 / Math.SQRT2, 1), 1e-5).epsilon;
+  const spent = await worker.privacySpent();
+  expect(spent.accounting).toBe('rdp');
+  expect(spent.epsilon).toBeCloseTo(expected, 10);
+});
+
 test('randomized response on private 0/1 rows is charged ε per value of a row', async () => {
   const bits = tf.tensor2d([[1, 0, 1], [0, 0, 1]], [2, 3], 'int32');
   const { worker, x } = await ownerWith(bits, { budget: { epsilon: 2, delta: 0 }, denyRawGet: true });
