@@ -18,7 +18,7 @@ export {
 } from './release.js';
 export { dpSgdGradients, type DpSgdGradients, type DpSgdOptions } from './dp-sgd.js';
 export { trainingNoise } from './training-noise.js';
-export { dpSgdTrain, poissonSample, type DpTrainOptions } from './train.js';
+export { dpSgdTrain, dpStepsAfter, poissonSample, type DpTrainOptions } from './train.js';
 export { sampleDiscreteGaussian, sampleDiscreteLaplace, rationalOf } from './discrete.js';
 export * as pate from './pate.js';
 export { dpSgdCharge, mechanismCharge, PrivacyLedger, type PrivacyBudget, type PrivacyCharge, type PrivacySpent } from './ledger.js';

@@ -103,6 +103,15 @@ export function poissonStepGradients(
   }
 }
 
+/**
+ * Steps after `epochs` epochs of Poisson samples of expected size `batchSize`
+ * from `n` rows: ceil(epochs · n / batchSize), TF Privacy's count (what
+ * dpSgdEpsilon assumes), so ε after each epoch is dpSgdEpsilon's for it.
+ */
+export function dpStepsAfter(epochs: number, n: number, batchSize: number): number {
+  return Math.ceil((epochs * n) / batchSize);
+}
+
 export async function dpSgdTrain(model: Module, x: tf.Tensor, y: tf.Tensor, options: DpTrainOptions): Promise<{ epsilon: number; accountant: RdpAccountant }> {
   const n = x.shape[0]!;
   if (!(Number.isSafeInteger(options.batchSize) && options.batchSize >= 1 && options.batchSize <= n)) {
@@ -110,12 +119,12 @@ export async function dpSgdTrain(model: Module, x: tf.Tensor, y: tf.Tensor, opti
   }
   if (!(options.lr > 0)) throw new InvalidArgumentError(`dpSgdTrain: lr must be positive, got ${options.lr}.`);
   const q = options.batchSize / n;
-  const steps = Math.round(n / options.batchSize);
   const accountant = options.accountant ?? new RdpAccountant();
   const delta = options.delta ?? 1e-5;
   const params = model.parameters() as SyftTensor[];
   const [xs, ys] = [rowSource(x), rowSource(y)];
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
+    const steps = dpStepsAfter(epoch, n, options.batchSize) - dpStepsAfter(epoch - 1, n, options.batchSize);
     for (let s = 0; s < steps; s++) {
       const { gradients } = poissonStepGradients(model, xs, ys, options);
       noGrad(() =>

@@ -17,7 +17,7 @@ import { noGrad } from '../autograd/no-grad.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { SeededRandom } from '../core/seeded-random.js';
 import type { TrainJob } from '../core/specs.js';
-import { poissonStepGradients, type RowSource, rowSource } from '../dp/train.js';
+import { dpStepsAfter, poissonStepGradients, type RowSource, rowSource } from '../dp/train.js';
 import { moduleFromSpec } from '../nn/from-spec.js';
 import { lossFunction } from '../nn/losses.js';
 import type { Module } from '../nn/module.js';
@@ -139,7 +139,7 @@ export class WorkerTraining {
 /**
  * What a DP job spends, for the worker to charge its privacy budget before
  * the job runs: σ, the Poisson sampling rate q = batchSize / rows, and the
- * number of steps (`steps`, or `epochs` × round(rows / batchSize)); undefined
+ * number of steps (`steps`, or ceil(epochs · rows / batchSize), as dpSgdEpsilon counts them); undefined
  * for a job without dp. A job that could not run (no batch size, a batch
  * larger than the data, neither or both of steps and epochs) is refused here,
  * before anything is charged.
@@ -158,7 +158,7 @@ export function dpCostOf(job: TrainJob, rows: number): { noiseMultiplier: number
   if ((steps === undefined) === (epochs === undefined) || !(positive(steps) || positive(epochs))) {
     throw new InvalidArgumentError(`give a positive integer number of steps or of epochs (one of them), got steps ${steps}, epochs ${epochs}`);
   }
-  return { noiseMultiplier, sampleRate: batchSize! / rows, steps: steps ?? epochs! * Math.round(rows / batchSize!) };
+  return { noiseMultiplier, sampleRate: batchSize! / rows, steps: steps ?? dpStepsAfter(epochs!, rows, batchSize!) };
 }
 
 function sourceOf(t: tf.Tensor): BatchSource {

@@ -100,10 +100,10 @@ describe('dpCostOf: what a job spends, known before it runs', () => {
   const job = (plan: Partial<TrainJob>): TrainJob => ({ model: mlp().spec(), loss: 'crossEntropy', optimizer: { kind: 'sgd', lr: 0.1 }, ...plan });
   const dp = { noiseMultiplier: 1.1, maxGradNorm: 1 };
 
-  test('σ, q = batchSize / rows, and steps, or epochs × round(rows / batchSize)', () => {
+  test('σ, q = batchSize / rows, and steps, or ceil(epochs · rows / batchSize) as dpSgdEpsilon counts them', () => {
     expect(dpCostOf(job({ steps: 10, batchSize: 64, dp }), 1000)).toEqual({ noiseMultiplier: 1.1, sampleRate: 0.064, steps: 10 });
-    expect(dpCostOf(job({ epochs: 3, batchSize: 64, dp }), 1000)).toEqual({ noiseMultiplier: 1.1, sampleRate: 0.064, steps: 3 * 16 });
-    expect(dpCostOf(job({ epochs: 2, batchSize: 256, dp }), 60_000)!.steps).toBe(2 * 234);
+    expect(dpCostOf(job({ epochs: 3, batchSize: 64, dp }), 1000)).toEqual({ noiseMultiplier: 1.1, sampleRate: 0.064, steps: 47 });
+    expect(dpCostOf(job({ epochs: 2, batchSize: 256, dp }), 60_000)!.steps).toBe(469);
     expect(dpCostOf(job({ epochs: 2, batchSize: 64 }), 1000)).toBeUndefined();
   });
 
