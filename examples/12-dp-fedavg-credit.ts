@@ -24,6 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as sy from '../src/index.js';
+import { thresholdAccuracy } from './_accuracy.js';
 import { exampleArgs, QUIET } from './_cli.js';
 
 const args = exampleArgs({
@@ -78,14 +79,7 @@ const clientsPerRound = Math.min(args.quick ? 50 : args.clients, users.length);
 const q = clientsPerRound / users.length;
 console.log(`${users.length} users, q = ${q.toFixed(4)} (clientsPerRound ${clientsPerRound}), z = ${zs.join(', ')}, S = ${clipNorm}, δ = ${shownDelta}; ${heldOut.length} applicants held out; ${rounds} rounds`);
 
-/** Held-out accuracy at threshold 0.5 (the simulation's report: the bank would not hold these rows). */
-const accuracy = (m: sy.nn.Module) =>
-  sy.noGrad(() =>
-    tf.tidy(() => {
-      const p = (m.forward(sy.tensor(tf.gather(credit.features, testRows))) as sy.SyftTensor).tensor;
-      return tf.mean(tf.equal(tf.greater(p, 0.5), tf.greater(tf.gather(credit.targets, testRows), 0.5))).dataSync()[0]!;
-    }),
-  );
+const accuracy = (m: sy.nn.Module) => thresholdAccuracy(m, credit.features, credit.targets, testRows);
 
 // Logistic regression from zero, its usual start: both runs begin at the same, not at a random draw.
 const initial = sy.nn.sequential(sy.nn.linear(credit.featureNames.length, 1), sy.nn.sigmoid());
