@@ -93,7 +93,6 @@ export interface FedAvgOptions<M extends Module> {
   readonly dp?: TrainPlan['dp'];
 }
 
-
 export interface FedAvgResult<M extends Module> {
   /** The global model after the last round (local to the caller, the same object that was passed in). */
   readonly model: M;
