@@ -7,14 +7,14 @@
  *   autograd        gradients by replay under tf.grads
  *   tensor          syft tensors, op dispatch, tidy
  *   pointers        remote handles: pointers, multi-pointers, their lifecycle
- *   nn, optim       layers, losses, optimizers
+ *   nn, optim, dp   layers, losses, optimizers; privacy accountants, exact noise samplers, mechanisms
  *   datasets, reporting
  *   smpc            fixed-precision and shared tensors, protocols, crypto providers
  *   federated       datasets at workers, loaders, FedAvg, secure aggregation
  *   client, testing the runtime a program talks to: hook, workers, connections
  *
  * The host (src/host, started by workers/) is a program of its own: it may use
- * core to optim, and nothing of the client's side.
+ * core to optim and dp (noise is added where the data is), and nothing of the client's side.
  */
 const LAYERS = [
   ['core'],
@@ -22,14 +22,14 @@ const LAYERS = [
   ['autograd'],
   ['tensor'],
   ['pointers'],
-  ['nn', 'optim'],
+  ['nn', 'optim', 'dp'],
   ['datasets', 'reporting'],
   ['smpc'],
   ['federated'],
   ['client', 'testing'],
 ];
 const folders = (names) => `^src/(${names.join('|')})/`;
-const HOST_MAY_USE = ['core', 'transport', 'autograd', 'tensor', 'nn', 'optim', 'host'];
+const HOST_MAY_USE = ['core', 'transport', 'autograd', 'tensor', 'nn', 'optim', 'dp', 'host'];
 const CLIENT_SIDE = ['pointers', 'datasets', 'reporting', 'smpc', 'federated', 'client', 'testing'];
 
 module.exports = {

@@ -21,7 +21,7 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           // Packs and compiles a consumer project: no message crosses a wire. The examples' quick runs are whole
           // programs whose protocol paths the smpc suites already cover here: once is enough.
-          exclude: ['test/integration/consumer-project.test.ts', 'test/integration/encrypted-examples.test.ts'],
+          exclude: ['test/integration/consumer-project.test.ts', 'test/integration/encrypted-examples.test.ts', 'test/integration/dp-examples.test.ts'],
           env: { SYFT_WIRE: 'bytes' },
         },
       },

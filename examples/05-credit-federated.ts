@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
 import * as sy from '../src/index.js';
+import { thresholdAccuracy } from './_accuracy.js';
 import { exampleArgs, QUIET } from './_cli.js';
 
 const args = exampleArgs({
@@ -47,14 +48,7 @@ const testRows = tf.tensor1d(heldOut, 'int32');
 const trainRows = tf.tensor1d(order.slice(0, Math.round(0.8 * credit.length)), 'int32');
 
 const model = sy.nn.sequential(sy.nn.linear(credit.featureNames.length, 1), sy.nn.sigmoid());
-/** Accuracy at threshold 0.5. Measured here on the bank's copy, for the simulation's report only. */
-const accuracy = (m: sy.nn.Module, rows: tf.Tensor1D) =>
-  sy.noGrad(() =>
-    tf.tidy(() => {
-      const p = (m.forward(sy.tensor(tf.gather(credit.features, rows))) as sy.SyftTensor).tensor;
-      return tf.mean(tf.equal(tf.greater(p, 0.5), tf.greater(tf.gather(credit.targets, rows), 0.5))).dataSync()[0]!;
-    }),
-  );
+const accuracy = (m: sy.nn.Module, rows: tf.Tensor1D) => thresholdAccuracy(m, credit.features, credit.targets, rows);
 
 const { rounds } = await sy.federated.fedAvg(model, training, {
   rounds: args.rounds,

@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as sy from '../src/index.js';
+import { thresholdAccuracy } from './_accuracy.js';
 import { exampleArgs, QUIET } from './_cli.js';
 
 const args = exampleArgs({
@@ -49,14 +50,7 @@ const training = new sy.FederatedDataset(all.list().filter((_, i) => !heldOut.in
 const testRows = tf.tensor1d(heldOut, 'int32');
 log(`${training.length} applicants train on their own workers; ${heldOut.length} held out; secure aggregation among ${servers.length} servers`);
 
-/** Held-out accuracy at threshold 0.5 (the simulation's report; the bank would not hold these rows). */
-const accuracy = (m: sy.nn.Module) =>
-  sy.noGrad(() =>
-    tf.tidy(() => {
-      const p = (m.forward(sy.tensor(tf.gather(credit.features, testRows))) as sy.SyftTensor).tensor;
-      return tf.mean(tf.equal(tf.greater(p, 0.5), tf.greater(tf.gather(credit.targets, testRows), 0.5))).dataSync()[0]!;
-    }),
-  );
+const accuracy = (m: sy.nn.Module) => thresholdAccuracy(m, credit.features, credit.targets, testRows);
 
 const initial = sy.nn.sequential(sy.nn.linear(credit.featureNames.length, 1), sy.nn.sigmoid());
 const train = async (how: 'secure' | 'trusted') => {

@@ -19,7 +19,7 @@
  */
 import * as Comlink from 'comlink';
 import { confirmedEvents, isRead, nameOf, postedEvents, replyBytesOf } from '../core/commands.js';
-import { RemoteError, RuntimeShutDownError, SyftError, WorkerCrashedError } from '../core/errors.js';
+import { remoteError, RuntimeShutDownError, SyftError, WorkerCrashedError } from '../core/errors.js';
 import type { ActorBatch, ActorBatchResult, Command, HostApi, HostInitOptions, ReplyOf } from '../core/protocol.js';
 import type { EventBus } from './event-bus.js';
 
@@ -346,7 +346,7 @@ export class HostConnection {
       const actor = actors[b]!;
       for (const [i, cause, op] of result.failures) {
         const q = batch[i];
-        const error = new RemoteError(actor, op, cause.message, cause.code);
+        const error = remoteError(actor, op, cause.message, cause.code);
         this.#bus.emit({ type: 'error', worker: actor, op, message: error.message, code: cause.code });
         if (typeof q === 'object') q.reply?.({ ok: false, error });
       }

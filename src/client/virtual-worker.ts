@@ -5,10 +5,10 @@
  * plus what users ask of a worker directly.
  */
 import { inspect } from 'node:util';
-import { PySyftNameError } from '../core/errors.js';
+import { InvalidArgumentError, PySyftNameError } from '../core/errors.js';
 import type { Location } from '../core/handles.js';
 import { PYSYFT_FUNCTIONS } from '../core/pysyft-names.js';
-import type { ActorAddress, Command, ObjectSummary, ReplyOf, StatsReply } from '../core/protocol.js';
+import type { ActorAddress, Command, ObjectSummary, PrivacyPolicySpec, PrivacyReport, ReplyOf, StatsReply } from '../core/protocol.js';
 import type { EventBus } from './event-bus.js';
 import type { HostConnection } from './host-connection.js';
 import type { LocalWorker } from './local-worker.js';
@@ -75,6 +75,30 @@ export class VirtualWorker implements Location {
   async stats(): Promise<StatsReply> {
     await this.#settleAll();
     return this.request({ type: 'stats' });
+  }
+
+  /**
+   * The data owner's privacy policy, enforced at the worker (the caller may be
+   * the adversary, so the budget lives there): `budget` caps what DP releases
+   * and DP training jobs on its data may spend (PRIVACY_BUDGET_EXCEEDED past
+   * it); `denyRawGet` makes what the worker holds now private, refusing the
+   * raw get(), move or sharing of it and of anything computed from it
+   * (PRIVACY_POLICY). A policy only tightens. Resolves with privacySpent().
+   */
+  async setPolicy(policy: PrivacyPolicySpec): Promise<PrivacyReport> {
+    const budget = policy.budget;
+    if (budget !== undefined && !(budget.epsilon > 0 && Number.isFinite(budget.epsilon) && budget.delta >= 0 && budget.delta < 1)) {
+      throw new InvalidArgumentError(`setPolicy: the budget needs epsilon > 0 (finite) and delta in [0, 1), got epsilon ${budget.epsilon}, delta ${budget.delta}.`);
+    }
+    if (policy.denyRawGet !== undefined && typeof policy.denyRawGet !== 'boolean') throw new InvalidArgumentError('setPolicy: denyRawGet must be true or false.');
+    await this.#settleAll();
+    return this.request({ type: 'set-policy', policy: { ...(budget === undefined ? {} : { budget: { epsilon: budget.epsilon, delta: budget.delta } }), ...(policy.denyRawGet === undefined ? {} : { denyRawGet: policy.denyRawGet }) } });
+  }
+
+  /** What DP releases and DP training have spent of this worker's budget: { epsilon, delta, accounting, charges, budget, denyRawGet }. */
+  async privacySpent(): Promise<PrivacyReport> {
+    await this.#settleAll();
+    return this.request({ type: 'privacy-spent' });
   }
 
   /** @internal Resolves when everything this worker forwarded to others has settled. */

@@ -63,6 +63,12 @@ interface CommandSpec<K extends CommandType> {
    * waits for an object that will never come.
    */
   readonly delivers?: (c: CommandOf<K>) => readonly Delivery[];
+  /**
+   * Ids whose contents leave the actor (to the caller or to another worker):
+   * a worker under a denyRawGet policy refuses the command when one of them
+   * holds its owner's data or anything computed from it.
+   */
+  readonly discloses?: (c: CommandOf<K>) => readonly number[];
 }
 
 export type Delivery = readonly [to: ActorAddress, id: number];
@@ -80,6 +86,16 @@ const dealRequest = variants({
   comparison: record({ shape: listOf(count, 8) }),
   comparisonProduct: record({ shape: listOf(count, 8) }),
   zero: record({ shape: listOf(count, 8) }),
+});
+
+const positiveNumber: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'a positive finite number');
+const probability: Check = (v) => (typeof v === 'number' && v > 0 && v < 1 ? undefined : 'a number in (0, 1)');
+const probabilityOrZero: Check = (v) => (typeof v === 'number' && v >= 0 && v < 1 ? undefined : 'a number in [0, 1)');
+const dpMechanism = variants({
+  laplace: record({ sensitivity: positiveNumber, epsilon: positiveNumber }),
+  gaussian: record({ sensitivity: positiveNumber, epsilon: positiveNumber, delta: probability }),
+  randomizedResponse: record({ epsilon: positiveNumber }),
+  gaussianNoise: record({ sigma: positiveNumber }),
 });
 
 const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
@@ -112,6 +128,7 @@ const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
   fetch: {
     fields: { id, keep: bool, slot: optional(oneOf('value', 'grad')) },
     reads: one,
+    discloses: one,
     read: true,
     confirmed: (c, _, worker) => (c.keep ? [] : [{ type: 'fetched', worker, id: c.id }]),
     replyBytes: (reply) => reply.values.byteLength,
@@ -122,6 +139,7 @@ const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
   move: {
     fields: { id, to: address, as: id },
     reads: one,
+    discloses: one,
     confirmed: (c, reply, worker) => [{ type: 'moved', worker, id: c.id, to: c.to.actor, as: c.as, bytes: reply.bytes }],
     delivers: (c) => [[c.to, c.as]],
   },
@@ -139,14 +157,27 @@ const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
   slow: { fields: { ms: count } },
   stats: { fields: {}, read: true },
   train: { fields: { key: id, params: ids, x: id, y: id, job: trainJobCheck }, reads: (c) => [...c.params, c.x, c.y], read: true },
+  'dp-noise': {
+    fields: { id, mechanism: dpMechanism, out: id },
+    reads: one,
+    writes: (c) => [c.out],
+    confirmed: (c, _, worker) => [{ type: 'stored', worker, id: c.out, op: `dp ${c.mechanism.kind}` }],
+  },
+  'set-policy': {
+    fields: { policy: record({ budget: optional(record({ epsilon: positiveNumber, delta: probabilityOrZero })), denyRawGet: optional(bool) }) },
+    read: true,
+  },
+  'privacy-spent': { fields: {}, read: true },
+  'share-noise': { fields: { id, sigma: positiveNumber, out: id }, reads: one, writes: (c) => [c.out] },
   'ring-store': { fields: { id, ring: ringPayload }, writes: one },
   'ring-op': { fields: { op: name, args: wireArgs, out: id }, reads: (c) => refsOf(c.args), writes: (c) => [c.out] },
-  'ring-fetch': { fields: { id, keep: bool }, reads: one, read: true, replyBytes: (reply) => reply.values.byteLength },
+  'ring-fetch': { fields: { id, keep: bool }, reads: one, discloses: one, read: true, replyBytes: (reply) => reply.values.byteLength },
   reveal: {
     fields: { parts: ids, parties, index: count, out: ids, xor: optional(bool), step: optional(name), words: optional(count) },
     valid: (c) =>
       c.index >= c.parties.length ? `index ${c.index} names no party of ${c.parties.length}` : c.parts.length !== c.out.length ? 'parts and out differ in length' : undefined,
     reads: (c) => c.parts,
+    discloses: (c) => c.parts,
     posted: (c, worker) =>
       c.words === undefined ? [] : [{ type: 'smpc-open', worker, step: c.step ?? 'open', key: c.out[0]!, bytes: c.words * 8 * (c.parties.length - 1) }],
   },
@@ -158,6 +189,7 @@ const COMMANDS: { readonly [K in CommandType]: CommandSpec<K> } = {
   'share-tensor': {
     fields: { id, scale: positiveBigint, weight: optional(finite), parties, out: id },
     reads: one,
+    discloses: one,
     delivers: (c) => c.parties.map((to) => [to, c.out] as const),
   },
 };
@@ -229,6 +261,10 @@ export function readsOf(c: Command): readonly number[] {
 
 export function writesOf(c: Command): readonly number[] {
   return specOf(c).writes?.(c as never) ?? NONE;
+}
+
+export function disclosedBy(c: Command): readonly number[] {
+  return specOf(c).discloses?.(c as never) ?? NONE;
 }
 
 export function isRead(c: Command): boolean {

@@ -33,7 +33,9 @@ export type ErrorCode =
   | 'FEDERATED_ROUND_FAILED'
   | 'PYSYFT_NAME'
   | 'UNSUPPORTED_ON_SHARES'
-  | 'SHARED_VALUE_TO_PRIMITIVE';
+  | 'SHARED_VALUE_TO_PRIMITIVE'
+  | 'PRIVACY_POLICY'
+  | 'PRIVACY_BUDGET_EXCEEDED';
 
 export class SyftError extends Error {
   readonly code: ErrorCode;
@@ -112,13 +114,41 @@ export class RemoteError extends SyftError {
   readonly causeCode: string | undefined;
   constructor(worker: string, op: string, causeMessage: string, causeCode?: string) {
     super(
-      causeCode === 'WORKER_CRASHED' || causeCode === 'WORKER_TIMEOUT' ? causeCode : 'REMOTE_ERROR',
+      causeCode !== undefined && PASSED_THROUGH.has(causeCode) ? (causeCode as ErrorCode) : 'REMOTE_ERROR',
       `Remote op '${op}' failed on worker '${worker}': ${causeMessage}`,
     );
     this.worker = worker;
     this.op = op;
     this.causeCode = causeCode;
   }
+}
+
+/** Causes a caller handles by their own code, not as a generic remote failure. */
+const PASSED_THROUGH: ReadonlySet<string> = new Set(['WORKER_CRASHED', 'WORKER_TIMEOUT', 'PRIVACY_POLICY', 'PRIVACY_BUDGET_EXCEEDED']);
+
+/**
+ * The worker's data owner forbids this: a raw get() (or a move, or shares)
+ * of data under a `denyRawGet` policy or of anything computed from it, or a
+ * DP release whose declared sensitivity the worker cannot vouch for.
+ */
+export class PrivacyPolicyError extends RemoteError {
+  constructor(worker: string, op: string, causeMessage: string) {
+    super(worker, op, causeMessage, 'PRIVACY_POLICY');
+  }
+}
+
+/** A DP release or DP training job would take the worker past the privacy budget its data owner set. */
+export class PrivacyBudgetExceededError extends RemoteError {
+  constructor(worker: string, op: string, causeMessage: string) {
+    super(worker, op, causeMessage, 'PRIVACY_BUDGET_EXCEEDED');
+  }
+}
+
+/** A failure reported by a worker, as the class its cause calls for. */
+export function remoteError(worker: string, op: string, causeMessage: string, causeCode?: string): RemoteError {
+  if (causeCode === 'PRIVACY_POLICY') return new PrivacyPolicyError(worker, op, causeMessage);
+  if (causeCode === 'PRIVACY_BUDGET_EXCEEDED') return new PrivacyBudgetExceededError(worker, op, causeMessage);
+  return new RemoteError(worker, op, causeMessage, causeCode);
 }
 
 export class ObjectNotFoundError extends SyftError {

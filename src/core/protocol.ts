@@ -75,6 +75,34 @@ export type DealRequest =
   /** Shares of zero, to re-randomize shares (refresh). */
   | { readonly kind: 'zero'; readonly shape: readonly number[] };
 
+/**
+ * A DP mechanism a worker applies to a tensor it holds (src/dp/mechanisms.ts),
+ * so that only the noisy answer leaves it.
+ */
+export type DpMechanismSpec =
+  | { readonly kind: 'laplace'; readonly sensitivity: number; readonly epsilon: number }
+  | { readonly kind: 'gaussian'; readonly sensitivity: number; readonly epsilon: number; readonly delta: number }
+  | { readonly kind: 'randomizedResponse'; readonly epsilon: number }
+  /** Gaussian noise of a given standard deviation (DP-FedAvg's zS on a sum): its privacy is the caller's accounting, or the worker's from the L2 sensitivity it tracks. */
+  | { readonly kind: 'gaussianNoise'; readonly sigma: number };
+
+/** What a data owner sets at its worker (`worker.setPolicy`): a privacy budget, and whether raw values may leave. */
+export interface PrivacyPolicySpec {
+  readonly budget?: { readonly epsilon: number; readonly delta: number };
+  readonly denyRawGet?: boolean;
+}
+
+/** A worker's privacy policy and what its DP releases and DP training have spent of the budget. */
+export interface PrivacyReport {
+  readonly epsilon: number;
+  readonly delta: number;
+  /** Which composition gave the tighter figure: basic (sums of each release's (ε, δ)) or RDP converted at the budget's δ. */
+  readonly accounting: 'basic' | 'rdp';
+  readonly charges: number;
+  readonly budget: { readonly epsilon: number; readonly delta: number } | undefined;
+  readonly denyRawGet: boolean;
+}
+
 /** Counts for leak checks. */
 export interface StatsReply {
   readonly objects: number;
@@ -169,6 +197,23 @@ interface Commands {
    * and its state are kept per session `key` between calls.
    */
   train: { command: { key: number; params: readonly number[]; x: number; y: number; job: TrainJob }; reply: { readonly losses: readonly number[] } };
+  /** Apply a DP mechanism to the tensor `id`, storing the noisy result under `out` (the noise is drawn here, from this worker's CSPRNG). */
+  'dp-noise': { command: { id: number; mechanism: DpMechanismSpec; out: number }; reply: undefined };
+  /**
+   * Add this party's part of distributed DP noise to its share `id`: a
+   * discrete Gaussian with standard deviation `sigma` in ring units (drawn
+   * here, from this worker's CSPRNG), stored under `out`. Every party adds
+   * its own, so no one knows the whole noise on the opened sum.
+   */
+  'share-noise': { command: { id: number; sigma: number; out: number }; reply: undefined };
+  /**
+   * Set this worker's privacy policy (its data owner's act). A policy only
+   * tightens: a smaller budget, denyRawGet once on stays on. With denyRawGet,
+   * what the worker holds now is its owner's private data.
+   */
+  'set-policy': { command: { policy: PrivacyPolicySpec }; reply: PrivacyReport };
+  /** The policy and the privacy spent so far. */
+  'privacy-spent': { command: object; reply: PrivacyReport };
   /** Put a ring tensor (a share dealt by the caller) into the store under `id`. */
   'ring-store': { command: { id: number; ring: RingPayload }; reply: undefined };
   /** Run registered ring op `op` (src/core/ring/ring-ops.ts) on shares (ids) and public values, storing the result under `out`. */

@@ -116,6 +116,23 @@ export interface TrainPlan {
   readonly batchSize?: number;
   /** Visit the rows in a new order each epoch, drawn from this seed (with `epochs`). */
   readonly shuffleSeed?: number;
+  /**
+   * Train with DP-SGD (Abadi et al. 2016) at the worker: each step a Poisson
+   * sample of the rows drawn from the worker's CSPRNG at rate q = batchSize /
+   * rows (batchSize is required: it is the samples' expected size; not with
+   * shuffleSeed), every example's gradient clipped to maxGradNorm, Gaussian
+   * noise of standard deviation noiseMultiplier · maxGradNorm on their sum,
+   * divided by batchSize, then the optimizer's step. `steps` steps, or
+   * `epochs` × round(rows / batchSize). The losses come back one per
+   * non-empty sample; they are computed from the rows without noise (not
+   * DP), so a worker whose policy denies raw gets keeps them.
+   */
+  readonly dp?: {
+    /** σ: the noise's standard deviation over maxGradNorm (>= 0). */
+    readonly noiseMultiplier: number;
+    /** C: each example's gradient is scaled to at most this L2 norm (> 0). */
+    readonly maxGradNorm: number;
+  };
 }
 
 /** What the worker receives: the plan plus the model as data. */
@@ -134,8 +151,10 @@ const MODULE_SPEC: Check = variants({
   maxPool2d: record({ kernelSize: count, stride: count }),
 });
 
-/** A training job as a message may carry it. */
-export const trainJobCheck: Check = record({
+const nonNegative: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'a finite number >= 0');
+const positive: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'a positive finite number');
+
+const trainJobFields: Check = record({
   model: moduleSpec,
   loss: oneOf(...LOSS_NAMES),
   lossOptions: optional(record({ classes: optional(count) })),
@@ -147,7 +166,22 @@ export const trainJobCheck: Check = record({
   epochs: optional(count),
   batchSize: optional(count),
   shuffleSeed: optional(finite),
+  dp: optional(record({ noiseMultiplier: nonNegative, maxGradNorm: positive })),
 });
+
+/** What a DP job needs beyond its fields' shapes: a batch size to sample at, and no seeded order. */
+const dpJobFits: Check = (v) => {
+  const job = v as Partial<TrainPlan>;
+  if (job.dp === undefined) return undefined;
+  if (job.batchSize === undefined || job.batchSize < 1) {
+    return '.batchSize: a positive integer with dp (the expected size of the Poisson samples: each row is in a step with probability batchSize / rows)';
+  }
+  if (job.shuffleSeed !== undefined) return '.shuffleSeed: absent with dp (each step is a Poisson sample drawn from the worker\'s CSPRNG, not a seeded order)';
+  return undefined;
+};
+
+/** A training job as a message may carry it. */
+export const trainJobCheck: Check = (v) => trainJobFields(v) ?? dpJobFits(v);
 
 /** What the caller knows of the targets a job will train on (a pointer's shape and dtype). */
 export interface TargetsMeta {

@@ -6,6 +6,12 @@
  * averaging happens at that trusted worker and the owner sees only the mean;
  * with `secureAggregation` it happens on secret shares and no one sees any
  * single worker's update.
+ *
+ * With `userLevelDp` it is DP-FedAvg (McMahan et al. 2018, ./dp-fed-avg.ts):
+ * users sampled by a secret Poisson draw, each update clipped at its worker,
+ * Gaussian noise on the sum (inside the shares with secure aggregation), equal
+ * weights, and ε reported after every round. With `dp` each local job runs
+ * DP-SGD (record-level privacy at each worker).
  */
 import { FederatedRoundFailedError, InvalidArgumentError, WorkerTimeoutError } from '../core/errors.js';
 import type { Module } from '../nn/module.js';
@@ -16,7 +22,22 @@ import type { Location } from '../core/handles.js';
 import type { FederatedDataset, WorkerDataset } from './federated-dataset.js';
 import { SeededRandom } from '../core/seeded-random.js';
 import { averageAtAggregator, averageLocally, type WeightedModel } from './weighted-average.js';
-import { averageSecurely } from './secure-aggregate.js';
+import { AGGREGATION_BITS, averageSecurely } from './secure-aggregate.js';
+import { noGrad } from '../autograd/no-grad.js';
+import type { PointerTensor } from '../pointers/pointer-tensor.js';
+import type { SyftTensor } from '../tensor/syft-tensor.js';
+import {
+  applyUpdate,
+  checkUserLevelDp,
+  clipBoundAtWorker,
+  clippedUpdate,
+  noisySum,
+  type NoisySumAt,
+  sampleUsers,
+  UserLevelAccountant,
+  type UserLevelDp,
+  type UserLevelPrivacy,
+} from './dp-fed-avg.js';
 
 export interface FedAvgOptions<M extends Module> {
   readonly rounds: number;
@@ -28,7 +49,11 @@ export interface FedAvgOptions<M extends Module> {
   readonly lossOptions?: TrainPlan['lossOptions'];
   /** The local optimizer, made afresh at each worker every round. */
   readonly optimizer: TrainPlan['optimizer'];
-  /** Workers drawn (without replacement) each round; all by default. */
+  /**
+   * Workers drawn (without replacement, seeded) each round; all by default.
+   * With `userLevelDp` it is the expected number: each user takes part with
+   * probability q = clientsPerRound/users, drawn from the CSPRNG.
+   */
   readonly clientsPerRound?: number;
   /** The trusted aggregator: updates are moved there and averaged; only the average comes home. */
   readonly aggregator?: Location;
@@ -42,7 +67,7 @@ export interface FedAvgOptions<M extends Module> {
   readonly timeoutMs?: number;
   /** Local jobs in flight at once (1: one worker after another). All at once by default. */
   readonly concurrency?: number;
-  /** Seeds client sampling and local shuffling. */
+  /** Seeds client sampling and local shuffling (with `userLevelDp` only the shuffling: the user sample must be secret). */
   readonly seed?: number;
   /** Shuffle each worker's rows every local epoch (seeded). */
   readonly shuffle?: boolean;
@@ -51,17 +76,36 @@ export interface FedAvgOptions<M extends Module> {
   readonly onRound?: (result: RoundResult) => void;
   /** A progress bar over rounds (see sy.reporting); off by default. */
   readonly progress?: boolean;
+  /**
+   * User-level DP-FedAvg: each user's update clipped to `clipNorm` at its
+   * worker, Gaussian noise of standard deviation noiseMultiplier·clipNorm on
+   * the sum, the model moved by (noisy sum)/clientsPerRound. The noise goes in
+   * inside the shares with `secureAggregation` (no one sees the sum without
+   * it), at the `aggregator` otherwise, or here at the caller when there is
+   * neither (then the caller sees each clipped update). See ./dp-fed-avg.ts.
+   */
+  readonly userLevelDp?: UserLevelDp;
+  /**
+   * Record-level DP-SGD in every local job (Opacus's names), passed into each
+   * worker's TrainPlan: needs batchSize (the Poisson samples' expected size),
+   * not with shuffle. Each worker accounts for its own records.
+   */
+  readonly dp?: TrainPlan['dp'];
 }
 
 export interface FedAvgResult<M extends Module> {
   /** The global model after the last round (local to the caller, the same object that was passed in). */
   readonly model: M;
   readonly rounds: RoundResult[];
+  /** With `userLevelDp`: ε after the last round, and the accountant. */
+  readonly privacy?: UserLevelPrivacy;
 }
 
 interface LocalResult<M extends Module> extends WeightedModel<M> {
   readonly worker: string;
   readonly meanLoss: number;
+  /** With userLevelDp: the clipped update, at the worker (the trained copy is released). */
+  readonly update?: PointerTensor[];
 }
 
 export async function fedAvg<M extends Module>(model: M, dataset: FederatedDataset, options: FedAvgOptions<M>): Promise<FedAvgResult<M>> {
@@ -74,15 +118,28 @@ export async function fedAvg<M extends Module>(model: M, dataset: FederatedDatas
   for (const meta of targets) checkTrainJob('fedAvg', job, meta);
   const random = new SeededRandom(options.seed ?? 0);
   const clients = dataset.list().filter((d) => d.length > 0);
+  const dp = options.userLevelDp;
+  const sumAt = noisySumAt(options, dataset);
+  // q and the fixed denominator qW of the paper's estimator: with equal weights, qW is the expected number of participants.
+  const expected = options.clientsPerRound ?? clients.length;
+  const accountant = dp === undefined ? undefined : new UserLevelAccountant(dp, expected / clients.length);
+  const shapes = model.parameters().map((p) => [...(p as SyftTensor).shape]);
+  const clipBound =
+    dp === undefined ? undefined : clipBoundAtWorker(dp.clipNorm, coordinatesOf(model), sumAt.kind === 'secure' ? (sumAt.precisionFractional ?? AGGREGATION_BITS) : Infinity);
   const progress = createProgress({ quiet: !options.progress, total: options.rounds, label: 'FedAvg rounds' });
   const rounds: RoundResult[] = [];
   try {
     for (let round = 1; round <= options.rounds; round++) {
       const started = performance.now();
-      const selected = options.clientsPerRound === undefined ? clients : random.shuffle([...clients]).slice(0, options.clientsPerRound);
+      const selected =
+        accountant !== undefined
+          ? sampleUsers(clients, accountant.sampleRate)
+          : options.clientsPerRound === undefined
+            ? clients
+            : random.shuffle([...clients]).slice(0, options.clientsPerRound);
       const seedOfRound = random.int(2 ** 31);
       const outcomes = await runLimited(
-        selected.map((d, k) => () => trainAt(model, d, options, seedOfRound + k)),
+        selected.map((d, k) => () => trainAt(model, d, options, seedOfRound + k, clipBound)),
         options.concurrency ?? Infinity,
       );
       const trained: LocalResult<M>[] = [];
@@ -92,9 +149,18 @@ export async function fedAvg<M extends Module>(model: M, dataset: FederatedDatas
         else excluded.push({ worker: selected[k]!.location.id, reason: reasonOf(o.reason) });
       });
       // Nothing to average: going on would report NaN losses and leave the model as it was, silently.
-      if (trained.length === 0) throw new FederatedRoundFailedError(round, excluded);
+      // (A DP round that sampled no one still releases its noise, as the accounting assumes.)
+      if (trained.length === 0 && !(dp !== undefined && selected.length === 0)) throw new FederatedRoundFailedError(round, excluded);
       let average;
-      if (options.secureAggregation) {
+      if (dp !== undefined) {
+        const sums = await noisySum(
+          trained.map((t) => t.update!),
+          shapes,
+          sumAt,
+          dp.noiseMultiplier * dp.clipNorm,
+        );
+        average = applyUpdate(model, sums, expected);
+      } else if (options.secureAggregation) {
         const secure = options.secureAggregation === true ? {} : options.secureAggregation;
         average = await averageSecurely(trained, secure.parties ?? dataset.workers, secure.precisionFractional === undefined ? {} : { precisionFractional: secure.precisionFractional });
       } else if (options.aggregator === undefined) {
@@ -108,6 +174,7 @@ export async function fedAvg<M extends Module>(model: M, dataset: FederatedDatas
       model.loadStateDict(average);
       for (const p of previous) p.dispose();
       const samples = trained.reduce((s, t) => s + t.weight, 0);
+      const epsilon = accountant?.round();
       const result: RoundResult = {
         round,
         trainLoss: trained.reduce((s, t) => s + t.meanLoss * t.weight, 0) / samples,
@@ -115,21 +182,44 @@ export async function fedAvg<M extends Module>(model: M, dataset: FederatedDatas
         participants: trained.map((t) => t.worker),
         excluded,
         seconds: (performance.now() - started) / 1000,
+        ...(epsilon === undefined ? {} : { epsilon }),
       };
       rounds.push(result);
       options.onRound?.(result);
-      progress.tick(round, { loss: result.trainLoss.toFixed(4), ...(result.testAccuracy === undefined ? {} : { acc: `${(100 * result.testAccuracy).toFixed(2)}%` }) });
+      progress.tick(round, {
+        loss: result.trainLoss.toFixed(4),
+        ...(result.testAccuracy === undefined ? {} : { acc: `${(100 * result.testAccuracy).toFixed(2)}%` }),
+        ...(epsilon === undefined ? {} : { ε: epsilon.toFixed(3) }),
+      });
     }
   } finally {
     progress.stop();
   }
-  return { model, rounds };
+  return { model, rounds, ...(accountant === undefined ? {} : { privacy: accountant.report() }) };
 }
 
-/** One worker's local job: a copy of the model sent there and trained in one message. */
-async function trainAt<M extends Module>(model: M, d: WorkerDataset, options: FedAvgOptions<M>, seed: number): Promise<LocalResult<M>> {
+/** Where DP-FedAvg's noisy sum is made: on shares, at the aggregator, or here. */
+function noisySumAt<M extends Module>(options: FedAvgOptions<M>, dataset: FederatedDataset): NoisySumAt {
+  if (options.secureAggregation) {
+    const secure = options.secureAggregation === true ? {} : options.secureAggregation;
+    return { kind: 'secure', parties: secure.parties ?? dataset.workers, ...(secure.precisionFractional === undefined ? {} : { precisionFractional: secure.precisionFractional }) };
+  }
+  return options.aggregator === undefined ? { kind: 'owner' } : { kind: 'aggregator', at: options.aggregator };
+}
+
+function coordinatesOf(model: Module): number {
+  return model.parameters().reduce((n, p) => n + (p as SyftTensor).size, 0);
+}
+
+/**
+ * One worker's local job: a copy of the model sent there and trained in one
+ * message. With `clipBound` (DP-FedAvg) the starting point is kept there too,
+ * and what comes back is the clipped update, still at the worker.
+ */
+async function trainAt<M extends Module>(model: M, d: WorkerDataset, options: FedAvgOptions<M>, seed: number, clipBound?: number): Promise<LocalResult<M>> {
   const local = model.copy().send(d.location);
   const plan = planOf(options, seed);
+  const start = clipBound === undefined ? undefined : noGrad(() => local.parameters().map((p) => (p as PointerTensor).clone() as PointerTensor));
   try {
     const losses = await withTimeout(local.trainOn(d.data, d.targets, plan), options.timeoutMs, d.location.id);
     const step = losses.findIndex((l) => !Number.isFinite(l));
@@ -141,10 +231,16 @@ async function trainAt<M extends Module>(model: M, d: WorkerDataset, options: Fe
     }
     const perEpoch = Math.ceil(d.length / (options.batchSize ?? d.length));
     const last = losses.slice(-perEpoch);
-    return { worker: d.location.id, model: local, weight: d.length, meanLoss: last.reduce((a, b) => a + b, 0) / last.length };
+    const meanLoss = last.reduce((a, b) => a + b, 0) / last.length;
+    if (start === undefined) return { worker: d.location.id, model: local, weight: d.length, meanLoss };
+    const update = clippedUpdate(local.parameters() as PointerTensor[], start, clipBound!);
+    disposeModule(local);
+    return { worker: d.location.id, model: local, weight: 1, meanLoss, update };
   } catch (error) {
     disposeModule(local);
     throw error;
+  } finally {
+    for (const p of start ?? []) if (!p.isDisposed) p.dispose();
   }
 }
 
@@ -157,6 +253,7 @@ function planOf<M extends Module>(options: FedAvgOptions<M>, seed?: number): Tra
     epochs: options.localEpochs ?? 1,
     ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
     ...(options.shuffle && seed !== undefined ? { shuffleSeed: seed } : {}),
+    ...(options.dp === undefined ? {} : { dp: options.dp }),
   };
 }
 
@@ -216,5 +313,9 @@ function checkOptions<M extends Module>(model: M, dataset: FederatedDataset, o: 
   if (o.secureAggregation) {
     const parties = (o.secureAggregation === true ? undefined : o.secureAggregation.parties) ?? dataset.workers;
     if (parties.length < 2) throw new InvalidArgumentError(`fedAvg: secure aggregation needs at least 2 parties, got ${parties.length}.`);
+  }
+  if (o.userLevelDp !== undefined) {
+    const users = dataset.list().filter((d) => d.length > 0).length;
+    checkUserLevelDp(o.userLevelDp, users, o.clientsPerRound, noisySumAt(o, dataset), coordinatesOf(model));
   }
 }

@@ -1,5 +1,6 @@
 /** `sy.federated`: federated averaging and its parts. */
 export { fedAvg, type FedAvgOptions, type FedAvgResult } from './fed-avg.js';
+export { type UserLevelDp, type UserLevelPrivacy } from './dp-fed-avg.js';
 export { averageAtAggregator, averageLocally, type WeightedModel } from './weighted-average.js';
 export { partitionIndices, type Partition, type PartitionOptions } from './partition.js';
 export { SeededRandom } from '../core/seeded-random.js';

@@ -8,6 +8,10 @@
  *    splits it with its CSPRNG, and sends one share to each party.
  * 2. Each party adds the shares it holds, locally.
  * 3. The caller gathers the parties' sums and reconstructs the total.
+ *
+ * With `noise`, step 2 ends with every party adding its part of a Gaussian to
+ * its share of the sum (distributed DP, as DP-FedAvg uses it): the total is
+ * reconstructed only with the noise on it.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '../core/errors.js';
@@ -29,9 +33,19 @@ export interface SecureAggregateOptions {
   readonly precisionFractional?: number;
   /** Kept on the shared sums, for any private product done with them later; sums need none. */
   readonly cryptoProvider?: CryptoProviderLike;
+  /**
+   * Standard deviation (in values) of Gaussian noise put on every sum inside
+   * the shares before it is opened (distributed DP, DP-FedAvg's noise): each
+   * of the n parties adds a discrete Gaussian of variance noise²/n in ring
+   * units to its own share, so the caller, like every party, only ever holds
+   * the noisy sum. 0 or left out: none. At least one unit of the encoding per
+   * party: noise·2^bits/√n ≥ 1.
+   */
+  readonly noise?: number;
 }
 
-const AGGREGATION_BITS = 24;
+/** Fractional bits of the encoding when not given. */
+export const AGGREGATION_BITS = 24;
 
 /**
  * Sums `updates[k]` (the tensors of holder k, the same shapes for every k)
@@ -53,8 +67,16 @@ export async function secureAggregate(
   if (weights.length !== updates.length || weights.some((w) => !Number.isFinite(w))) {
     throw new InvalidArgumentError(`secureAggregate: needs one finite weight per update (${updates.length}), got [${weights.join(', ')}].`);
   }
+  const noise = options.noise ?? 0;
+  if (!(Number.isFinite(noise) && noise >= 0)) throw new InvalidArgumentError(`secureAggregate: noise must be a finite standard deviation >= 0, got ${noise}.`);
+  const bits = options.precisionFractional ?? AGGREGATION_BITS;
+  if (noise > 0 && !((noise * 2 ** bits) / Math.sqrt(parties.length) >= 1)) {
+    throw new InvalidArgumentError(
+      `secureAggregate: noise ${noise} split among ${parties.length} parties is below one unit of the ${bits}-bit encoding; share with more precisionFractional bits.`,
+    );
+  }
   const shareOptions = {
-    precisionFractional: options.precisionFractional ?? AGGREGATION_BITS,
+    precisionFractional: bits,
     ...(options.cryptoProvider === undefined ? {} : { cryptoProvider: options.cryptoProvider }),
   };
   const totals = Array.from({ length: width }, (_, j) => {
@@ -69,7 +91,11 @@ export async function secureAggregate(
         total = next;
       }
     });
-    return total!;
+    if (noise === 0) return total!;
+    // Each party's part of the noise goes into its share: the sum is never held, nor opened, without it.
+    const noisy = total!.withNoise(noise);
+    total!.dispose();
+    return noisy;
   });
   const sums = await Promise.all(totals.map((t) => t.get()));
   return sums.map((s) => s.floatPrecision());

@@ -34,6 +34,7 @@ import { randomInt } from 'node:crypto';
 import { IdGenerator } from '../core/ids.js';
 import { payloadToTensor } from '../transport/tensor-payload.js';
 import { type ActorState, HANDLERS } from './handlers.js';
+import { PrivacyGuard } from './privacy.js';
 import { FailedInputError, ObjectStore } from './object-store.js';
 import { Party } from './party.js';
 import { RemoteGraph } from './remote-graph.js';
@@ -73,6 +74,7 @@ export class Actor implements ActorState {
   readonly store: ObjectStore;
   readonly address: ActorAddress;
   readonly graph: RemoteGraph;
+  readonly privacy: PrivacyGuard;
   readonly training: WorkerTraining;
   readonly party: Party;
   #run: BatchRun | undefined;
@@ -94,6 +96,7 @@ export class Actor implements ActorState {
     });
     this.graph = new RemoteGraph(this.store, id);
     this.training = new WorkerTraining(this.store);
+    this.privacy = new PrivacyGuard(id, this.store, this.graph);
     this.address = { actor: id, thread: context.thread };
     this.party = new Party(this.store, {
       self: this.address,
@@ -233,9 +236,14 @@ export class Actor implements ActorState {
       if (this.#inFlight.size > 0 && isRead(command)) run.before.push(...this.#inFlight);
       try {
         this.#run = run;
+        // The data owner's policy, where one is set: refusals and charges before, privacy carried to the outputs after.
+        const guarded = this.privacy.active;
+        if (guarded) this.privacy.before(command);
         const reply = (HANDLERS[command.type] as AnyHandler)(this, command);
+        if (guarded) this.privacy.after(command);
         if (reply !== undefined) run.replies.push([i, reply]);
       } catch (error) {
+        this.privacy.failed();
         // A command that read a failed result reports the op that failed first and
         // its cause: the user must learn "matMul: shapes do not match", not "fetch failed".
         const failure = error instanceof FailedInputError ? error.failure : { op: nameOf(command), ...serializeError(error) };

@@ -28,6 +28,9 @@ import { executeOp, resolveArgs } from './op-execute.js';
 import type { Party } from './party.js';
 import type { RemoteGraph } from './remote-graph.js';
 import type { WorkerTraining } from './training.js';
+import type { PrivacyGuard } from './privacy.js';
+import { applyMechanism } from '../dp/mechanisms.js';
+import { noisyShare } from '../dp/share-noise.js';
 
 /** The actor as its handlers see it. */
 export interface ActorState {
@@ -37,6 +40,8 @@ export interface ActorState {
   /** The autograd tape of this actor's objects. */
   readonly graph: RemoteGraph;
   readonly training: WorkerTraining;
+  /** The data owner's privacy policy and budget at this worker. */
+  readonly privacy: PrivacyGuard;
   /** This worker's side of the SMPC protocols. */
   readonly party: Party;
   /** Runs commands at another actor (tracked: see the actor's ordering rules). */
@@ -86,7 +91,7 @@ export const HANDLERS: { readonly [K in CommandType]: Handler<K> } = {
     a.transferWithReply([...transferablesOf(reply), ...(reply.grad === undefined ? [] : transferablesOf(reply.grad))]);
     return reply;
   },
-  objects: (a) => a.store.summaries(),
+  objects: (a) => a.privacy.redact(a.store.summaries()),
   clear: (a) => ({ deleted: release(a, a.store.clear()) }),
   expect: (a, c) => {
     a.expect(c.id, [c.from]);
@@ -149,7 +154,15 @@ export const HANDLERS: { readonly [K in CommandType]: Handler<K> } = {
     threadTensors: tf.memory().numTensors,
     smpcSent: a.party.sent,
   }),
-  train: (a, c) => ({ losses: a.training.run(c.key, c.params, c.x, c.y, c.job) }),
+  train: (a, c) => {
+    const losses = a.training.run(c.key, c.params, c.x, c.y, c.job);
+    // Losses on the owner's private data are not DP: under denyRawGet they stay here.
+    return { losses: a.privacy.mayReveal([c.x, c.y]) ? losses : [] };
+  },
+  'set-policy': (a, c) => a.privacy.setPolicy(c.policy),
+  'privacy-spent': (a) => a.privacy.report(),
+  'dp-noise': (a, c) => a.store.setTensor(c.out, applyMechanism(a.store.tensor(c.id), c.mechanism)),
+  'share-noise': (a, c) => a.store.set(c.out, { kind: 'ring', ring: noisyShare(a.store.ring(c.id), c.sigma) }),
   'ring-store': (a, c) => a.store.set(c.id, { kind: 'ring', ring: c.ring }),
   'ring-op': (a, c) => {
     // On a chain (x.send(bob).send(alice).fixPrecision()) the op runs where the data is, as tensor ops do.

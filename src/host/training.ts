@@ -5,12 +5,19 @@
  * and the optimizer's update, with no message in between. The optimizer (and
  * its state) is kept per training session for the next call, until one of
  * the session's parameters leaves the store.
+ *
+ * A job with `dp` runs DP-SGD instead (src/dp): each step a Poisson sample
+ * from this worker's CSPRNG, the clipped and noised gradient, then the job's
+ * optimizer, which only consumes the gradient (its momentum or moments are
+ * post-processing of released gradients). dpCostOf tells the host what such
+ * a job spends before it runs.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { noGrad } from '../autograd/no-grad.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { SeededRandom } from '../core/seeded-random.js';
 import type { TrainJob } from '../core/specs.js';
+import { dpStepsAfter, poissonStepGradients, type RowSource, rowSource } from '../dp/train.js';
 import { moduleFromSpec } from '../nn/from-spec.js';
 import { lossFunction } from '../nn/losses.js';
 import type { Module } from '../nn/module.js';
@@ -43,6 +50,7 @@ export class WorkerTraining {
     const xs = this.store.tensor(x);
     const ys = this.store.tensor(y);
     const rows = xs.shape[0] ?? 1;
+    if (job.dp !== undefined) return this.#runDp(session, paramIds, xs, ys, job, rows);
     const order = stepOrder(job, rows);
     const batched = job.batchSize !== undefined;
     const sources = batched ? { x: sourceOf(xs), y: sourceOf(ys) } : undefined;
@@ -64,6 +72,31 @@ export class WorkerTraining {
       losses.push(value.dataSync()[0]!);
       value.dispose();
       if (xb !== xs) tf.dispose([xb, yb]);
+    }
+    return losses;
+  }
+
+  /**
+   * DP-SGD steps (see dpCostOf for how many). The losses, one per non-empty
+   * sample, are computed from the rows without noise: not DP, so whether they
+   * leave is the worker's policy's call (its 'train' handler).
+   */
+  #runDp(session: Session, paramIds: readonly number[], xs: tf.Tensor, ys: tf.Tensor, job: TrainJob, rows: number): number[] {
+    const { steps } = dpCostOf(job, rows)!;
+    if (ys.shape[0] !== rows) throw new InvalidArgumentError(`the data has ${rows} rows and the targets ${ys.shape[0]}; give one target per row`);
+    const [xSource, ySource]: RowSource[] = [rowSource(xs), rowSource(ys)];
+    const options = { loss: job.loss, ...(job.lossOptions === undefined ? {} : { lossOptions: job.lossOptions }), batchSize: job.batchSize!, ...job.dp! };
+    const losses: number[] = [];
+    for (let s = 0; s < steps; s++) {
+      const { gradients, loss } = poissonStepGradients(session.module, xSource!, ySource!, options);
+      if (loss !== undefined) losses.push(loss);
+      session.params.forEach((p, i) => (p.grad = new SyftTensor(gradients[i]!)));
+      session.optimizer.step();
+      for (const p of session.params) {
+        p.grad!.dispose();
+        p.grad = undefined;
+      }
+      paramIds.forEach((id, i) => this.store.replaceTensor(id, session.params[i]!.tensor));
     }
     return losses;
   }
@@ -101,6 +134,31 @@ export class WorkerTraining {
     this.#sessions.set(key, session);
     return session;
   }
+}
+
+/**
+ * What a DP job spends, for the worker to charge its privacy budget before
+ * the job runs: σ, the Poisson sampling rate q = batchSize / rows, and the
+ * number of steps (`steps`, or ceil(epochs · rows / batchSize), as dpSgdEpsilon counts them); undefined
+ * for a job without dp. A job that could not run (no batch size, a batch
+ * larger than the data, neither or both of steps and epochs) is refused here,
+ * before anything is charged.
+ */
+export function dpCostOf(job: TrainJob, rows: number): { noiseMultiplier: number; sampleRate: number; steps: number } | undefined {
+  if (job.dp === undefined) return undefined;
+  const { noiseMultiplier, maxGradNorm } = job.dp;
+  if (!(noiseMultiplier >= 0 && Number.isFinite(noiseMultiplier))) throw new InvalidArgumentError(`dp.noiseMultiplier must be a finite number >= 0, got ${noiseMultiplier}`);
+  if (!(maxGradNorm > 0 && Number.isFinite(maxGradNorm))) throw new InvalidArgumentError(`dp.maxGradNorm must be a positive finite number, got ${maxGradNorm}`);
+  const { batchSize, steps, epochs } = job;
+  if (!(Number.isSafeInteger(rows) && rows >= 1)) throw new InvalidArgumentError(`a DP job needs data with at least one row, got ${rows}`);
+  if (!(Number.isSafeInteger(batchSize) && batchSize! >= 1 && batchSize! <= rows)) {
+    throw new InvalidArgumentError(`a DP job's batchSize (the expected Poisson sample size) must be a whole number from 1 to the ${rows} rows, got ${batchSize}`);
+  }
+  const positive = (v: number | undefined) => v !== undefined && Number.isSafeInteger(v) && v > 0;
+  if ((steps === undefined) === (epochs === undefined) || !(positive(steps) || positive(epochs))) {
+    throw new InvalidArgumentError(`give a positive integer number of steps or of epochs (one of them), got steps ${steps}, epochs ${epochs}`);
+  }
+  return { noiseMultiplier, sampleRate: batchSize! / rows, steps: steps ?? dpStepsAfter(epochs!, rows, batchSize!) };
 }
 
 function sourceOf(t: tf.Tensor): BatchSource {

@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { inspect } from 'node:util';
-import { InvalidArgumentError, TensorsNotCollocatedError } from '../core/errors.js';
+import { InvalidArgumentError, isSyftError, TensorsNotCollocatedError } from '../core/errors.js';
 import { type HandleOwner, isLocation, type Location } from '../core/handles.js';
 import { type DType, inferOpOutputs, SHAPE_ONLY_ENV, ShapeOnly } from '../core/op-checks.js';
 import { OPS } from '../core/op-registry.js';
@@ -357,7 +357,16 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
     }
     const [head, ...rest] = this.#route;
     this.retire('fetched');
-    if (rest.length === 0) return head!.request({ type: 'fetch', id, keep: false }).then((reply) => localTensor(reply, this.#kind) as L);
+    if (rest.length === 0) {
+      return head!.request({ type: 'fetch', id, keep: false }).then(
+        (reply) => localTensor(reply, this.#kind) as L,
+        (error: unknown) => {
+          // Refused by the worker's privacy policy, the object stayed: the pointer must still reach it (to release it, or to query it with DP).
+          if (isSyftError(error) && error.code === 'PRIVACY_POLICY') this.revive();
+          throw error;
+        },
+      );
+    }
     return head!.request({ type: 'unwrap', id }).then((link) => {
       // The object at the next worker is ours now, not the link's: it must outlive the link's worker.
       rest[0]!.post({ type: 'unlink', ids: [link.idAtLocation] });

@@ -75,6 +75,16 @@ export abstract class RemoteHandle {
     this.#forget();
   }
 
+  /**
+   * @internal A get() the worker refused (its owner's privacy policy): the
+   * object is still there, and this handle owns it again, as before the get().
+   */
+  protected revive(): void {
+    if (this.#state !== 'fetched') return;
+    this.#state = 'live';
+    this.#records = this.#own(this.#records);
+  }
+
   /** The objects now live elsewhere (move, remoteGet); each keeps its handle id. */
   protected rebind(objects: readonly Owned[]): void {
     const previous = this.#records;

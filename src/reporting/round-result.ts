@@ -19,4 +19,6 @@ export interface RoundResult {
   readonly excluded: readonly { readonly worker: string; readonly reason: string }[];
   /** Wall time of the round. */
   readonly seconds: number;
+  /** ε spent so far (user-level DP-FedAvg), at the run's δ. */
+  readonly epsilon?: number;
 }

@@ -745,6 +745,23 @@ export class AdditiveSharingTensor extends RemoteHandle implements SharedOperand
     return this.#result(refreshShares(this.#id, shape, this.parties, this.#providerFor('refresh')), shape);
   }
 
+  /**
+   * Distributed Gaussian noise of standard deviation `sigma` (in values, not
+   * ring units) on the shared value: every party adds its own part (variance
+   * sigma²/n, an exact discrete Gaussian in ring units) to its share, so no
+   * one ever holds the value without noise once it is opened.
+   */
+  withNoise(sigma: number): AdditiveSharingTensor {
+    if (!(sigma > 0 && Number.isFinite(sigma))) throw new InvalidArgumentError(`withNoise: sigma must be a positive finite number, got ${sigma}.`);
+    const perParty = (sigma * Number(scaleOf(this.precision))) / Math.sqrt(this.parties.length);
+    if (!(perParty >= 1)) {
+      throw new InvalidArgumentError(`withNoise: sigma ${sigma} is below one unit of the encoding (2^-${Math.log2(Number(scaleOf(this.precision)))}); share with more fractional bits.`);
+    }
+    const out = this.parties[0]!.owner.nextId();
+    for (const p of this.parties) p.post({ type: 'share-noise', id: this.#id, sigma: perParty, out });
+    return this.#result(out, this.#shape);
+  }
+
   /** Gathers every share here and reconstructs (PySyft's get()); the shares leave the workers, and the gradient's are released. */
   async get(): Promise<FixedPrecisionTensor> {
     this.#assertLive('get');

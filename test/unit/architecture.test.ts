@@ -39,9 +39,9 @@ async function foldersLoadedBy(entry: string): Promise<Set<string>> {
 }
 
 describe('the host is a program of its own', () => {
-  test('an actor thread loads core, transport, autograd, tensor, nn, optim and host code only', async () => {
+  test('an actor thread loads core, transport, autograd, tensor, nn, optim, dp and host code only', async () => {
     const loaded = await foldersLoadedBy('workers/actor-host.ts');
-    expect([...loaded].sort()).toEqual(['autograd', 'core', 'host', 'nn', 'optim', 'tensor', 'transport']);
+    expect([...loaded].sort()).toEqual(['autograd', 'core', 'dp', 'host', 'nn', 'optim', 'tensor', 'transport']);
   });
 
   test('the client loads no host code: it starts hosts by their entry file', async () => {
