@@ -127,6 +127,9 @@ describe('createActorHost', () => {
       { type: 'reveal', parts: [1], parties: [address], index: 0, out: [110] },
       { type: 'deal', request: { kind: 'mul', shape: [2] }, parties: [address], out: [111, 112, 113] },
       { type: 'stats' },
+      { type: 'dp-noise', id: 1, mechanism: { kind: 'laplace', sensitivity: 1, epsilon: 1 }, out: 114 },
+      { type: 'share-noise', id: 108, sigma: 3, out: 115 },
+      { type: 'privacy-spent' },
     ];
     const mutated = fc
       .tuple(fc.constantFrom(...templates), fc.integer({ min: 0, max: 4 }), fc.anything({ withBigInt: true, withTypedArray: true, withNullPrototype: true, withMap: true, withSet: true }), fc.string())
@@ -162,9 +165,10 @@ describe('createActorHost', () => {
         expect(Array.from((check.replies[0]![1] as { values: Float32Array }).values)).toEqual([2, 4, 6]);
         await execute(host, 'bob', [{ type: 'delete', ids: [1] }, { type: 'store', id: 1, tensor: payload([1, 2, 3]) }]);
         // Anything it stored under the template ids is cleared for the next run.
-        await execute(host, 'bob', [{ type: 'delete', ids: [100, 101, 102, 105, 106, 108, 110, 111, 112, 113] }]);
+        await execute(host, 'bob', [{ type: 'delete', ids: [100, 101, 102, 105, 106, 108, 110, 111, 112, 113, 114, 115] }]);
       }),
-      { numRuns: 200 },
+      // Found by a CI run: a ring op given no arguments threw a TypeError without a code.
+      { numRuns: 200, examples: [[[{ type: 'ring-op', op: 'add', args: [], out: 108 }, { type: 'op', op: 'add', args: [1, { value: 1 }], out: [100] }]]] },
     );
   });
 });

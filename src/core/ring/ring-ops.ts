@@ -214,5 +214,13 @@ export function executeRingOp(name: string, args: readonly unknown[]): RingTenso
   }
   if (!READS_PLAIN.has(name)) for (const a of args) if (isPlainTensor(a)) asRing(a, name);
   const op = RING_OPS[name] as (...a: readonly unknown[]) => RingTensor | PlainTensor;
-  return op(...args);
+  // A function's length counts its parameters up to the first optional one: the least a call must give.
+  if (args.length < op.length) throw new InvalidArgumentError(`ring op '${name}' takes at least ${op.length} arguments, got ${args.length}.`);
+  try {
+    return op(...args);
+  } catch (error) {
+    // An argument of the wrong kind (a public value where a share belongs) surfaces as a TypeError inside the op: a caller's mistake, coded as one.
+    if (error instanceof TypeError) throw new InvalidArgumentError(`ring op '${name}': an argument is not what it takes (${error.message}).`);
+    throw error;
+  }
 }
