@@ -62,18 +62,23 @@ export class WorkerTraining {
       const lossOf = () =>
         noGrad(() => (loss(session.module.forward(new SyftTensor(xb)), new SyftTensor(yb), job.lossOptions) as SyftTensor).tensor) as tf.Scalar;
       const { value, grads } = tf.tidy(() => tf.valueAndGrads(lossOf)(session.params.map((p) => p.tensor)));
-      session.params.forEach((p, i) => (p.grad = new SyftTensor(grads[i]!)));
-      session.optimizer.step();
-      for (const p of session.params) {
-        p.grad!.dispose();
-        p.grad = undefined;
-      }
-      paramIds.forEach((id, i) => this.store.replaceTensor(id, session.params[i]!.tensor));
+      this.#step(session, paramIds, grads);
       losses.push(value.dataSync()[0]!);
       value.dispose();
       if (xb !== xs) tf.dispose([xb, yb]);
     }
     return losses;
+  }
+
+  /** The optimizer's step with these gradients; the store then holds the new parameters. */
+  #step(session: Session, paramIds: readonly number[], gradients: readonly tf.Tensor[]): void {
+    session.params.forEach((p, i) => (p.grad = new SyftTensor(gradients[i]!)));
+    session.optimizer.step();
+    for (const p of session.params) {
+      p.grad!.dispose();
+      p.grad = undefined;
+    }
+    paramIds.forEach((id, i) => this.store.replaceTensor(id, session.params[i]!.tensor));
   }
 
   /**
@@ -90,13 +95,7 @@ export class WorkerTraining {
     for (let s = 0; s < steps; s++) {
       const { gradients, loss } = poissonStepGradients(session.module, xSource!, ySource!, options);
       if (loss !== undefined) losses.push(loss);
-      session.params.forEach((p, i) => (p.grad = new SyftTensor(gradients[i]!)));
-      session.optimizer.step();
-      for (const p of session.params) {
-        p.grad!.dispose();
-        p.grad = undefined;
-      }
-      paramIds.forEach((id, i) => this.store.replaceTensor(id, session.params[i]!.tensor));
+      this.#step(session, paramIds, gradients);
     }
     return losses;
   }
