@@ -13,12 +13,43 @@ export interface StepParams {
   readonly sampleRate: number;
 }
 
-function checkStep({ noiseMultiplier, sampleRate }: StepParams, steps: number): void {
+/** Refuses a step the accountants cannot account for, naming `who` asked. */
+export function checkStep({ noiseMultiplier, sampleRate }: StepParams, steps: number, who = 'accountant'): void {
   if (!(Number.isFinite(noiseMultiplier) && noiseMultiplier >= 0)) {
-    throw new InvalidArgumentError(`accountant: noiseMultiplier must be a number >= 0, got ${noiseMultiplier}.`);
+    throw new InvalidArgumentError(`${who}: noiseMultiplier must be a finite number >= 0, got ${noiseMultiplier}.`);
   }
-  if (!(sampleRate >= 0 && sampleRate <= 1)) throw new InvalidArgumentError(`accountant: sampleRate must be in [0, 1], got ${sampleRate}.`);
-  if (!(Number.isSafeInteger(steps) && steps >= 0)) throw new InvalidArgumentError(`accountant: steps must be a whole number >= 0, got ${steps}.`);
+  if (!(sampleRate >= 0 && sampleRate <= 1)) throw new InvalidArgumentError(`${who}: sampleRate must be in [0, 1], got ${sampleRate}.`);
+  if (!(Number.isSafeInteger(steps) && steps >= 0)) throw new InvalidArgumentError(`${who}: steps must be a whole number >= 0, got ${steps}.`);
+}
+
+export interface HistoryEntry {
+  readonly noiseMultiplier: number;
+  readonly sampleRate: number;
+  readonly steps: number;
+}
+
+/** The steps an accountant has recorded, consecutive identical ones merged (as Opacus does). */
+export class StepHistory {
+  readonly #entries: { noiseMultiplier: number; sampleRate: number; steps: number }[] = [];
+
+  constructor(private readonly who: string) {}
+
+  add(params: StepParams, steps: number): void {
+    checkStep(params, steps, this.who);
+    const last = this.#entries[this.#entries.length - 1];
+    if (last !== undefined && last.noiseMultiplier === params.noiseMultiplier && last.sampleRate === params.sampleRate) last.steps += steps;
+    else this.#entries.push({ noiseMultiplier: params.noiseMultiplier, sampleRate: params.sampleRate, steps });
+  }
+
+  /** The entries themselves, for the accountant's own reading. */
+  get entries(): readonly HistoryEntry[] {
+    return this.#entries;
+  }
+
+  /** Copies, for callers. */
+  copy(): HistoryEntry[] {
+    return this.#entries.map((h) => ({ ...h }));
+  }
 }
 
 function checkDelta(delta: number): void {
@@ -26,7 +57,7 @@ function checkDelta(delta: number): void {
 }
 
 export class RdpAccountant {
-  readonly #history: { noiseMultiplier: number; sampleRate: number; steps: number }[] = [];
+  readonly #history = new StepHistory('accountant');
 
   constructor(readonly orders: readonly number[] = DEFAULT_ORDERS) {
     if (orders.length === 0 || orders.some((a) => !(a > 1))) throw new InvalidArgumentError('RdpAccountant: orders must be numbers above 1.');
@@ -34,27 +65,24 @@ export class RdpAccountant {
 
   /** Records `steps` steps of the sampled Gaussian mechanism (consecutive identical steps are merged, as Opacus does). */
   step(params: StepParams, steps = 1): this {
-    checkStep(params, steps);
-    const last = this.#history[this.#history.length - 1];
-    if (last !== undefined && last.noiseMultiplier === params.noiseMultiplier && last.sampleRate === params.sampleRate) last.steps += steps;
-    else this.#history.push({ noiseMultiplier: params.noiseMultiplier, sampleRate: params.sampleRate, steps });
+    this.#history.add(params, steps);
     return this;
   }
 
-  get history(): readonly { readonly noiseMultiplier: number; readonly sampleRate: number; readonly steps: number }[] {
-    return this.#history.map((h) => ({ ...h }));
+  get history(): readonly HistoryEntry[] {
+    return this.#history.copy();
   }
 
   /** The RDP of everything recorded, at each order. */
   rdp(): number[] {
     const total = this.orders.map(() => 0);
-    for (const h of this.#history) computeRdp(h.sampleRate, h.noiseMultiplier, h.steps, this.orders).forEach((r, k) => (total[k]! += r));
+    for (const h of this.#history.entries) computeRdp(h.sampleRate, h.noiseMultiplier, h.steps, this.orders).forEach((r, k) => (total[k]! += r));
     return total;
   }
 
   getPrivacySpent(delta: number): { epsilon: number; bestOrder: number } {
     checkDelta(delta);
-    if (this.#history.length === 0) return { epsilon: 0, bestOrder: NaN };
+    if (this.#history.entries.length === 0) return { epsilon: 0, bestOrder: NaN };
     return privacySpent(this.orders, this.rdp(), delta);
   }
 

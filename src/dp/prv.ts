@@ -10,14 +10,11 @@
  * out tighter than RDP's conversion for the same history.
  */
 import { InvalidArgumentError } from '../core/errors.js';
-import { RdpAccountant, type StepParams } from './accountant.js';
+import { checkStep, type HistoryEntry, RdpAccountant, StepHistory, type StepParams } from './accountant.js';
 import { irfft, rfft } from './fft.js';
 
-export interface PrvEntry {
-  readonly noiseMultiplier: number;
-  readonly sampleRate: number;
-  readonly steps: number;
-}
+/** One history entry: `steps` steps of the Gaussian of noise multiplier σ on Poisson samples of rate q. */
+export type PrvEntry = HistoryEntry;
 
 /** ε at δ with its bracket: the true ε of the history lies in [lower, upper] (Gopi et al., Theorem 5.5). */
 export interface PrvEpsilon {
@@ -324,13 +321,6 @@ function epsilonBounds({ pmf, domain }: DiscretePrv, delta: number, deltaError: 
   return { lower: epsilonAt(delta + deltaError) - epsError, estimate: epsilonAt(delta), upper: epsilonAt(delta - deltaError) + epsError };
 }
 
-function checkEntry({ noiseMultiplier, sampleRate }: StepParams, steps: number): void {
-  if (!(Number.isFinite(noiseMultiplier) && noiseMultiplier >= 0)) {
-    throw new InvalidArgumentError(`PrvAccountant: noiseMultiplier must be a finite number >= 0, got ${noiseMultiplier}.`);
-  }
-  if (!(sampleRate >= 0 && sampleRate <= 1)) throw new InvalidArgumentError(`PrvAccountant: sampleRate must be in [0, 1], got ${sampleRate}.`);
-  if (!(Number.isSafeInteger(steps) && steps >= 0)) throw new InvalidArgumentError(`PrvAccountant: steps must be a whole number >= 0, got ${steps}.`);
-}
 
 /**
  * The largest grid composed: Bluestein's transform of 2^23 points works on
@@ -345,7 +335,7 @@ const MAX_GRID = 2 ** 23;
  * are left out; any that sample with no noise make ε infinite.
  */
 export function prvEpsilon(history: readonly PrvEntry[], delta: number, { epsError = 0.01, deltaError = delta / 1000 }: PrvOptions = {}): PrvEpsilon {
-  for (const e of history) checkEntry(e, e.steps);
+  for (const e of history) checkStep(e, e.steps, 'PrvAccountant');
   if (!(delta > 0 && delta < 1)) throw new InvalidArgumentError(`PrvAccountant: delta must be in (0, 1), got ${delta}.`);
   if (!(epsError > 0 && Number.isFinite(epsError))) throw new InvalidArgumentError(`PrvAccountant: epsError must be a positive number, got ${epsError}.`);
   if (!(deltaError > 0 && deltaError < delta)) throw new InvalidArgumentError(`PrvAccountant: deltaError must be in (0, delta = ${delta}), got ${deltaError}.`);
@@ -382,24 +372,21 @@ export function prvEpsilon(history: readonly PrvEntry[], delta: number, { epsErr
  * for MNIST's 14,063 steps at q 256/60000 (a 505,784-point grid).
  */
 export class PrvAccountant {
-  readonly #history: { noiseMultiplier: number; sampleRate: number; steps: number }[] = [];
+  readonly #history = new StepHistory('PrvAccountant');
 
   /** Records `steps` steps of the sampled Gaussian mechanism (consecutive identical steps are merged, as Opacus does). */
   step(params: StepParams, steps = 1): this {
-    checkEntry(params, steps);
-    const last = this.#history[this.#history.length - 1];
-    if (last !== undefined && last.noiseMultiplier === params.noiseMultiplier && last.sampleRate === params.sampleRate) last.steps += steps;
-    else this.#history.push({ noiseMultiplier: params.noiseMultiplier, sampleRate: params.sampleRate, steps });
+    this.#history.add(params, steps);
     return this;
   }
 
   get history(): readonly PrvEntry[] {
-    return this.#history.map((h) => ({ ...h }));
+    return this.#history.copy();
   }
 
   /** ε at δ with its bracket; `epsilon` is the upper end, what getEpsilon returns. */
   getPrivacySpent(delta: number, options: PrvOptions = {}): PrvEpsilon & { readonly epsilon: number } {
-    const bounds = prvEpsilon(this.#history, delta, options);
+    const bounds = prvEpsilon(this.#history.entries, delta, options);
     return { ...bounds, epsilon: bounds.upper };
   }
 

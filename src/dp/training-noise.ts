@@ -10,7 +10,7 @@
  * splits it (torch.normal in its optimizer, never a discrete sampler).
  *
  * Randomness: every bit comes from crypto.randomFillSync, filled in bulk,
- * one fill per 4096 outputs (never Math.random, which is predictable;
+ * one fill per 4096 outputs (never the predictable built-in PRNG;
  * getRandomValues refuses more than 65,536 bytes). One normal takes two
  * uint32 words: 52 bits of uniform, 8 bits of layer, 1 of sign.
  *
