@@ -367,6 +367,17 @@ export interface HostApi {
   execute(batches: readonly ActorBatch[]): ActorBatchResult[] | Promise<ActorBatchResult[]>;
 }
 
+/** Where a worker in another process is reached by the other workers of a session. */
+export type PeerAddress = { readonly kind: 'ws'; readonly url: string; readonly worker: string } | { readonly kind: 'nats'; readonly worker: string };
+
+/** A host in a process of its own also dials the other workers of its session, and ends the session on request. */
+export interface RemoteHostApi extends HostApi {
+  /** Dial the worker at `address` (host name `to`) as a peer of its session `session`, showing its `ticket`. */
+  connectPeer(to: string, address: PeerAddress, ticket: string, session: string): Promise<void>;
+  /** The client is done: clear every object now rather than after the grace period. */
+  endSession(): void;
+}
+
 /** Every store id an op's arguments name, lists included (gradient references too). */
 export function refsOf(args: readonly WireArg[], into: number[] = []): number[] {
   for (const arg of args) {

@@ -16,8 +16,8 @@ import * as sy from '../../src/index.js';
 
 const SETTLE_MS = 2_000;
 // FAULT_RUNS lengthens the soak (each run starts a fresh runtime).
-// Over the byte encoding (the suite's second pass) fewer runs: the wire form changes no fault path, and npm test must stay under 10 minutes.
-const RUNS = Number(process.env.FAULT_RUNS ?? (process.env.SYFT_WIRE === 'bytes' ? 3 : 5));
+// With workers in processes (the suite's second pass, where a crash is a kill -9) fewer runs: npm test must stay under 10 minutes.
+const RUNS = Number(process.env.FAULT_RUNS ?? (process.env.SYFT_HOSTS === 'processes' ? 3 : 5));
 
 type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 
