@@ -44,6 +44,11 @@ describe('the host is a program of its own', () => {
     expect([...loaded].sort()).toEqual(['autograd', 'core', 'dp', 'host', 'nn', 'optim', 'tensor', 'transport']);
   });
 
+  test('a worker process (npx syft-ts worker) loads the same layers, and the WebSocket and NATS carriers', async () => {
+    const loaded = await foldersLoadedBy('workers/cli.ts');
+    expect([...loaded].sort()).toEqual(['autograd', 'core', 'dp', 'host', 'nn', 'optim', 'tensor', 'transport']);
+  });
+
   test('the client loads no host code: it starts hosts by their entry file', async () => {
     const loaded = await foldersLoadedBy('src/index.ts');
     expect(loaded.has('host')).toBe(false);
