@@ -22,7 +22,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { EXIT_RETIRED, type HostInitOptions, type PeerApi, type PeerAddress, type RemoteHostApi } from '../core/protocol.js';
 import { name as badName } from '../core/wire-schema.js';
 import { exposeEntryPoints } from '../transport/expose.js';
-import { type Answer, type Hello, type MessageLink, newSessionId, tokensMatch } from '../transport/link.js';
+import { type Answer, type Hello, type MessageLink, newSessionId, showsSecret } from '../transport/link.js';
 import { dialWs, listenWs, DEFAULT_MAX_FRAME_BYTES } from '../transport/ws-link.js';
 import { createActorHost, type ActorHost } from './actor-host.js';
 import { checkLocalOps } from '../tensor/op-checking.js';
@@ -95,12 +95,12 @@ export async function startProcessHost(options: ProcessHostOptions): Promise<Pro
     };
     if (hello.worker !== options.id) return refuse('INVALID_ARGUMENT', `this is worker '${options.id}', not '${hello.worker.slice(0, 64)}'`);
     if (hello.role === 'peer') {
-      if (session === undefined || session.id !== hello.session || !tokensMatch(hello.token, session.ticket)) {
+      if (session === undefined || session.id !== hello.session || !showsSecret(hello, session.ticket)) {
         return refuse('UNAUTHENTICATED', 'no session of this worker accepts that peer ticket');
       }
       return { ok: true, welcome: { worker: options.id, session: session.id, resumed: true } };
     }
-    if (!tokensMatch(hello.token, options.token)) return refuse('UNAUTHENTICATED', "wrong token: pass the worker's token (its --token-file) as { token }");
+    if (!showsSecret(hello, options.token)) return refuse('UNAUTHENTICATED', "wrong token: pass the worker's token (its --token-file) as { token }");
     if (session !== undefined && session.id !== hello.session) {
       return refuse(
         'WORKER_BUSY',

@@ -10,7 +10,7 @@
  * has not shown the worker's token never reaches the decoder.
  */
 import type { Endpoint } from 'comlink';
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { MAX_NAME_LENGTH } from '../core/wire-schema.js';
 
 /** What a link is to the session code on either side. */
@@ -40,6 +40,11 @@ export interface Hello {
   readonly session: string;
   /** A peer's host name, as this worker's actors address it. */
   readonly from?: string;
+  /**
+   * Set where others may read the hello (a NATS subject): then `token` is not
+   * the secret but HMAC-SHA256(secret, nonce), and the nonce is never accepted twice.
+   */
+  readonly nonce?: string;
 }
 
 export interface Welcome {
@@ -76,6 +81,7 @@ export function parseHello(value: unknown): Hello | string {
   if (h['role'] !== 'client' && h['role'] !== 'peer') return "role must be 'client' or 'peer'";
   if (typeof h['worker'] !== 'string' || h['worker'].length === 0 || h['worker'].length > MAX_NAME_LENGTH) return 'worker must name the worker to reach';
   if (typeof h['session'] !== 'string' || !SESSION.test(h['session'])) return 'session must be 8-64 characters of [A-Za-z0-9_-]';
+  if (h['nonce'] !== undefined && (typeof h['nonce'] !== 'string' || !SESSION.test(h['nonce']))) return 'a nonce is 8-64 characters of [A-Za-z0-9_-]';
   if (h['role'] === 'peer' && (typeof h['from'] !== 'string' || h['from'].length === 0 || h['from'].length > MAX_NAME_LENGTH)) {
     return "a peer's hello names its host (from)";
   }
@@ -86,7 +92,18 @@ export function parseHello(value: unknown): Hello | string {
     worker: h['worker'],
     session: h['session'],
     ...(h['role'] === 'peer' ? { from: h['from'] as string } : {}),
+    ...(typeof h['nonce'] === 'string' ? { nonce: h['nonce'] } : {}),
   };
+}
+
+/** What a hello carrying `nonce` shows instead of the secret itself. */
+export function proveToken(secret: string, nonce: string): string {
+  return createHmac('sha256', secret).update(nonce, 'utf8').digest('base64url');
+}
+
+/** Whether `hello` shows `secret`: the secret itself, or its proof over the hello's nonce. */
+export function showsSecret(hello: Hello, secret: string): boolean {
+  return tokensMatch(hello.token, hello.nonce === undefined ? secret : proveToken(secret, hello.nonce));
 }
 
 /** Compares tokens in constant time (hashes first, so their lengths leak nothing either). */
