@@ -226,7 +226,15 @@ export function dialWs(url: string, hello: Hello, options: DialOptions = {}): Pr
       ws.terminate();
     });
     ws.once('error', (error) => {
-      reject(new ConnectionFailedError('CONNECTION_FAILED', `cannot reach a worker at ${url} (${error.message}); start one with: npx syft-ts worker --id ${hello.worker} --port <port>.`));
+      const tls = /certificate|self.signed|TLS|SSL/i.test(error.message);
+      reject(
+        new ConnectionFailedError(
+          'CONNECTION_FAILED',
+          tls
+            ? `the worker at ${url} presented a certificate this client does not trust (${error.message}); pass its CA certificate as { ca }.`
+            : `cannot reach a worker at ${url} (${error.message}); start one with: npx syft-ts worker --id ${hello.worker} --port <port>.`,
+        ),
+      );
     });
     ws.once('open', () => {
       if (welcome === undefined || typeof welcome.worker !== 'string' || typeof welcome.session !== 'string') {
