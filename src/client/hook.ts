@@ -305,8 +305,9 @@ export class Hook {
       await connection.spawn(id);
       const others = [...this.#remote].filter((c) => c.isAlive);
       this.#remote.add(connection);
-      // Every two remote workers link directly, as threads do.
-      await Promise.all(others.map((other) => connection.connect(other)));
+      // Every two remote workers link directly, as threads do, where one can reach the other: a worker only on
+      // WebSocket cannot dial one only on NATS. Unlinked pairs exchange data through the client (get, then send).
+      await Promise.allSettled(others.map((other) => connection.connect(other)));
       this.#assertRunning('connect');
       const worker = new VirtualWorker(id, connection, this.localWorker, this.#bus, () => this.settle());
       this.#workers.set(id, worker);
