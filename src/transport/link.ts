@@ -116,3 +116,14 @@ export function tokensMatch(given: string, expected: string): boolean {
 export function newSessionId(): string {
   return crypto.randomUUID().replaceAll('-', '');
 }
+
+type Listener = Parameters<Endpoint['addEventListener']>[1];
+
+/** Hands a decoded message to an endpoint's listeners (comlink's), as a MessageEvent would. */
+export function dispatch(listeners: ReadonlySet<Listener>, message: unknown): void {
+  const event = { data: message } as MessageEvent;
+  for (const listener of listeners) {
+    if (typeof listener === 'function') listener(event);
+    else listener.handleEvent(event);
+  }
+}

@@ -25,7 +25,7 @@ import type { Endpoint } from 'comlink';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { ConnectionFailedError, InvalidArgumentError } from '../core/errors.js';
 import { decode, encode } from './codec.js';
-import { type Answer, type Gate, type Hello, type MessageLink, newSessionId, parseHello, proveToken, type Welcome } from './link.js';
+import { type Answer, type Gate, type Hello, type MessageLink, dispatch, newSessionId, parseHello, proveToken, type Welcome } from './link.js';
 
 export interface NatsLinkOptions {
   readonly heartbeatMs?: number;
@@ -67,9 +67,10 @@ function header(kind: Kind, seq: number, index: number, count: number): Uint8Arr
  * listens, in a cluster too (a subscription travels the routes ahead of the
  * reply that follows it on the same connection).
  */
-function link(nc: NatsConnection, send: string, receive: string, options: NatsLinkOptions): MessageLink & { discard(): void } {
+function link(nc: NatsConnection, send: string, receive: string, options: NatsLinkOptions): MessageLink & { discard(): void; limit(bytes: number): void } {
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const receiveLimit = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  let maxFrameBytes = receiveLimit;
   const chunkBytes = Math.max(1024, (nc.info?.max_payload ?? 1024 * 1024) - HEADER - 256);
   type Listener = Parameters<Endpoint['addEventListener']>[1];
   const listeners = new Set<Listener>();
@@ -119,10 +120,10 @@ function link(nc: NatsConnection, send: string, receive: string, options: NatsLi
     } catch {
       return; // garbage on our subject: dropped, the link goes on
     }
-    const event = { data: message } as MessageEvent;
-    for (const listener of listeners) {
-      if (typeof listener === 'function') listener(event);
-      else listener.handleEvent(event);
+    try {
+      dispatch(listeners, message);
+    } catch {
+      // A well-formed frame holding a request comlink cannot read: dropped, never thrown into NATS's callback.
     }
   };
 
@@ -154,7 +155,7 @@ function link(nc: NatsConnection, send: string, receive: string, options: NatsLi
     }
     partial.parts.push(body.slice());
     partial.bytes += body.byteLength;
-    if (partial.bytes > maxFrameBytes) return end(`a frame above the link's limit of ${maxFrameBytes} bytes`, true);
+    if (partial.bytes > receiveLimit) return end(`a frame above the link's limit of ${receiveLimit} bytes`, true);
     if (partial.parts.length === count) {
       const whole = new Uint8Array(partial.bytes);
       let at = 0;
@@ -207,6 +208,8 @@ function link(nc: NatsConnection, send: string, receive: string, options: NatsLi
     closed,
     close: (reason: string) => end(reason, true),
     discard: () => end('the hello was refused', false),
+    /** The other side's limit, from its welcome: larger frames are refused before they are sent. */
+    limit: (bytes: number) => (maxFrameBytes = Math.min(maxFrameBytes, bytes)),
     ref: () => timer.ref(),
     unref: () => timer.unref(),
   };
@@ -244,6 +247,7 @@ export async function dialNats(nc: NatsConnection, hello: Hello, options: NatsLi
       `worker '${hello.worker}' refused the connection: ${String(answer.refusal?.message)}`,
     );
   }
+  if (typeof answer.welcome.maxFrameBytes === 'number') opened.limit(answer.welcome.maxFrameBytes);
   return { link: opened, welcome: answer.welcome };
 }
 
@@ -265,7 +269,7 @@ export function listenNats(nc: NatsConnection, workerId: string, gate: Gate, onL
       else if (parsed.nonce === undefined) answer = { ok: false, refusal: { code: 'UNAUTHENTICATED', message: 'a hello over NATS proves the token (HMAC over a fresh nonce); never send the token itself' } };
       else if (seen.has(parsed.nonce)) answer = { ok: false, refusal: { code: 'UNAUTHENTICATED', message: 'that hello was already used' } };
       else answer = gate(parsed);
-      let opened: (MessageLink & { discard(): void }) | undefined;
+      let opened: ReturnType<typeof link> | undefined;
       if (answer.ok && typeof parsed !== 'string') {
         seen.add(parsed.nonce!);
         if (seen.size > 100_000) seen.delete(seen.values().next().value!);

@@ -19,7 +19,7 @@ import type { Endpoint } from 'comlink';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ConnectionFailedError, InvalidArgumentError } from '../core/errors.js';
 import { decode, encode } from './codec.js';
-import { type Gate, type Hello, type MessageLink, parseHello, type RefusalCode, type Welcome } from './link.js';
+import { type Gate, type Hello, type MessageLink, parseHello, dispatch, type RefusalCode, type Welcome } from './link.js';
 
 const HELLO_HEADER = 'x-syft-hello';
 const WELCOME_HEADER = 'x-syft-welcome';
@@ -99,10 +99,13 @@ function socketLink(ws: WebSocket, options: LinkOptions, rawSocket: Duplex | und
       return;
     }
     if (typeof message === 'object' && message !== null && 'syftFrameError' in message) return;
-    const event = { data: message } as MessageEvent;
-    for (const listener of listeners) {
-      if (typeof listener === 'function') listener(event);
-      else listener.handleEvent(event);
+    try {
+      dispatch(listeners, message);
+    } catch (error) {
+      // comlink reads a request's argument list before its own try: a well-formed frame holding a malformed
+      // request throws here, and must not reach ws's emitter (an uncaught exception would end the process).
+      const reply: FrameError = { syftFrameError: { code: 'MALFORMED_COMMAND', message: `a request comlink cannot read: ${(error as Error).message}` } };
+      if (ws.readyState === WebSocket.OPEN) ws.send(new Uint8Array(encode(reply)));
     }
   });
 
@@ -242,7 +245,9 @@ export function dialWs(url: string, hello: Hello, options: DialOptions = {}): Pr
         reject(new ConnectionFailedError('CONNECTION_FAILED', `${url} did not answer as a syft-ts worker (no welcome).`));
         return;
       }
-      resolve({ link: socketLink(ws, options, socket), welcome });
+      // Frames above the worker's limit are refused here, before they leave: the worker would close the link on them.
+      const maxFrameBytes = Math.min(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, welcome.maxFrameBytes ?? Infinity);
+      resolve({ link: socketLink(ws, { ...options, maxFrameBytes }, socket), welcome });
     });
   });
 }
