@@ -11,6 +11,8 @@
  */
 import type { Endpoint } from 'comlink';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { InvalidArgumentError } from '../core/errors.js';
+import { encode } from './codec.js';
 import { MAX_NAME_LENGTH } from '../core/wire-schema.js';
 
 /** What a link is to the session code on either side. */
@@ -119,11 +121,41 @@ export function newSessionId(): string {
 
 type Listener = Parameters<Endpoint['addEventListener']>[1];
 
-/** Hands a decoded message to an endpoint's listeners (comlink's), as a MessageEvent would. */
-export function dispatch(listeners: ReadonlySet<Listener>, message: unknown): void {
-  const event = { data: message } as MessageEvent;
-  for (const listener of listeners) {
-    if (typeof listener === 'function') listener(event);
-    else listener.handleEvent(event);
-  }
+/**
+ * The comlink side of a carrier: messages leave as codec frames through
+ * `send`, refused above `limit()` bytes before anything is sent (thrown inside
+ * comlink's request, so the call rejects and the link stays up); `receive`
+ * hands a decoded message to comlink's listeners and returns what they threw
+ * (a request or reply comlink could not read), never throwing into the carrier.
+ */
+export function frameEndpoint(limit: () => number, send: (frame: Uint8Array) => void): { endpoint: Endpoint; receive(message: unknown): Error | undefined } {
+  const listeners = new Set<Listener>();
+  return {
+    endpoint: {
+      postMessage(message: unknown): void {
+        const frame = new Uint8Array(encode(message));
+        if (frame.byteLength > limit()) {
+          throw new InvalidArgumentError(
+            `a message of ${frame.byteLength} bytes exceeds the link's frame limit of ${limit()} bytes; ` +
+              'send the tensor in parts, or start the worker with a larger --max-frame-mb.',
+          );
+        }
+        send(frame);
+      },
+      addEventListener: (_type, listener) => listeners.add(listener),
+      removeEventListener: (_type, listener) => listeners.delete(listener),
+    },
+    receive(message: unknown): Error | undefined {
+      const event = { data: message } as MessageEvent;
+      try {
+        for (const listener of listeners) {
+          if (typeof listener === 'function') listener(event);
+          else listener.handleEvent(event);
+        }
+        return undefined;
+      } catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
+      }
+    },
+  };
 }

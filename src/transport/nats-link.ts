@@ -21,11 +21,10 @@
  * link: what waited on it rejects (WORKER_DISCONNECTED), and the client redials
  * and resumes the session. Nothing waits for a frame that will never come.
  */
-import type { Endpoint } from 'comlink';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { ConnectionFailedError, InvalidArgumentError } from '../core/errors.js';
-import { decode, encode } from './codec.js';
-import { type Answer, type Gate, type Hello, type MessageLink, dispatch, newSessionId, parseHello, proveToken, type Welcome } from './link.js';
+import { ConnectionFailedError } from '../core/errors.js';
+import { decode } from './codec.js';
+import { type Answer, type Gate, type Hello, type MessageLink, frameEndpoint, newSessionId, parseHello, proveToken, type Welcome } from './link.js';
 
 export interface NatsLinkOptions {
   readonly heartbeatMs?: number;
@@ -67,13 +66,20 @@ function header(kind: Kind, seq: number, index: number, count: number): Uint8Arr
  * listens, in a cluster too (a subscription travels the routes ahead of the
  * reply that follows it on the same connection).
  */
-function link(nc: NatsConnection, send: string, receive: string, options: NatsLinkOptions): MessageLink & { discard(): void; limit(bytes: number): void } {
+function link(nc: NatsConnection, sendOn: string, receiveOn: string, options: NatsLinkOptions): MessageLink & { discard(): void; limit(bytes: number): void } {
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   const receiveLimit = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   let maxFrameBytes = receiveLimit;
   const chunkBytes = Math.max(1024, (nc.info?.max_payload ?? 1024 * 1024) - HEADER - 256);
-  type Listener = Parameters<Endpoint['addEventListener']>[1];
-  const listeners = new Set<Listener>();
+  const { endpoint, receive } = frameEndpoint(
+    () => maxFrameBytes,
+    (frame) => {
+      if (!open) return;
+      seq = (seq + 1) >>> 0;
+      const count = Math.max(1, Math.ceil(frame.byteLength / chunkBytes));
+      for (let i = 0; i < count; i++) publish(Kind.Chunk, i, count, frame.subarray(i * chunkBytes, (i + 1) * chunkBytes));
+    },
+  );
   /** Frames sent, and frames received whole or begun (each in its turn, or the link is closed). */
   let seq = 0;
   let received = 0;
@@ -88,12 +94,12 @@ function link(nc: NatsConnection, send: string, receive: string, options: NatsLi
   const publish = (kind: Kind, index: number, count: number, body?: Uint8Array): void => {
     const h = header(kind, seq, index, count);
     if (body === undefined || body.byteLength === 0) {
-      nc.publish(send, h);
+      nc.publish(sendOn, h);
     } else {
       const message = new Uint8Array(HEADER + body.byteLength);
       message.set(h, 0);
       message.set(body, HEADER);
-      nc.publish(send, message);
+      nc.publish(sendOn, message);
     }
     sentAt = Date.now();
   };
@@ -120,11 +126,8 @@ function link(nc: NatsConnection, send: string, receive: string, options: NatsLi
     } catch {
       return; // garbage on our subject: dropped, the link goes on
     }
-    try {
-      dispatch(listeners, message);
-    } catch {
-      // A well-formed frame holding a request comlink cannot read: dropped, never thrown into NATS's callback.
-    }
+    // A well-formed frame holding a message comlink cannot read: dropped, never thrown into NATS's callback.
+    receive(message);
   };
 
   const onMessage = (data: Uint8Array): void => {
@@ -168,7 +171,7 @@ function link(nc: NatsConnection, send: string, receive: string, options: NatsLi
     }
   };
 
-  const sub: Subscription = nc.subscribe(receive, {
+  const sub: Subscription = nc.subscribe(receiveOn, {
     callback: (error, msg) => {
       if (error === null) onMessage(msg.data);
     },
@@ -181,27 +184,6 @@ function link(nc: NatsConnection, send: string, receive: string, options: NatsLi
   }, heartbeatMs / 2);
 
   void nc.closed().then(() => end('the NATS connection closed', false));
-
-  const endpoint: Endpoint = {
-    postMessage(message: unknown): void {
-      const frame = new Uint8Array(encode(message));
-      if (frame.byteLength > maxFrameBytes) {
-        throw new InvalidArgumentError(
-          `a message of ${frame.byteLength} bytes exceeds the link's frame limit of ${maxFrameBytes} bytes; send the tensor in parts, or start the worker with a larger --max-frame-mb.`,
-        );
-      }
-      if (!open) return;
-      seq = (seq + 1) >>> 0;
-      const count = Math.max(1, Math.ceil(frame.byteLength / chunkBytes));
-      for (let i = 0; i < count; i++) publish(Kind.Chunk, i, count, frame.subarray(i * chunkBytes, (i + 1) * chunkBytes));
-    },
-    addEventListener(_type, listener): void {
-      listeners.add(listener);
-    },
-    removeEventListener(_type, listener): void {
-      listeners.delete(listener);
-    },
-  };
 
   return {
     endpoint,

@@ -15,11 +15,10 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { Endpoint } from 'comlink';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ConnectionFailedError, InvalidArgumentError } from '../core/errors.js';
 import { decode, encode } from './codec.js';
-import { type Gate, type Hello, type MessageLink, parseHello, dispatch, type RefusalCode, type Welcome } from './link.js';
+import { type Gate, type Hello, type MessageLink, parseHello, frameEndpoint, type RefusalCode, type Welcome } from './link.js';
 
 const HELLO_HEADER = 'x-syft-hello';
 const WELCOME_HEADER = 'x-syft-welcome';
@@ -65,8 +64,12 @@ function fromBase64Url(text: string | string[] | undefined): unknown {
 function socketLink(ws: WebSocket, options: LinkOptions, rawSocket: Duplex | undefined): MessageLink {
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-  type Listener = Parameters<Endpoint['addEventListener']>[1];
-  const listeners = new Set<Listener>();
+  const { endpoint, receive } = frameEndpoint(
+    () => maxFrameBytes,
+    (frame) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(frame, { binary: true });
+    },
+  );
   let closing: string | undefined;
   const closed = new Promise<string>((resolve) => {
     ws.once('close', (code, reason) => {
@@ -99,35 +102,14 @@ function socketLink(ws: WebSocket, options: LinkOptions, rawSocket: Duplex | und
       return;
     }
     if (typeof message === 'object' && message !== null && 'syftFrameError' in message) return;
-    try {
-      dispatch(listeners, message);
-    } catch (error) {
-      // comlink reads a request's argument list before its own try: a well-formed frame holding a malformed
-      // request throws here, and must not reach ws's emitter (an uncaught exception would end the process).
-      const reply: FrameError = { syftFrameError: { code: 'MALFORMED_COMMAND', message: `a request comlink cannot read: ${(error as Error).message}` } };
+    const unreadable = receive(message);
+    if (unreadable !== undefined) {
+      // A well-formed frame holding a message comlink cannot read: answered, and kept from ws's emitter
+      // (an uncaught exception there would end the process).
+      const reply: FrameError = { syftFrameError: { code: 'MALFORMED_COMMAND', message: `a message comlink cannot read: ${unreadable.message}` } };
       if (ws.readyState === WebSocket.OPEN) ws.send(new Uint8Array(encode(reply)));
     }
   });
-
-  const endpoint: Endpoint = {
-    postMessage(message: unknown): void {
-      const frame = encode(message);
-      if (frame.byteLength > maxFrameBytes) {
-        // Thrown inside comlink's request: the call rejects, nothing is sent, the link stays up.
-        throw new InvalidArgumentError(
-          `a message of ${frame.byteLength} bytes exceeds the link's frame limit of ${maxFrameBytes} bytes; ` +
-            'send the tensor in parts, or start the worker with a larger --max-frame-mb.',
-        );
-      }
-      if (ws.readyState === WebSocket.OPEN) ws.send(new Uint8Array(frame), { binary: true });
-    },
-    addEventListener(_type, listener): void {
-      listeners.add(listener);
-    },
-    removeEventListener(_type, listener): void {
-      listeners.delete(listener);
-    },
-  };
 
   return {
     endpoint,
