@@ -14,7 +14,11 @@ if (mode === 'ws') {
 } else if (mode === 'nats') {
   const { connect } = await import('@nats-io/transport-node');
   const nc = await connect({ servers: natsUrl });
-  nc.subscribe('bench.echo', { callback: (_error, msg) => msg.respond(msg.data) });
+  nc.subscribe('bench.echo', {
+    callback: (_error, msg) => {
+      msg.respond(msg.data);
+    },
+  });
   await nc.flush();
   console.log('ready 0');
 } else {

@@ -16,16 +16,18 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
+import type { Endpoint } from 'comlink';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { InvalidArgumentError } from '../core/errors.js';
-import { EXIT_RETIRED, type HostInitOptions, type PeerApi, type PeerAddress, type RemoteHostApi } from '../core/protocol.js';
+import { InvalidArgumentError, serializeError } from '../core/errors.js';
+import { EXIT_RETIRED, type LinkApi, type PeerAddress, PROGRESS_SLOTS } from '../core/protocol.js';
 import { name as badName } from '../core/wire-schema.js';
+import { nodeEndpoint } from '../transport/endpoint.js';
 import { exposeEntryPoints } from '../transport/expose.js';
 import { type Answer, type Hello, type MessageLink, newSessionId, showsSecret } from '../transport/link.js';
+import { threadEntry } from '../transport/thread-entry.js';
 import { dialWs, listenWs, DEFAULT_MAX_FRAME_BYTES } from '../transport/ws-link.js';
-import { createActorHost, type ActorHost } from './actor-host.js';
-import { checkLocalOps } from '../tensor/op-checking.js';
 
 export interface ProcessHostOptions {
   readonly id: string;
@@ -49,15 +51,64 @@ export interface ProcessHost {
   close(): Promise<void>;
 }
 
+/**
+ * A session's actors run on a thread of their own (src/host/thread-main.ts,
+ * as in the client's process), never on this process's main thread: a
+ * training job of minutes must not stop the links' heartbeats, or every busy
+ * worker would look dead (PySyft's dropped connections, #3274, #4656). The main
+ * thread only routes frames between the links and the thread, unread.
+ */
 interface Session {
   readonly id: string;
   readonly ticket: string;
-  readonly host: ActorHost;
-  /** This host's name, as the session's actors address it (set by init). */
+  readonly thread: Worker;
+  /** The thread's link setup: ports of direct channels to other workers. */
+  readonly setup: Comlink.Remote<LinkApi>;
+  /** This host's name, as the session's actors address it (set by the client's init). */
   name: string;
   client: MessageLink | undefined;
   grace: NodeJS.Timeout | undefined;
   readonly links: Set<MessageLink>;
+}
+
+type Listener = Parameters<Endpoint['addEventListener']>[1];
+
+/** A comlink message's id, when it has one. */
+const idOf = (message: unknown): string | undefined => {
+  const id = (message as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? id : undefined;
+};
+
+/** A reply has a wire value's type and no path; a request has a path. */
+const isReply = (message: unknown): boolean => !Array.isArray((message as { path?: unknown } | null)?.path);
+
+/** comlink's form of a thrown error, answering the message with this id. */
+function thrownReply(id: string, error: unknown): unknown {
+  return { id, type: 'HANDLER', name: 'throw', value: { isError: true, value: serializeError(error) } };
+}
+
+/**
+ * Sends `message` over `link`. One that cannot go (above the frame limit) is
+ * answered in its place with an error, to whoever waits for it: the side across
+ * the link for a reply, `back` (this side) for a request. Nothing waits for a
+ * message that was dropped.
+ */
+function send(link: MessageLink, message: unknown, back: (reply: unknown) => void): void {
+  try {
+    link.endpoint.postMessage(message);
+  } catch (error) {
+    const id = idOf(message);
+    if (id === undefined) return;
+    if (isReply(message)) link.endpoint.postMessage(thrownReply(id, error));
+    else back(thrownReply(id, error));
+  }
+}
+
+/** Carries comlink messages both ways between `link` and `port` (a channel of the session's thread), unread. */
+function bridge(link: MessageLink, port: MessagePort): void {
+  link.endpoint.addEventListener('message', (event: Event) => port.postMessage((event as MessageEvent).data));
+  port.on('message', (data: unknown) => send(link, data, (reply) => port.postMessage(reply)));
+  void link.closed.then(() => port.close());
 }
 
 /** The NATS carrier, loaded only by a worker that serves NATS. */
@@ -70,14 +121,13 @@ export async function startProcessHost(options: ProcessHostOptions): Promise<Pro
   if (options.ws === undefined && options.nats === undefined) throw new InvalidArgumentError('a worker serves WebSocket (--port), NATS (--nats), or both');
   const log = options.log ?? (() => undefined);
   const linkOptions = { maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }) };
-  checkLocalOps();
   let session: Session | undefined;
 
   const endSession = (s: Session, why: string): void => {
     if (session !== s) return;
     session = undefined;
     clearTimeout(s.grace);
-    s.host.close();
+    void s.thread.terminate();
     for (const link of s.links) link.close('the session ended');
     log(`session ${s.id.slice(0, 8)} ended: ${why}`);
   };
@@ -111,16 +161,44 @@ export async function startProcessHost(options: ProcessHostOptions): Promise<Pro
     }
     const resumed = session !== undefined;
     if (session === undefined) {
-      session = { id: hello.session, ticket: newSessionId(), host: createActorHost({ retire }), name: '', client: undefined, grace: undefined, links: new Set() };
+      session = startSession(hello.session);
       awaitClient(session);
       log(`session ${session.id.slice(0, 8)} started`);
     }
     return { ok: true, welcome: { worker: options.id, session: session.id, resumed, ticket: session.ticket, maxFrameBytes: linkOptions.maxFrameBytes } };
   };
 
-  const retire = (): void => {
-    // A kernel may have corrupted the wasm heap: stop, after the failing batch's reply has left.
-    setTimeout(() => process.exit(EXIT_RETIRED), 50);
+  /** A session thread, loading while nobody needs it yet: a client's first connection then finds it warm. */
+  const newThread = (): { thread: Worker; setup: Comlink.Remote<LinkApi> } => {
+    const entry = threadEntry('actor-host');
+    const setup = new MessageChannel();
+    const thread = new Worker(entry.filename, {
+      workerData: { ...entry.workerData, links: setup.port2, wire: 'clone', progress: new SharedArrayBuffer(PROGRESS_SLOTS * 4) },
+      transferList: [setup.port2],
+      name: 'syft-session',
+    });
+    return { thread, setup: Comlink.wrap<LinkApi>(nodeEndpoint(setup.port1)) };
+  };
+  let spare: ReturnType<typeof newThread> | undefined = newThread();
+
+  const startSession = (id: string): Session => {
+    // Only the first session finds a thread warm: a spare per session would cost a thread's memory and load for nothing.
+    const { thread, setup } = spare ?? newThread();
+    spare = undefined;
+    const s: Session = { id, ticket: newSessionId(), thread, setup, name: '', client: undefined, grace: undefined, links: new Set() };
+    // Replies from the thread go to whichever link the client holds now (after a reconnect, the new one).
+    thread.on('message', (data: unknown) => {
+      if (s.client !== undefined) send(s.client, data, (reply) => thread.postMessage(reply));
+    });
+    thread.on('error', () => undefined); // 'exit' follows with its code
+    thread.once('exit', (code) => {
+      // A kernel that trapped in wasm retires the thread (its heap may be corrupt): the session ends, and the
+      // client, redialling, finds it gone and fails everything with WORKER_CRASHED.
+      const why = code === EXIT_RETIRED ? 'retired: a kernel trapped in wasm, so its heap may be corrupt' : `its thread stopped (exit code ${code})`;
+      s.client?.close(why);
+      endSession(s, why);
+    });
+    return s;
   };
 
   const dialPeer = async (s: Session, to: string, address: PeerAddress, ticket: string, peerSession: string): Promise<void> => {
@@ -136,11 +214,11 @@ export async function startProcessHost(options: ProcessHostOptions): Promise<Pro
     else throw new InvalidArgumentError(`worker '${options.id}' is not on NATS, so it cannot reach '${address.worker}' there`);
     const { link } = opened;
     s.links.add(link);
-    s.host.addPeer(to, Comlink.wrap<PeerApi>(link.endpoint));
-    void link.closed.then((reason) => {
-      s.links.delete(link);
-      s.host.peerLost(to, `the link to worker '${address.worker}' closed: ${reason}`);
-    });
+    void link.closed.then(() => s.links.delete(link));
+    // The thread's end of the channel closes with the link, and the thread then fails what was on its way from there.
+    const { port1, port2 } = new MessageChannel();
+    bridge(link, port1);
+    await s.setup.connectPeer(to, Comlink.transfer(port2, [port2]));
   };
 
   const onLink = (link: MessageLink, hello: Hello): void => {
@@ -148,7 +226,9 @@ export async function startProcessHost(options: ProcessHostOptions): Promise<Pro
       const s = session!;
       s.links.add(link);
       void link.closed.then(() => s.links.delete(link));
-      exposeEntryPoints(s.host.peer, link.endpoint);
+      const { port1, port2 } = new MessageChannel();
+      bridge(link, port1);
+      void s.setup.acceptPeer(hello.from!, Comlink.transfer(port2, [port2])).catch(() => link.close('the session thread refused the peer'));
       return;
     }
     const s = session;
@@ -164,16 +244,29 @@ export async function startProcessHost(options: ProcessHostOptions): Promise<Pro
     const current = s;
     current.client = link;
     current.links.add(link);
-    const api: RemoteHostApi = {
-      ...current.host.client,
-      init: (init: HostInitOptions) => {
-        current.name = String(init?.thread ?? '');
-        return current.host.client.init(init);
+    // init, spawn and execute go to the session's thread; linking and ending the session are this process's.
+    const local = new Set<Listener>();
+    exposeEntryPoints(
+      {
+        connectPeer: (to: string, address: PeerAddress, ticket: string, peerSession: string) => dialPeer(current, String(to), address, String(ticket), String(peerSession)),
+        endSession: () => endSession(current, 'the client shut down'),
       },
-      connectPeer: (to, address, ticket, peerSession) => dialPeer(current, String(to), address, String(ticket), String(peerSession)),
-      endSession: () => endSession(current, 'the client shut down'),
-    };
-    exposeEntryPoints(api, link.endpoint);
+      { postMessage: (m: unknown) => link.endpoint.postMessage(m), addEventListener: (_t, l) => local.add(l), removeEventListener: (_t, l) => local.delete(l) },
+    );
+    link.endpoint.addEventListener('message', (event: Event) => {
+      const data = (event as MessageEvent).data as { path?: unknown; argumentList?: unknown } | null;
+      const path = Array.isArray(data?.path) ? (data.path as unknown[])[0] : undefined;
+      if (path === 'connectPeer' || path === 'endSession') {
+        for (const l of local) (typeof l === 'function' ? l : l.handleEvent.bind(l))(event);
+        return;
+      }
+      if (path === 'init') {
+        // The host's name, as its peers will address it: read, not acted on (the thread checks the call).
+        const thread = ((data?.argumentList as Array<{ value?: { thread?: unknown } }> | undefined)?.[0]?.value)?.thread;
+        if (typeof thread === 'string') current.name = thread;
+      }
+      current.thread.postMessage(data);
+    });
     void link.closed.then((reason) => {
       current.links.delete(link);
       if (current.client !== link || session !== current) return;
@@ -207,6 +300,7 @@ export async function startProcessHost(options: ProcessHostOptions): Promise<Pro
     url,
     async close(): Promise<void> {
       if (session !== undefined) endSession(session, 'the worker stopped');
+      await spare?.thread.terminate();
       wsListener?.close();
       await natsListener?.close();
       if (server !== undefined) await new Promise<void>((resolve) => server!.close(() => resolve()));

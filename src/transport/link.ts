@@ -62,7 +62,7 @@ export interface Welcome {
 
 export type RefusalCode = 'UNAUTHENTICATED' | 'WORKER_BUSY' | 'INVALID_ARGUMENT';
 
-export interface Refusal {
+interface Refusal {
   readonly code: RefusalCode;
   readonly message: string;
 }
@@ -109,7 +109,7 @@ export function showsSecret(hello: Hello, secret: string): boolean {
 }
 
 /** Compares tokens in constant time (hashes first, so their lengths leak nothing either). */
-export function tokensMatch(given: string, expected: string): boolean {
+function tokensMatch(given: string, expected: string): boolean {
   const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
   return timingSafeEqual(digest(given), digest(expected));
 }

@@ -43,7 +43,7 @@ export interface DialOptions extends LinkOptions {
 }
 
 /** Frames that could not be decoded are answered with this, never passed on. */
-export interface FrameError {
+interface FrameError {
   readonly syftFrameError: { readonly code: string; readonly message: string };
 }
 
