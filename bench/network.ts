@@ -14,7 +14,7 @@ import { WebSocket } from 'ws';
 import { connect } from '@nats-io/transport-node';
 // The built package: benchmarks measure what users run, not the tsx development transform.
 import * as sy from '../dist/src/index.js';
-import { startNatsCluster } from '../examples/_nats.js';
+import { startNats } from '../examples/_nats.js';
 import { median, printRatios, printTable, type Ratio, type Row, saveResults } from './stats.js';
 
 const OPS = 10_000;
@@ -130,13 +130,13 @@ export async function run(): Promise<void> {
   echo.child.kill();
 
   // NATS: one server, two worker processes on it, and a bare responder.
-  const [node] = await startNatsCluster(1);
-  const [carolProcess, daveProcess] = await Promise.all([sy.spawnWorker('carol', { nats: node!.url }), sy.spawnWorker('dave', { nats: node!.url })]);
-  const cluster = await hook.connectNats(node!.url);
+  const node = await startNats();
+  const [carolProcess, daveProcess] = await Promise.all([sy.spawnWorker('carol', { nats: node.url }), sy.spawnWorker('dave', { nats: node.url })]);
+  const cluster = await hook.connectNats(node.url);
   const carol = await cluster.worker('carol', { token: carolProcess.token });
   const dave = await cluster.worker('dave', { token: daveProcess.token });
-  const responder = await echoProcess(['nats', node!.url]);
-  const nc = await connect({ servers: node!.url });
+  const responder = await echoProcess(['nats', node.url]);
+  const nc = await connect({ servers: node.url });
   const natsGet = await getLatency(hook, carol, () => nc.request('bench.echo', small, { timeout: 5_000 }));
   rows.push({ name: 'NATS: get() of 5 elements', value: natsGet.get, unit: 'µs' });
   rows.push({ name: 'raw NATS request (160 B), interleaved', value: natsGet.raw, unit: 'µs' });
@@ -160,7 +160,7 @@ export async function run(): Promise<void> {
   saveResults('network', { backend: hook.backend, rows, ratios });
   await hook.shutdown();
   await Promise.all([bobProcess.stop(), aliceProcess.stop(), carolProcess.stop(), daveProcess.stop()]);
-  await node!.stop();
+  await node.stop();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

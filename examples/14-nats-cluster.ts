@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as sy from '../src/index.js';
-import { startNatsCluster } from './_nats.js';
+import { startCluster } from './_nats.js';
 import { exampleArgs, QUIET } from './_cli.js';
 
 const args = exampleArgs({
@@ -38,7 +38,7 @@ const log = (line: string) => quiet || console.log(line);
 const rounds = args.quick ? 2 : args.rounds;
 const digitCount = args.quick ? 1000 : args.digits;
 
-const nodes = await startNatsCluster(3);
+const nodes = await startCluster(3);
 log(`NATS cluster: ${nodes.map((n) => n.url).join(', ')}`);
 const [bobProcess, aliceProcess] = await Promise.all([
   sy.spawnWorker('bob', { nats: nodes[1]!.url }),

@@ -44,6 +44,10 @@ function flag(name: string, value: number | undefined): string[] {
   return [`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(value)];
 }
 
+/** Kills of the workers this process started and has not stopped: one exit listener for them all. */
+const running = new Set<() => void>();
+process.once('exit', () => running.forEach((kill) => kill()));
+
 export async function spawnWorker(id: string, options: SpawnWorkerOptions = {}): Promise<WorkerProcess> {
   if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError('spawnWorker: the worker needs an id, e.g. "bob".');
   const token = options.token ?? randomBytes(24).toString('base64url');
@@ -64,6 +68,7 @@ export async function spawnWorker(id: string, options: SpawnWorkerOptions = {}):
   const log: string[] = [];
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)));
+  void exited.then(() => running.delete(kill));
   const url = await new Promise<string | undefined>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
@@ -91,7 +96,7 @@ export async function spawnWorker(id: string, options: SpawnWorkerOptions = {}):
   const kill = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
-  process.once('exit', kill);
+  running.add(kill);
   return {
     id,
     token,
@@ -105,7 +110,7 @@ export async function spawnWorker(id: string, options: SpawnWorkerOptions = {}):
       child.ref();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
-      process.off('exit', kill);
+      running.delete(kill);
     },
   };
 }

@@ -295,6 +295,8 @@ export async function startProcessHost(options: ProcessHostOptions): Promise<Pro
     url = `${tls === undefined ? 'ws' : 'wss'}://${shownHost}:${bound.port}`;
   }
   const natsListener = options.nats === undefined ? undefined : (await natsLinks()).listenNats(options.nats, options.id, gate, onLink, linkOptions);
+  // Listening means reachable: the hello subject's subscription is known to the server before anyone is told.
+  await natsListener?.ready;
 
   return {
     url,

@@ -10,11 +10,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as sy from '../../src/index.js';
-import { type NatsNode, startNatsCluster } from '../../examples/_nats.js';
+import { type NatsServer, startCluster } from '../../examples/_nats.js';
 import { rejection } from '../support/runtime.js';
 
 const MAX_PAYLOAD = 64 * 1024;
-let nodes: NatsNode[];
+let nodes: NatsServer[];
 let bobProcess: sy.WorkerProcess;
 let aliceProcess: sy.WorkerProcess;
 let hook: sy.Hook;
@@ -31,7 +31,7 @@ function within<T>(ms: number, promise: Promise<T>): Promise<T> {
 }
 
 beforeAll(async () => {
-  nodes = await startNatsCluster(3, { maxPayload: MAX_PAYLOAD });
+  nodes = await startCluster(3, { maxPayload: MAX_PAYLOAD });
   [bobProcess, aliceProcess] = await Promise.all([
     sy.spawnWorker('bob', { nats: nodes[1]!.url, heartbeatMs: 250 }),
     sy.spawnWorker('alice', { nats: nodes[2]!.url, heartbeatMs: 250 }),
