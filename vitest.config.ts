@@ -12,16 +12,29 @@ export default defineConfig({
     fileParallelism: false,
     projects: [
       { extends: true, test: { name: 'all', include: ['test/**/*.test.ts'] } },
-      // The integration suite again, every command and reply encoded to bytes (src/transport/wire.ts):
-      // the protocol is plain data before any socket carries it.
+      // The integration suite again with every virtual worker in a child process of its own, reached over
+      // loopback WebSocket (SYFT_HOSTS=processes): every command and reply crosses a socket as a byte frame,
+      // moves and share openings go process to process, and sy.testing.crash is a kill -9.
+      {
+        extends: true,
+        test: {
+          name: 'processes',
+          // The runtime, chains, training, SMPC, federated, lifecycle, isolation and fault suites. Left to the
+          // threads: backpressure (blocking on a progress counter needs shared memory; a socket host has drain()),
+          // the examples and the consumer project (whole programs, once is enough), and the DP, datasets and
+          // uncaught-error suites (host logic and scripts the transport does not touch), for npm test's 10 minutes.
+          include: [
+            'test/integration/{remote-execution,pointer-chains,training,smpc,smpc-autograd,federated,lifecycle,isolation,faults}.test.ts',
+          ],
+          env: { SYFT_HOSTS: 'processes' },
+        },
+      },
+      // Threads can speak bytes too (SYFT_WIRE=bytes): the runtime and chain suites over it.
       {
         extends: true,
         test: {
           name: 'bytes',
-          include: ['test/integration/**/*.test.ts'],
-          // Packs and compiles a consumer project: no message crosses a wire. The examples' quick runs are whole
-          // programs whose protocol paths the smpc suites already cover here: once is enough.
-          exclude: ['test/integration/consumer-project.test.ts', 'test/integration/encrypted-examples.test.ts', 'test/integration/dp-examples.test.ts'],
+          include: ['test/integration/remote-execution.test.ts', 'test/integration/pointer-chains.test.ts'],
           env: { SYFT_WIRE: 'bytes' },
         },
       },

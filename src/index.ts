@@ -11,6 +11,9 @@ import './client/verbs.js';
 
 export { hook, Hook, type HookOptions, type TfNamespace, type VirtualWorkersOptions } from './client/hook.js';
 export { VirtualWorker } from './client/virtual-worker.js';
+export { spawnWorker, type SpawnWorkerOptions, type WorkerProcess } from './client/worker-process.js';
+export type { ConnectOptions, NatsNetwork, NatsOptions } from './client/remote-options.js';
+export type { ReconnectOptions } from './client/remote-transport.js';
 // PySyft's spellings answer with the syft-ts form: x.fix_precision() throws PYSYFT_NAME naming x.fixPrecision().
 export { TorchHook, combine_pointers } from './client/pysyft-spellings.js';
 export { LocalWorker } from './client/local-worker.js';

@@ -14,6 +14,13 @@ import { isWireEncoding, type WireEncoding, wireFromEnvironment } from '../trans
 import { MAX_NAME_LENGTH } from '../core/wire-schema.js';
 import { LocalWorker } from './local-worker.js';
 import { ThreadTransport } from './thread-transport.js';
+import type { HostTransport } from './host-connection.js';
+import { DEFAULT_RECONNECT, type Dial, type ReconnectOptions, RemoteTransport } from './remote-transport.js';
+import { checkConnectOptions, type ConnectOptions, connectToNats, type NatsNetwork, type NatsOptions } from './remote-options.js';
+import type { PeerAddress } from '../core/protocol.js';
+import { dialWs } from '../transport/ws-link.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { spawnWorker } from './worker-process.js';
 import { addVerbsToTfTensors } from './verbs.js';
 import { VirtualWorker } from './virtual-worker.js';
 
@@ -41,6 +48,23 @@ export interface HookOptions {
    * the queued work under about 64 MB.
    */
   readonly backpressure?: { readonly commands?: number; readonly bytes?: number };
+  /**
+   * Where virtual workers' hosts run: 'threads' of this process (the default),
+   * or 'processes': child processes reached over loopback WebSocket, exactly
+   * as workers on other machines are (the same links, sessions and faults).
+   * Otherwise SYFT_HOSTS, otherwise 'threads'.
+   */
+  readonly hosts?: HostKind;
+}
+
+export type HostKind = 'threads' | 'processes';
+
+function hostsFrom(options: HookOptions): HostKind {
+  const hosts = options.hosts ?? (process.env.SYFT_HOSTS === undefined || process.env.SYFT_HOSTS === '' ? 'threads' : process.env.SYFT_HOSTS);
+  if (hosts !== 'threads' && hosts !== 'processes') {
+    throw new InvalidArgumentError(`sy.hook: hosts (or SYFT_HOSTS) must be 'threads' or 'processes', got '${String(hosts)}'.`);
+  }
+  return hosts;
 }
 
 const DEFAULT_WAIT_TIMEOUT_MS = 5 * 60_000;
@@ -85,7 +109,7 @@ export async function hook(tfNamespace?: TfNamespace, options: HookOptions = {})
       throw new InvalidArgumentError(`sy.hook: backpressure.${key} must be an integer of at least 2, got ${String(limits[key])}.`);
     }
   }
-  return new Hook(backend, wire, waitTimeoutMs, limits);
+  return new Hook(backend, wire, waitTimeoutMs, limits, hostsFrom(options));
 }
 
 export class Hook {
@@ -98,9 +122,15 @@ export class Hook {
   /** Ids being created right now, so two concurrent creations of 'bob' cannot both succeed. */
   readonly #reserved = new Set<string>();
   readonly #threads: HostConnection[] = [];
+  /** Connections to workers in other processes (linked to each other, never to threads). */
+  readonly #remote = new Set<HostConnection>();
+  readonly #natsConnections = new Set<NatsConnection>();
   #threadCount = 0;
   #creating: Promise<void> = Promise.resolve();
   #shutDown = false;
+
+  /** Where virtual workers' hosts run (see HookOptions.hosts). */
+  readonly hosts: HostKind;
 
   /** How messages reach the hosts (see HookOptions.wire). */
   readonly wire: WireEncoding;
@@ -109,8 +139,9 @@ export class Hook {
   readonly waitTimeoutMs: number;
 
   /** @internal Use sy.hook(tf). */
-  constructor(backend: BackendName, wire: WireEncoding, waitTimeoutMs: number, backpressure: BackpressureLimits) {
+  constructor(backend: BackendName, wire: WireEncoding, waitTimeoutMs: number, backpressure: BackpressureLimits, hosts: HostKind = 'threads') {
     this.backend = backend;
+    this.hosts = hosts;
     this.wire = wire;
     this.waitTimeoutMs = waitTimeoutMs;
     this.#backpressure = backpressure;
@@ -164,26 +195,17 @@ export class Hook {
 
   async #createWorkers(ids: readonly string[], threads: number): Promise<VirtualWorker[]> {
     try {
-      const existing = this.#threads.filter((t) => t.isAlive);
+      const processes = this.hosts === 'processes';
+      const existing = this.#threads.filter((t) => t.isAlive && this.#remote.has(t) === processes);
       const started = await Promise.all(
         Array.from({ length: Math.min(threads, ids.length) }, () => {
-          const name = `syft-thread-${++this.#threadCount}`;
-          return HostConnection.start(new ThreadTransport(name, this.wire), { backend: this.backend, waitTimeoutMs: this.waitTimeoutMs }, this.#bus, {
-            backpressure: this.#backpressure,
-            flushAll: () => {
-              for (const t of this.#threads) if (t.isAlive) t.flush();
-            },
-          }).then((t) => {
-            this.#threads.push(t);
-            return t;
-          });
+          const name = `syft-${processes ? 'process' : 'thread'}-${++this.#threadCount}`;
+          return processes ? this.#startProcess(name) : this.#start(new ThreadTransport(name, this.wire));
         }),
       );
-      // Every pair of threads gets a direct channel, so workers move data between
-      // themselves without the main thread.
-      await Promise.all(
-        started.flatMap((t, i) => [...existing, ...started.slice(0, i)].map((other) => t.connect(other))),
-      );
+      // Every pair of hosts gets a direct channel, so workers move data between
+      // themselves without the main thread. (Threads and processes cannot reach each other.)
+      await Promise.all(started.flatMap((t, i) => [...existing, ...started.slice(0, i)].map((other) => t.connect(other))));
       this.#assertRunning('virtualWorkers');
       const workers = await Promise.all(
         ids.map(async (id, i) => {
@@ -197,6 +219,101 @@ export class Hook {
       return workers;
     } finally {
       for (const id of ids) this.#reserved.delete(id);
+    }
+  }
+
+  async #start(transport: HostTransport): Promise<HostConnection> {
+    const connection = await HostConnection.start(transport, { backend: this.backend, waitTimeoutMs: this.waitTimeoutMs }, this.#bus, {
+      backpressure: this.#backpressure,
+      flushAll: () => {
+        for (const t of this.#threads) if (t.isAlive) t.flush();
+      },
+    });
+    this.#threads.push(connection);
+    return connection;
+  }
+
+  /** A host in a child process, reached over loopback WebSocket (HookOptions.hosts = 'processes'). */
+  async #startProcess(name: string): Promise<HostConnection> {
+    const child = await spawnWorker(name, { graceMs: 10_000 });
+    const url = child.url!;
+    try {
+      const transport = await RemoteTransport.open(name, { kind: 'ws', url, worker: name }, (hello) => dialWs(url, hello), child.token, DEFAULT_RECONNECT, child);
+      const connection = await this.#start(transport);
+      this.#remote.add(connection);
+      return connection;
+    } catch (error) {
+      child.kill();
+      throw error;
+    }
+  }
+
+  /**
+   * A worker in another process, reached over WebSocket (PySyft's
+   * `WebsocketClientWorker`): `await hook.connect('ws://127.0.0.1:8777', { id: 'bob', token })`
+   * for a worker started with `npx syft-ts worker --id bob --port 8777`. It does
+   * everything a virtual worker does; moves and share openings between two
+   * remote workers go directly between them.
+   */
+  async connect(url: string, options: ConnectOptions): Promise<VirtualWorker> {
+    this.#assertRunning('connect');
+    if (typeof url !== 'string' || !/^wss?:\/\/[^/]+/.test(url)) {
+      throw new InvalidArgumentError(`hook.connect: '${String(url)}' is not a WebSocket address; use ws://host:port (or wss:// with TLS).`);
+    }
+    const { id, token } = checkConnectOptions('connect', options);
+    this.#checkNewId(id, [id]);
+    const dialOptions = { ...(options.ca === undefined ? {} : { ca: options.ca }), ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }) };
+    return this.#attachRemote(id, { kind: 'ws', url, worker: id }, (hello) => dialWs(url, hello, dialOptions), token, options);
+  }
+
+  /**
+   * A NATS server or cluster on which workers (`npx syft-ts worker --id bob
+   * --nats nats://…`) wait: `(await hook.connectNats(url)).worker('bob', { token })`
+   * reaches bob on whichever node he is attached to.
+   */
+  async connectNats(url: string, options: NatsOptions = {}): Promise<NatsNetwork> {
+    this.#assertRunning('connectNats');
+    const nc = await connectToNats(url, options);
+    const { dialNats } = await import('../transport/nats-link.js');
+    this.#natsConnections.add(nc);
+    return {
+      url,
+      worker: async (id: string, workerOptions: Omit<ConnectOptions, 'id' | 'ca'>) => {
+        const { token } = checkConnectOptions('connectNats(...).worker', { ...workerOptions, id });
+        this.#checkNewId(id, [id]);
+        return this.#attachRemote(id, { kind: 'nats', worker: id }, (hello) => dialNats(nc, hello, workerOptions.heartbeatMs === undefined ? {} : { heartbeatMs: workerOptions.heartbeatMs }), token, workerOptions);
+      },
+    };
+  }
+
+  /** One creation at a time, threads or remote workers: each new host links to every host of its kind. */
+  #attachRemote(id: string, address: PeerAddress, dial: Dial, token: string, options: { readonly reconnect?: Partial<ReconnectOptions> }): Promise<VirtualWorker> {
+    this.#reserved.add(id);
+    const turn = this.#creating.then(() => this.#attachRemoteNow(id, address, dial, token, options));
+    this.#creating = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
+  async #attachRemoteNow(id: string, address: PeerAddress, dial: Dial, token: string, options: { readonly reconnect?: Partial<ReconnectOptions> }): Promise<VirtualWorker> {
+    try {
+      this.#assertRunning('connect');
+      const transport = await RemoteTransport.open(`remote-${id}`, address, dial, token, { ...DEFAULT_RECONNECT, ...options.reconnect });
+      const connection = await this.#start(transport);
+      await connection.spawn(id);
+      const others = [...this.#remote].filter((c) => c.isAlive);
+      this.#remote.add(connection);
+      // Every two remote workers link directly, as threads do, where one can reach the other: a worker only on
+      // WebSocket cannot dial one only on NATS. Unlinked pairs exchange data through the client (get, then send).
+      await Promise.allSettled(others.map((other) => connection.connect(other)));
+      this.#assertRunning('connect');
+      const worker = new VirtualWorker(id, connection, this.localWorker, this.#bus, () => this.settle());
+      this.#workers.set(id, worker);
+      return worker;
+    } finally {
+      this.#reserved.delete(id);
     }
   }
 
@@ -251,6 +368,7 @@ export class Hook {
     if (this.#shutDown) return;
     this.#shutDown = true;
     await Promise.all(this.#threads.map((t) => t.terminate()));
+    await Promise.all([...this.#natsConnections].map((nc) => nc.close()));
     this.#bus.complete();
   }
 

@@ -19,7 +19,7 @@
  */
 import * as Comlink from 'comlink';
 import { confirmedEvents, isRead, nameOf, postedEvents, replyBytesOf } from '../core/commands.js';
-import { remoteError, RuntimeShutDownError, SyftError, WorkerCrashedError } from '../core/errors.js';
+import { InvalidArgumentError, remoteError, RuntimeShutDownError, SyftError, WorkerCrashedError } from '../core/errors.js';
 import type { ActorBatch, ActorBatchResult, Command, HostApi, HostInitOptions, ReplyOf } from '../core/protocol.js';
 import type { EventBus } from './event-bus.js';
 
@@ -37,6 +37,10 @@ export interface HostTransport {
   /** A direct channel to another host, so their actors exchange data without the client. */
   link(other: HostTransport): Promise<void>;
   terminate(): Promise<void>;
+  /** Kills the host as a crash would (sy.testing.crash), where that differs from terminate(). */
+  crash?(): Promise<void>;
+  /** Drops the connection as a network failure would (sy.testing.dropConnection); only links that redial have one. */
+  drop?(): void;
   /** The host's progress, readable while the caller blocks (threads of this process only). */
   readonly progress?: HostProgress;
 }
@@ -248,7 +252,13 @@ export class HostConnection {
 
   /** Kills the host as a crash would (sy.testing.crash): everything waiting on it fails with WorkerCrashedError. */
   async crash(): Promise<void> {
-    await this.#transport.terminate();
+    await (this.#transport.crash?.() ?? this.#transport.terminate());
+  }
+
+  /** sy.testing.dropConnection: the link drops as a network failure would, and the client redials. */
+  dropConnection(): void {
+    if (this.#transport.drop === undefined) throw new InvalidArgumentError(`${this.name} is a thread of this process: it has no connection to drop (use sy.testing.crash)`);
+    this.#transport.drop();
   }
 
   #execute(batches: ActorBatch[], transfer: ArrayBuffer[]): Promise<ActorBatchResult[]> {

@@ -8,17 +8,12 @@
  */
 import * as Comlink from 'comlink';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { EXIT_RETIRED, type HostApi, PROGRESS_DONE, PROGRESS_SLOTS, PROGRESS_STOPPED } from '../core/protocol.js';
+import { EXIT_RETIRED, type HostApi, type LinkApi, PROGRESS_DONE, PROGRESS_SLOTS, PROGRESS_STOPPED } from '../core/protocol.js';
 import { nodeEndpoint } from '../transport/endpoint.js';
 import { type WireEncoding, wireEndpoint } from '../transport/wire.js';
 import type { HostProgress, HostTransport } from './host-connection.js';
 import { threadEntry } from '../transport/thread-entry.js';
 
-/** The link setup a thread host serves on its parent port (src/host/thread-main.ts). */
-interface LinkApi {
-  acceptPeer(from: string, port: MessagePort): void;
-  connectPeer(to: string, port: MessagePort): void;
-}
 
 export class ThreadTransport implements HostTransport {
   readonly name: string;

@@ -35,7 +35,11 @@ export type ErrorCode =
   | 'UNSUPPORTED_ON_SHARES'
   | 'SHARED_VALUE_TO_PRIMITIVE'
   | 'PRIVACY_POLICY'
-  | 'PRIVACY_BUDGET_EXCEEDED';
+  | 'PRIVACY_BUDGET_EXCEEDED'
+  | 'WORKER_DISCONNECTED'
+  | 'UNAUTHENTICATED'
+  | 'WORKER_BUSY'
+  | 'CONNECTION_FAILED';
 
 export class SyftError extends Error {
   readonly code: ErrorCode;
@@ -167,6 +171,28 @@ export class WorkerCrashedError extends SyftError {
       `The thread hosting ${thread} stopped (${reason}); every pending call on it is rejected and its objects are lost. ` +
         `Create new virtual workers to continue.`,
     );
+  }
+}
+
+/**
+ * The connection to a worker in another process dropped while a call was in
+ * flight. The call may or may not have run there; the client reconnects and
+ * resumes the session, so objects stored before stay reachable.
+ */
+export class WorkerDisconnectedError extends SyftError {
+  constructor(worker: string, reason: string) {
+    super(
+      'WORKER_DISCONNECTED',
+      `The connection to ${worker} dropped (${reason}); calls in flight are rejected (they may or may not have run there). ` +
+        'The client reconnects with backoff and resumes the session; retry the call, or await hook.settle() first.',
+    );
+  }
+}
+
+/** A worker in another process refused the connection or could not be reached. */
+export class ConnectionFailedError extends SyftError {
+  constructor(code: 'UNAUTHENTICATED' | 'WORKER_BUSY' | 'CONNECTION_FAILED' | 'INVALID_ARGUMENT', message: string) {
+    super(code, message);
   }
 }
 

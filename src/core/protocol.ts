@@ -367,6 +367,29 @@ export interface HostApi {
   execute(batches: readonly ActorBatch[]): ActorBatchResult[] | Promise<ActorBatchResult[]>;
 }
 
+/**
+ * The link setup a thread host serves on its second port (src/host/thread-main.ts):
+ * the ports of direct channels to other hosts. A thread of the client's process
+ * gets them from the client; a worker process's session thread from the process.
+ */
+export interface LinkApi {
+  /** Serve host `from` on this port: it forwards commands and delivers objects to this host's actors. */
+  acceptPeer(from: string, port: unknown): void;
+  /** Reach host `to` on this port. */
+  connectPeer(to: string, port: unknown): void;
+}
+
+/** Where a worker in another process is reached by the other workers of a session. */
+export type PeerAddress = { readonly kind: 'ws'; readonly url: string; readonly worker: string } | { readonly kind: 'nats'; readonly worker: string };
+
+/** A host in a process of its own also dials the other workers of its session, and ends the session on request. */
+export interface RemoteHostApi extends HostApi {
+  /** Dial the worker at `address` (host name `to`) as a peer of its session `session`, showing its `ticket`. */
+  connectPeer(to: string, address: PeerAddress, ticket: string, session: string): Promise<void>;
+  /** The client is done: clear every object now rather than after the grace period. */
+  endSession(): void;
+}
+
 /** Every store id an op's arguments name, lists included (gradient references too). */
 export function refsOf(args: readonly WireArg[], into: number[] = []): number[] {
   for (const arg of args) {

@@ -35,6 +35,8 @@ export interface ActorHost {
    * from there. Idempotent.
    */
   peerLost(name: string, reason: string): void;
+  /** Clears every actor's store (disposing its tensors) and removes the actors: a session that ended. */
+  close(): void;
 }
 
 export interface ActorHostOptions {
@@ -155,7 +157,13 @@ export function createActorHost(options: ActorHostOptions = {}): ActorHost {
       let lose!: (error: SyftError) => void;
       const lost = new Promise<never>((_, reject) => (lose = reject));
       lost.catch(() => undefined);
+      // A host reached again (a worker process's peer link redialled) is reachable again.
+      gone.delete(peerName);
       peers.set(peerName, { api, lost, lose });
+    },
+    close() {
+      for (const actor of actors.values()) void actor.run([{ type: 'clear' }], []);
+      actors.clear();
     },
     peerLost(peerName, reason) {
       if (gone.has(peerName) || peerName === thread) return;

@@ -362,7 +362,9 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
         (reply) => localTensor(reply, this.#kind) as L,
         (error: unknown) => {
           // Refused by the worker's privacy policy, the object stayed: the pointer must still reach it (to release it, or to query it with DP).
-          if (isSyftError(error) && error.code === 'PRIVACY_POLICY') this.revive();
+          // A link that dropped may have lost the fetch before it ran: the pointer stays, and a retry either brings the tensor or
+          // fails with OBJECT_NOT_FOUND (the fetch did run, and its reply was lost).
+          if (isSyftError(error) && (error.code === 'PRIVACY_POLICY' || error.code === 'WORKER_DISCONNECTED')) this.revive();
           throw error;
         },
       );

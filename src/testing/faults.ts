@@ -22,3 +22,12 @@ export async function slow(worker: VirtualWorker, ms: number): Promise<void> {
   }
   await worker.request({ type: 'slow', ms });
 }
+
+/**
+ * Drops the connection to a worker in another process as a network failure
+ * would: calls in flight reject with WORKER_DISCONNECTED, and the client
+ * redials and resumes the session (the worker kept its objects).
+ */
+export function dropConnection(worker: VirtualWorker): void {
+  worker.host.dropConnection();
+}

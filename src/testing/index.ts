@@ -3,7 +3,7 @@
  * leave nothing behind: fast-check arbitraries, leak checks, and a model-based
  * runner for random pointer programs that you can extend with your own commands.
  */
-export { crash, slow } from './faults.js';
+export { crash, dropConnection, slow } from './faults.js';
 export { assertNoLeaks, collectGarbage, EventLedger, findLeaks, LeakError, type Leak, type LeakCheckOptions } from './leaks.js';
 export {
   makeTensor,

@@ -44,6 +44,11 @@ describe('the host is a program of its own', () => {
     expect([...loaded].sort()).toEqual(['autograd', 'core', 'dp', 'host', 'nn', 'optim', 'tensor', 'transport']);
   });
 
+  test("a worker process's main thread (npx syft-ts worker) loads core, transport and host code only: it routes frames, its session thread computes", async () => {
+    const loaded = await foldersLoadedBy('workers/cli.ts');
+    expect([...loaded].sort()).toEqual(['core', 'host', 'transport']);
+  });
+
   test('the client loads no host code: it starts hosts by their entry file', async () => {
     const loaded = await foldersLoadedBy('src/index.ts');
     expect(loaded.has('host')).toBe(false);
@@ -104,9 +109,12 @@ describe('a host exposes only its entry points', () => {
     }
     const reads = [['constructor'], ['__proto__'], ['toString'], ['hasOwnProperty'], ['execute', 'constructor'], ['execute', 'prototype'], ['execute', '__proto__'], ['execute', 'call'], ['execute', 'bind']];
     reads.push(['execute', 'apply', 'constructor'], ['execute', 'apply', 'apply', 'constructor'], ['execute', 'name'], ['execute', 'length'], ['spawn', 'apply', 'name']);
+    // Only calls of entry points are served: every read is refused (answered as thrown), none returns anything.
     for (const path of reads) {
-      expect(await ask({ type: 'GET', path }), path.join('.')).toEqual({ id: expect.any(String), ...raw(undefined) });
+      expect(threw(await ask({ type: 'GET', path })), path.join('.')).toBe(true);
     }
+    // A call whose arguments are not plain data (comlink would build a proxy from them) is refused too.
+    expect(threw(await ask({ type: 'APPLY', path: ['execute'], argumentList: [{ type: 'HANDLER', name: 'proxy', value: 1 }] }))).toBe(true);
     // An entry point can be called, not read out.
     expect(threw(await ask({ type: 'GET', path: ['execute'] }))).toBe(true);
     // Writes are refused, and change nothing.
