@@ -14,6 +14,7 @@ import { ConnectionFailedError } from '../../src/core/errors.js';
 import { type Gate, type Hello, newSessionId, showsSecret } from '../../src/transport/link.js';
 import { dialNats, listenNats, type NatsLink } from '../../src/transport/nats-link.js';
 import { type NatsServer, startCluster, startNats } from '../../examples/_nats.js';
+import { within } from '../support/runtime.js';
 
 const MAX_PAYLOAD = 256 * 1024;
 const HEARTBEAT_MS = 200;
@@ -27,15 +28,6 @@ async function connectTo(url: string, options: { token?: string } = {}): Promise
   const nc = await connect({ servers: url, reconnect: false, ...options });
   connections.push(nc);
   return nc;
-}
-
-/** Fails the test instead of hanging: every wait on the network is bounded. */
-function within<T>(ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms))),
-  ]);
 }
 
 const gate =

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as sy from '../../src/index.js';
 import { type NatsServer, startCluster } from '../../examples/_nats.js';
-import { rejection } from '../support/runtime.js';
+import { rejection, within } from '../support/runtime.js';
 
 const MAX_PAYLOAD = 64 * 1024;
 let nodes: NatsServer[];
@@ -20,15 +20,6 @@ let aliceProcess: sy.WorkerProcess;
 let hook: sy.Hook;
 let bob: sy.VirtualWorker;
 let alice: sy.VirtualWorker;
-
-/** Fails the test instead of hanging: every await on the network is bounded. */
-function within<T>(ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms))),
-  ]);
-}
 
 beforeAll(async () => {
   nodes = await startCluster(3, { maxPayload: MAX_PAYLOAD });

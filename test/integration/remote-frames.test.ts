@@ -15,31 +15,12 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as sy from '../../src/index.js';
 import { decode, encode } from '../../src/transport/codec.js';
-import { rejection } from '../support/runtime.js';
-
-/** Fails the test instead of hanging: every await on the network is bounded. */
-function within<T>(ms: number, promise: Promise<T>, what = 'the await'): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms))),
-  ]);
-}
+import { alive, rejection, within } from '../support/runtime.js';
 
 /** The hello header exactly as src/transport/ws-link.ts builds it: base64url(JSON). */
 const helloHeader = (hello: unknown): string => Buffer.from(JSON.stringify(hello), 'utf8').toString('base64url');
 const clientHello = (worker: string, token: string, session: string) => ({ v: 1, token, role: 'client', worker, session });
 const newSession = () => `raw-${randomUUID().replaceAll('-', '')}`;
-
-/** Whether the process has not exited (signal 0 only checks). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Refused {
   readonly status: number | undefined;

@@ -18,18 +18,9 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as sy from '../../src/index.js';
-import { rejection } from '../support/runtime.js';
+import { alive, rejection, within } from '../support/runtime.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Fails the test instead of hanging: every await on the network is bounded. */
-function within<T>(ms: number, promise: Promise<T>, what = 'the await'): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms))),
-  ]);
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const valuesOf = async (p: sy.PointerTensor): Promise<number[]> => Array.from((await within(10_000, p.get(), 'a get')).dataSync());
@@ -42,15 +33,6 @@ const outcome = (p: Promise<{ dataSync(): ArrayLike<number> }>): Promise<number[
 
 /** What a promise resolves with, or the code it rejects with. */
 const outcomeOf = <T>(p: Promise<T>): Promise<T | string> => p.catch((e: unknown) => (sy.isSyftError(e) ? e.code : String(e)));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A client script in a child process of its own (tsx, the sources), as a user would run one. */
 function clientScript(body: string, env: Record<string, string>): ChildProcess & { output: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {

@@ -27,3 +27,22 @@ export function thrown(fn: () => unknown): sy.SyftError {
   }
   throw new Error('expected the call to throw');
 }
+
+/** `promise`, or a failure naming it once `ms` pass: no await on the network may hang a test. */
+export function within<T>(ms: number, promise: Promise<T>, what = 'the await'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms))),
+  ]);
+}
+
+/** Whether process `pid` has not exited (signal 0 only checks). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
