@@ -3,7 +3,7 @@
 // code ran as BigInt loops before the kernels replaced them.
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { beaverWasm, elementwiseWasm, truncFinishWasm, truncMaskWasm } from '../../src/core/ring/ring-elementwise-wasm.js';
+import { beaverWasm, elementwiseWasm, truncDealWasm, truncFinishWasm, truncMaskWasm } from '../../src/core/ring/ring-elementwise-wasm.js';
 
 const MOD = 1n << 64n;
 const HALF = 1n << 63n;
@@ -37,7 +37,7 @@ test("Beaver's combination c + e·b + a·f (+ e·f at the leader) equals BigInt 
   );
 });
 
-test('truncation: the mask x + r (+ 2^62 at the leader) and the second step for any public scale equal BigInt arithmetic', () => {
+test("truncation: the dealer's material, the mask x + r (+ 2^62 at the leader) and the second step, for any public scale, equal BigInt arithmetic", () => {
   const scale = fc.oneof(fc.constantFrom(1n, 2n, 1n << 16n, 1n << 62n, 1000n), fc.bigInt({ min: 1n, max: HALF - 1n }));
   fc.assert(
     fc.property(columns(3), fc.boolean(), scale, (rows, leader, s) => {
@@ -52,6 +52,10 @@ test('truncation: the mask x + r (+ 2^62 at the leader) and the second step for 
         return leader ? u64(own + ((cv! & (HALF - 1n)) / s) + msb * k + minusOffset) : own;
       });
       expect(Array.from(truncFinishWasm(c!, rDiv!, rMsb!, leader, { scale: s, k, minusOffset }))).toEqual(expected);
+      // The dealer's material for a uniform r: floor((r mod 2^63) / s) and the top bit.
+      const dealt = truncDealWasm(x, s);
+      expect(Array.from(dealt.div)).toEqual(rows.map(([rv]) => (rv! & (HALF - 1n)) / s));
+      expect(Array.from(dealt.msb)).toEqual(rows.map(([rv]) => rv! >> 63n));
     }),
     { numRuns: 300 },
   );

@@ -17,6 +17,7 @@ interface Kernel {
   readonly mul: Binary;
   readonly beaver: (e: number, f: number, a: number, b: number, c: number, z: number, n: number, leader: bigint) => void;
   readonly truncMask: (x: number, r: number, out: number, n: number, offset: bigint) => void;
+  readonly truncDeal: (r: number, out: number, n: number, scale: bigint) => void;
   readonly truncFinish: (c: number, rd: number, rm: number, out: number, n: number, leader: bigint, scale: bigint, k: bigint, minusOffset: bigint) => void;
 }
 
@@ -24,19 +25,20 @@ const load = lazyKernel<Kernel>(wasmBase64);
 
 /**
  * Lays the operands out from offset 0, runs `call` with their offsets and the
- * output's, and returns a copy of the output (the next call reuses the memory).
+ * output's, and returns a copy of the output, `outputs` arrays of n words one
+ * after the other (the next call reuses the memory).
  */
-function run(inputs: readonly BigUint64Array[], call: (kernel: Kernel, at: readonly number[], out: number, n: number) => void): BigUint64Array {
+function run(inputs: readonly BigUint64Array[], call: (kernel: Kernel, at: readonly number[], out: number, n: number) => void, outputs = 1): BigUint64Array {
   const n = inputs[0]!.length;
   const kernel = load();
-  reserve(kernel.memory, 8 * n * (inputs.length + 1));
+  reserve(kernel.memory, 8 * n * (inputs.length + outputs));
   const at = inputs.map((values, i) => {
     new BigUint64Array(kernel.memory.buffer, 8 * n * i, n).set(values);
     return 8 * n * i;
   });
   const out = 8 * n * inputs.length;
   call(kernel, at, out, n);
-  return new BigUint64Array(kernel.memory.buffer, out, n).slice();
+  return new BigUint64Array(kernel.memory.buffer, out, n * outputs).slice();
 }
 
 /** x + y, x - y or x · y mod 2^64, element by element (equal lengths). */
@@ -65,4 +67,10 @@ export function truncFinishWasm(
   return run([c, rDiv, rMsb], (k, [ca, da, ma], out, n) =>
     k.truncFinish(ca!, da!, ma!, out, n, leader ? 1n : 0n, constants.scale, constants.k, constants.minusOffset),
   );
+}
+
+/** The dealer's truncation material: floor((r mod 2^63) / scale) and r >> 63 for every word of a uniform r. */
+export function truncDealWasm(r: BigUint64Array, scale: bigint): { div: BigUint64Array; msb: BigUint64Array } {
+  const both = run([r], (k, [ra], out, n) => k.truncDeal(ra!, out, n, scale), 2);
+  return { div: both.subarray(0, r.length), msb: both.subarray(r.length) };
 }

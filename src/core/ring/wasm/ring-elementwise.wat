@@ -111,4 +111,20 @@
         (local.set $rm (i32.add (local.get $rm) (i32.const 8)))
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
         (br $next))))
+  ;; The dealer's truncation material from a uniform r: r_div = floor((r mod 2^63) / scale)
+  ;; at $out and r_msb = r >> 63 right after it, at $out + 8n.
+  (func (export "truncDeal") (param $r i32) (param $out i32) (param $n i32) (param $scale i64)
+    (local $end i32) (local $msb i32) (local $rv i64)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 3))))
+    (local.set $msb (local.get $end))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $rv (i64.load (local.get $r)))
+        (i64.store (local.get $out) (i64.div_u (i64.and (local.get $rv) (i64.const 0x7fffffffffffffff)) (local.get $scale)))
+        (i64.store (local.get $msb) (i64.shr_u (local.get $rv) (i64.const 63)))
+        (local.set $r (i32.add (local.get $r) (i32.const 8)))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (local.set $msb (i32.add (local.get $msb) (i32.const 8)))
+        (br $next))))
 )
