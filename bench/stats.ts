@@ -3,8 +3,9 @@
  * median of repeats after a warm-up, and every claim is a ratio against a
  * baseline measured in the same run.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export function median(values: readonly number[]): number {
@@ -60,19 +61,45 @@ export function printRatios(ratios: readonly Ratio[]): void {
   }
 }
 
+/** One file per process: every bench run in it (alone, or all of them by `npm run bench`) adds its section. */
+interface RunFile {
+  readonly date: string;
+  readonly machine: Record<string, unknown>;
+  readonly commit: string | null;
+  readonly benches: Record<string, Record<string, unknown>>;
+}
+let current: { readonly file: URL; readonly run: RunFile } | undefined;
+
 /**
- * Writes bench/results/<name>.json: what was measured, plus the machine and the
- * time, since every figure is only meaningful beside them. Each run replaces the
- * file of the previous one.
+ * Records a bench's figures in bench/results/<time>.json, the file of this
+ * run, with the machine and the commit beside them: a figure means nothing
+ * without them, and `npm run bench:compare` reads two such files (or two
+ * folders of them) side by side. The file is rewritten after each bench, so
+ * a run cut short keeps what it measured.
  */
 export function saveResults(name: string, data: Record<string, unknown>): void {
-  const dir = new URL('./results/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  const file = new URL(`${name}.json`, dir);
+  if (current === undefined) {
+    const dir = new URL('./results/', import.meta.url);
+    mkdirSync(dir, { recursive: true });
+    const date = new Date().toISOString();
+    const file = new URL(`${date.replace(/[:.]/g, '-')}.json`, dir);
+    const machine = { node: process.version, platform: `${process.platform} ${process.arch}`, cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), memoryGB: Math.round(totalmem() / 2 ** 30), load: loadavg().map((l) => Number(l.toFixed(2))) };
+    current = { file, run: { date, machine, commit: commit(), benches: {} } };
+  }
   const ratios = Array.isArray(data['ratios']) ? (data['ratios'] as Ratio[]).map((r) => ({ ...r, verdict: verdict(r) ?? null })) : undefined;
-  const machine = { node: process.version, platform: `${process.platform} ${process.arch}`, cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism() };
-  writeFileSync(file, JSON.stringify({ bench: name, date: new Date().toISOString(), machine, ...data, ...(ratios ? { ratios } : {}) }, null, 2) + '\n');
-  console.log(`  saved ${fileURLToPath(file).replace(`${process.cwd()}/`, '')}`);
+  current.run.benches[name] = { date: new Date().toISOString(), ...data, ...(ratios ? { ratios } : {}) };
+  writeFileSync(current.file, JSON.stringify(current.run, null, 2) + '\n');
+  console.log(`  saved ${fileURLToPath(current.file).replace(`${process.cwd()}/`, '')} (${name})`);
+}
+
+/** The commit measured, marked dirty when the work tree has changes; null outside a git checkout. */
+function commit(): string | null {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: fileURLToPath(new URL('.', import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') === '' ? '' : '-dirty'}`;
+  } catch {
+    return null;
+  }
 }
 
 function format(v: number): string {

@@ -22,16 +22,25 @@ function batch(): { x: tf.Tensor2D; y: tf.Tensor2D } {
   return { x, y };
 }
 
-/** Median ms per step over REPEATS runs of STEPS steps, after a warm-up run. */
-async function perStep(run: (steps: number) => Promise<void> | void): Promise<number> {
-  await run(3);
-  const times: number[] = [];
+type Variant = (steps: number) => Promise<void> | void;
+
+/**
+ * Median ms per step of each variant over REPEATS runs of STEPS steps, after
+ * a warm-up run. The variants take turns within each repeat: measured one
+ * block after another, a ratio drifted by 20% with the machine's load.
+ */
+async function perStep<K extends string>(variants: Record<K, Variant>): Promise<Record<K, number>> {
+  const entries = Object.entries(variants) as [K, Variant][];
+  for (const [, run] of entries) await run(3);
+  const times = new Map<K, number[]>(entries.map(([k]) => [k, []]));
   for (let r = 0; r < REPEATS; r++) {
-    const t0 = performance.now();
-    await run(STEPS);
-    times.push((performance.now() - t0) / STEPS);
+    for (const [k, run] of entries) {
+      const t0 = performance.now();
+      await run(STEPS);
+      times.get(k)!.push((performance.now() - t0) / STEPS);
+    }
   }
-  return median(times);
+  return Object.fromEntries(entries.map(([k]) => [k, median(times.get(k)!)])) as Record<K, number>;
 }
 
 export async function run(): Promise<void> {
@@ -45,7 +54,7 @@ export async function run(): Promise<void> {
   const w2 = tf.variable(tf.randomUniform([500, 10], -0.04, 0.04) as tf.Tensor2D);
   const b2 = tf.variable(tf.zeros([10]));
   const sgd = tf.train.sgd(0.01);
-  const local = await perStep((steps) => {
+  const local: Variant = (steps) => {
     for (let i = 0; i < steps; i++) {
       const loss = sgd.minimize(
         () => tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2)) as tf.Scalar,
@@ -54,11 +63,11 @@ export async function run(): Promise<void> {
       loss!.dataSync();
       loss!.dispose();
     }
-  });
+  };
 
   // (a') plain tfjs with the matMul gradient written with explicit transposes,
   // the same math the worker runs: the fair baseline on wasm.
-  const localFast = await perStep((steps) => {
+  const localFast: Variant = (steps) => {
     for (let i = 0; i < steps; i++) {
       const loss = sgd.minimize(
         () => tf.losses.softmaxCrossEntropy(y, tf.add(explicitTransposeMatMul(tf.relu(tf.add(explicitTransposeMatMul(x, w1), b1)), w2), b2)) as tf.Scalar,
@@ -67,13 +76,13 @@ export async function run(): Promise<void> {
       loss!.dataSync();
       loss!.dispose();
     }
-  });
+  };
 
   // (b) the model at bob, op by op (forward, backward and step are each a few pipelined commands)
   const model = sy.nn.sequential(sy.nn.linear(784, 500), sy.nn.relu(), sy.nn.linear(500, 10)).send(bob);
   const opt = sy.optim.sgd(model.parameters(), { lr: 0.01 });
   const [px, py] = [sy.tensor(x).send(bob), sy.tensor(y).send(bob)];
-  const opByOp = await perStep(async (steps) => {
+  const opByOp: Variant = async (steps) => {
     let last: sy.PointerTensor<tf.Tensor> | undefined;
     for (let i = 0; i < steps; i++) {
       last = sy.tidy(() => {
@@ -86,24 +95,25 @@ export async function run(): Promise<void> {
       if (i < steps - 1) last.dispose();
     }
     await last!.get();
-  });
+  };
 
   // (c) the model at bob, all steps in one message
-  const oneMessage = await perStep(async (steps) => {
+  const oneMessage: Variant = async (steps) => {
     await model.trainOn(px, py, { loss: 'crossEntropy', optimizer: { kind: 'sgd', lr: 0.01 }, steps });
-  });
+  };
+  const { local: plain, localFast: plainSameGradient, opByOp: driven, oneMessage: trained } = await perStep({ local, localFast, opByOp, oneMessage });
 
   const rows: Row[] = [
-    { name: 'plain tfjs, this thread (optimizer.minimize)', value: local, unit: 'ms/step' },
-    { name: 'plain tfjs, this thread, explicit-transpose matMul gradient', value: localFast, unit: 'ms/step' },
-    { name: 'model at a worker, op by op', value: opByOp, unit: 'ms/step' },
-    { name: `model at a worker, ${STEPS} steps in one message`, value: oneMessage, unit: 'ms/step' },
+    { name: 'plain tfjs, this thread (optimizer.minimize)', value: plain, unit: 'ms/step' },
+    { name: 'plain tfjs, this thread, explicit-transpose matMul gradient', value: plainSameGradient, unit: 'ms/step' },
+    { name: 'model at a worker, op by op', value: driven, unit: 'ms/step' },
+    { name: `model at a worker, ${STEPS} steps in one message`, value: trained, unit: 'ms/step' },
   ];
   printTable(`bench/training: MLP 784-500-10, batch ${BATCH}, SGD (backend ${hook.backend}; medians of ${REPEATS})`, rows);
   const ratios: Ratio[] = [
-    { name: 'one-message remote / plain tfjs', value: oneMessage / local, target: 1.1, better: 'lower' },
-    { name: 'one-message remote / plain tfjs with the same matMul gradient', value: oneMessage / localFast, better: 'lower' },
-    { name: 'op-by-op remote / plain tfjs', value: opByOp / local, better: 'lower' },
+    { name: 'one-message remote / plain tfjs', value: trained / plain, target: 1.1, better: 'lower' },
+    { name: 'one-message remote / plain tfjs with the same matMul gradient', value: trained / plainSameGradient, target: 1, better: 'lower' },
+    { name: 'op-by-op remote / plain tfjs', value: driven / plain, better: 'lower' },
   ];
   printRatios(ratios);
   console.log(

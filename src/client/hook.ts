@@ -79,6 +79,9 @@ function waitTimeoutFrom(options: HookOptions): number {
   return ms;
 }
 
+/** Ids registered per message: one message stays well under a megabyte. */
+const SPAWN_CHUNK = 20_000;
+
 export interface VirtualWorkersOptions {
   /** How many threads host the actors (round-robin). Default: one per core. */
   readonly threads?: number;
@@ -122,6 +125,17 @@ export class Hook {
   /** Ids being created right now, so two concurrent creations of 'bob' cannot both succeed. */
   readonly #reserved = new Set<string>();
   readonly #threads: HostConnection[] = [];
+  /**
+   * Workers sent a command since the last settle() took them: only these can
+   * have work in flight (a worker that was never commanded forwarded nothing),
+   * so settle() syncs them and not every idle one of 100,000.
+   */
+  readonly #used = new Set<VirtualWorker>();
+  /** Settles once every settle() called so far has: a later settle() waits for the earlier ones' syncs too. */
+  #settled: Promise<unknown> = Promise.resolve();
+  readonly #markUsed = (worker: VirtualWorker): void => {
+    this.#used.add(worker);
+  };
   /** Connections to workers in other processes (linked to each other, never to threads). */
   readonly #remote = new Set<HostConnection>();
   readonly #natsConnections = new Set<NatsConnection>();
@@ -181,7 +195,13 @@ export class Hook {
     if (!Array.isArray(ids) || ids.length === 0) {
       throw new InvalidArgumentError('virtualWorkers expects a non-empty array of worker ids, e.g. ["bob", "alice"].');
     }
-    ids.forEach((id) => this.#checkNewId(id, ids));
+    // A set, not indexOf per id: checking 100,000 ids pairwise took longer than starting them.
+    const seen = new Set<unknown>();
+    for (const id of ids) {
+      this.#checkNewId(id);
+      if (seen.has(id)) throw new DuplicateWorkerError(id as string);
+      seen.add(id);
+    }
     for (const id of ids) this.#reserved.add(id);
     // One creation at a time: each new thread must be linked to every thread
     // that exists, including those another call is starting right now.
@@ -207,19 +227,22 @@ export class Hook {
       // themselves without the main thread. (Threads and processes cannot reach each other.)
       await Promise.all(started.flatMap((t, i) => [...existing, ...started.slice(0, i)].map((other) => t.connect(other))));
       this.#assertRunning('virtualWorkers');
-      const workers = await Promise.all(
-        ids.map(async (id, i) => {
-          const thread = started[i % started.length]!;
-          await thread.spawn(id);
-          return new VirtualWorker(id, thread, this.localWorker, this.#bus, () => this.settle());
-        }),
-      );
+      const placed = started.map(() => [] as string[]);
+      ids.forEach((id, i) => placed[i % started.length]!.push(id));
+      await Promise.all(started.map((thread, t) => this.#spawnAll(thread, placed[t]!)));
       this.#assertRunning('virtualWorkers');
+      const settleAll = (): Promise<void> => this.settle();
+      const workers = ids.map((id, i) => new VirtualWorker(id, started[i % started.length]!, this.localWorker, this.#bus, settleAll, this.#markUsed));
       for (const w of workers) this.#workers.set(w.id, w);
       return workers;
     } finally {
       for (const id of ids) this.#reserved.delete(id);
     }
+  }
+
+  /** Registers `ids` at a new host, in messages of SPAWN_CHUNK ids. */
+  async #spawnAll(connection: HostConnection, ids: readonly string[]): Promise<void> {
+    for (let start = 0; start < ids.length; start += SPAWN_CHUNK) await connection.spawnAll(ids.slice(start, start + SPAWN_CHUNK));
   }
 
   async #start(transport: HostTransport): Promise<HostConnection> {
@@ -261,7 +284,7 @@ export class Hook {
       throw new InvalidArgumentError(`hook.connect: '${String(url)}' is not a WebSocket address; use ws://host:port (or wss:// with TLS).`);
     }
     const { id, token } = checkConnectOptions('connect', options);
-    this.#checkNewId(id, [id]);
+    this.#checkNewId(id);
     const dialOptions = { ...(options.ca === undefined ? {} : { ca: options.ca }), ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }) };
     return this.#attachRemote(id, { kind: 'ws', url, worker: id }, (hello) => dialWs(url, hello, dialOptions), token, options);
   }
@@ -280,7 +303,7 @@ export class Hook {
       url,
       worker: async (id: string, workerOptions: Omit<ConnectOptions, 'id' | 'ca'>) => {
         const { token } = checkConnectOptions('connectNats(...).worker', { ...workerOptions, id });
-        this.#checkNewId(id, [id]);
+        this.#checkNewId(id);
         return this.#attachRemote(id, { kind: 'nats', worker: id }, (hello) => dialNats(nc, hello, workerOptions.heartbeatMs === undefined ? {} : { heartbeatMs: workerOptions.heartbeatMs }), token, workerOptions);
       },
     };
@@ -309,7 +332,7 @@ export class Hook {
       // WebSocket cannot dial one only on NATS. Unlinked pairs exchange data through the client (get, then send).
       await Promise.allSettled(others.map((other) => connection.connect(other)));
       this.#assertRunning('connect');
-      const worker = new VirtualWorker(id, connection, this.localWorker, this.#bus, () => this.settle());
+      const worker = new VirtualWorker(id, connection, this.localWorker, this.#bus, () => this.settle(), this.#markUsed);
       this.#workers.set(id, worker);
       return worker;
     } finally {
@@ -333,7 +356,14 @@ export class Hook {
    * including the work workers forward to each other (chains, moves).
    */
   async settle(): Promise<void> {
-    await Promise.allSettled([...this.#workers.values()].filter((w) => w.host.isAlive).map((w) => w.sync()));
+    // Commands issued before this call went either to a worker in #used now, or
+    // to one an earlier settle() took and is still syncing: wait for both.
+    const used = [...this.#used].filter((w) => w.host.isAlive);
+    this.#used.clear();
+    // Chained, not gathered: 20,000 concurrent objects() calls each settle(), and must not each copy the others.
+    const settled = Promise.allSettled([this.#settled, ...used.map((w) => w.sync())]);
+    this.#settled = settled;
+    await settled;
   }
 
   /**
@@ -376,7 +406,8 @@ export class Hook {
     await this.shutdown();
   }
 
-  #checkNewId(id: unknown, all: readonly unknown[]): void {
+  /** A valid id no worker has or is being given (duplicates within one call: the caller). */
+  #checkNewId(id: unknown): void {
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_NAME_LENGTH) {
       const shown = typeof id === 'string' && id.length > MAX_NAME_LENGTH ? `a string of ${id.length} characters` : (JSON.stringify(id) ?? String(id));
       throw new InvalidArgumentError(`A worker id must be a non-empty string of at most ${MAX_NAME_LENGTH} characters, got ${shown}.`);
@@ -384,7 +415,7 @@ export class Hook {
     if (id === this.localWorker.id) {
       throw new InvalidArgumentError(`'${id}' is the local worker's id (hook.localWorker); choose another id.`);
     }
-    if (this.#workers.has(id) || this.#reserved.has(id) || all.indexOf(id) !== all.lastIndexOf(id)) {
+    if (this.#workers.has(id) || this.#reserved.has(id)) {
       throw new DuplicateWorkerError(id);
     }
   }

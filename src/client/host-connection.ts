@@ -168,6 +168,11 @@ export class HostConnection {
     await this.#call(() => this.#transport.host.spawn(actor));
   }
 
+  async spawnAll(actors: readonly string[]): Promise<void> {
+    this.#assertAlive(`spawning ${actors.length} workers`);
+    await this.#call(() => this.#transport.host.spawnAll(actors));
+  }
+
   /** Queues a command whose result nobody awaits (ops, sends). */
   enqueue(actor: string, command: Command, transfer?: readonly ArrayBuffer[]): void {
     this.#assertAlive(`worker '${actor}'`);

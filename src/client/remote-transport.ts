@@ -77,10 +77,10 @@ export class RemoteTransport implements HostTransport {
     this.#reconnect = reconnect;
     this.closed = new Promise((resolve) => (this.#end = resolve));
     const call =
-      <K extends 'init' | 'spawn' | 'execute'>(method: K) =>
+      <K extends 'init' | 'spawn' | 'spawnAll' | 'execute'>(method: K) =>
       (...args: unknown[]): Promise<unknown> =>
         this.#call((remote) => (remote[method] as (...a: unknown[]) => Promise<unknown>)(...args));
-    this.host = { init: call('init'), spawn: call('spawn'), execute: call('execute') } as unknown as Comlink.Remote<HostApi>;
+    this.host = { init: call('init'), spawn: call('spawn'), spawnAll: call('spawnAll'), execute: call('execute') } as unknown as Comlink.Remote<HostApi>;
   }
 
   /** Dials the worker; rejects with a coded ConnectionFailedError when it cannot be reached or refuses. */

@@ -20,12 +20,15 @@ export class VirtualWorker implements Location {
   readonly #owner: LocalWorker;
   readonly #bus: EventBus;
   readonly #settleAll: () => Promise<void>;
+  /** Tells the hook this worker was sent a command, so its settle() syncs this worker and no idle one. */
+  readonly #used: (worker: VirtualWorker) => void;
 
   /** @internal Made by hook.virtualWorker(). */
-  constructor(id: string, host: HostConnection, owner: LocalWorker, bus: EventBus, settleAll: () => Promise<void>) {
+  constructor(id: string, host: HostConnection, owner: LocalWorker, bus: EventBus, settleAll: () => Promise<void>, used: (worker: VirtualWorker) => void = () => undefined) {
     // PySyft's `sy.VirtualWorker(hook, id="bob")` passes the hook first; here workers come from hook.virtualWorker(id).
     if (typeof id !== 'string') throw new PySyftNameError(PYSYFT_FUNCTIONS.VirtualWorker.pysyft, PYSYFT_FUNCTIONS.VirtualWorker.syftTs);
     this.#settleAll = settleAll;
+    this.#used = used;
     this.#id = id;
     this.#address = { actor: id, thread: host.name };
     this.#host = host;
@@ -63,7 +66,8 @@ export class VirtualWorker implements Location {
    */
   async objects(): Promise<Map<number, ObjectSummary>> {
     await this.#settleAll();
-    const summaries = await this.request({ type: 'objects' });
+    // A look at the store leaves nothing in flight: not through request(), which marks the worker for the next settle().
+    const summaries = await this.#host.request(this.#id, { type: 'objects' });
     return new Map(summaries.map((s) => [s.id, s]));
   }
 
@@ -74,7 +78,7 @@ export class VirtualWorker implements Location {
    */
   async stats(): Promise<StatsReply> {
     await this.#settleAll();
-    return this.request({ type: 'stats' });
+    return this.#host.request(this.#id, { type: 'stats' });
   }
 
   /**
@@ -98,12 +102,13 @@ export class VirtualWorker implements Location {
   /** What DP releases and DP training have spent of this worker's budget: { epsilon, delta, accounting, charges, budget, denyRawGet }. */
   async privacySpent(): Promise<PrivacyReport> {
     await this.#settleAll();
-    return this.request({ type: 'privacy-spent' });
+    return this.#host.request(this.#id, { type: 'privacy-spent' });
   }
 
   /** @internal Resolves when everything this worker forwarded to others has settled. */
   async sync(): Promise<void> {
-    await this.request({ type: 'sync' });
+    // Not through request(): a sync leaves nothing to settle, so it must not mark the worker used.
+    await this.#host.request(this.#id, { type: 'sync' });
   }
 
   /** Deletes everything the worker holds; pointers to those objects dangle. */
@@ -113,16 +118,20 @@ export class VirtualWorker implements Location {
 
   /** @internal */
   post(command: Command, transfer?: readonly ArrayBuffer[]): void {
+    this.#used(this);
     this.#host.enqueue(this.#id, command, transfer);
   }
 
   /** @internal */
   request<C extends Command>(command: C): Promise<ReplyOf<C['type']>> {
+    this.#used(this);
     return this.#host.request(this.#id, command);
   }
 
   /** @internal */
   release(idAtLocation: number): void {
+    // A delete may be forwarded along a chain: it too must settle.
+    this.#used(this);
     this.#host.scheduleDelete(this.#id, idAtLocation);
   }
 

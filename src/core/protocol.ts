@@ -363,6 +363,8 @@ export interface PeerApi {
 export interface HostApi {
   init(options: HostInitOptions): Promise<string>;
   spawn(actor: string): void;
+  /** Registers every id, or none when one is malformed or taken (hook.virtualWorkers of 100,000 ids: one message). */
+  spawnAll(actors: readonly string[]): void;
   /** Commands from the client, in issue order. */
   execute(batches: readonly ActorBatch[]): ActorBatchResult[] | Promise<ActorBatchResult[]>;
 }

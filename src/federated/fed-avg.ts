@@ -15,17 +15,19 @@
  */
 import { FederatedRoundFailedError, InvalidArgumentError, WorkerTimeoutError } from '../core/errors.js';
 import type { Module } from '../nn/module.js';
+import { moduleFromSpec } from '../nn/from-spec.js';
+import { SyftTensor } from '../tensor/syft-tensor.js';
 import { checkTrainJob, type TrainPlan } from '../core/specs.js';
 import { createProgress } from '../reporting/progress.js';
 import type { RoundResult } from '../reporting/round-result.js';
 import type { Location } from '../core/handles.js';
 import type { FederatedDataset, WorkerDataset } from './federated-dataset.js';
 import { SeededRandom } from '../core/seeded-random.js';
-import { averageAtAggregator, averageLocally, type WeightedModel } from './weighted-average.js';
+import { averageAtAggregator, type WeightedModel } from './weighted-average.js';
+import * as tf from '@tensorflow/tfjs-core';
 import { AGGREGATION_BITS, averageSecurely } from './secure-aggregate.js';
 import { noGrad } from '../autograd/no-grad.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
-import type { SyftTensor } from '../tensor/syft-tensor.js';
 import {
   applyUpdate,
   checkUserLevelDp,
@@ -138,8 +140,27 @@ export async function fedAvg<M extends Module>(model: M, dataset: FederatedDatas
             ? clients
             : random.shuffle([...clients]).slice(0, options.clientsPerRound);
       const seedOfRound = random.int(2 ** 31);
+      // Averaged here: each model comes home and is folded in as soon as it is
+      // trained, so a round over 10,000 clients never holds 10,000 models at once.
+      const mean = dp === undefined && !options.secureAggregation && options.aggregator === undefined ? new OrderedMean(model) : undefined;
       const outcomes = await runLimited(
-        selected.map((d, k) => () => trainAt(model, d, options, seedOfRound + k, clipBound)),
+        selected.map((d, k) => async () => {
+          try {
+            const result = await trainAt(model, d, options, seedOfRound + k, clipBound);
+            if (mean !== undefined) {
+              try {
+                await result.model.get();
+                mean.add(k, result.model, result.weight);
+              } finally {
+                disposeModule(result.model);
+              }
+            }
+            return result;
+          } catch (error) {
+            mean?.skip(k);
+            throw error;
+          }
+        }),
         options.concurrency ?? Infinity,
       );
       const trained: LocalResult<M>[] = [];
@@ -164,9 +185,7 @@ export async function fedAvg<M extends Module>(model: M, dataset: FederatedDatas
         const secure = options.secureAggregation === true ? {} : options.secureAggregation;
         average = await averageSecurely(trained, secure.parties ?? dataset.workers, secure.precisionFractional === undefined ? {} : { precisionFractional: secure.precisionFractional });
       } else if (options.aggregator === undefined) {
-        await Promise.all(trained.map((t) => t.model.get()));
-        average = averageLocally(trained);
-        for (const t of trained) disposeModule(t.model);
+        average = mean!.result();
       } else {
         average = await averageAtAggregator(trained, options.aggregator);
       }
@@ -217,7 +236,7 @@ function coordinatesOf(model: Module): number {
  * and what comes back is the clipped update, still at the worker.
  */
 async function trainAt<M extends Module>(model: M, d: WorkerDataset, options: FedAvgOptions<M>, seed: number, clipBound?: number): Promise<LocalResult<M>> {
-  const local = model.copy().send(d.location);
+  const local = sendCopy(model, d.location);
   const plan = planOf(options, seed);
   const start = clipBound === undefined ? undefined : noGrad(() => local.parameters().map((p) => (p as PointerTensor).clone() as PointerTensor));
   try {
@@ -242,6 +261,83 @@ async function trainAt<M extends Module>(model: M, d: WorkerDataset, options: Fe
   } finally {
     for (const p of start ?? []) if (!p.isDisposed) p.dispose();
   }
+}
+
+/**
+ * The weighted mean of the round's local models (averageLocally's), folded in
+ * one at a time in client order: the sums stay in float64 and are rounded
+ * once, and the order is the clients', not the order their replies arrive,
+ * so a seeded run gives the same model every time. A model that comes home
+ * before the ones ahead of it waits as plain values (no tensor) until they have.
+ */
+class OrderedMean {
+  readonly #names: string[];
+  readonly #shapes: number[][];
+  readonly #sums: Float64Array[];
+  #total = 0;
+  #next = 0;
+  /** Clients done out of order: their parameter values and weight, or null for one left out. */
+  readonly #waiting = new Map<number, { values: Float32Array[]; weight: number } | null>();
+
+  constructor(model: Module) {
+    const named = model.namedParameters();
+    this.#names = named.map(([name]) => name);
+    this.#shapes = named.map(([, p]) => [...(p as SyftTensor).shape]);
+    this.#sums = named.map(([, p]) => new Float64Array((p as SyftTensor).size));
+  }
+
+  /** Client k's trained model (local now) and its weight; the caller may dispose the model after. */
+  add(k: number, trained: Module, weight: number): void {
+    const values = trained.parameters().map((p) => Float32Array.from((p as SyftTensor).tensor.dataSync()));
+    this.#settle(k, { values, weight });
+  }
+
+  /** Client k is left out (its job failed). */
+  skip(k: number): void {
+    this.#settle(k, null);
+  }
+
+  /** The average, as new parameters by name (leaves that require a gradient). */
+  result(): Record<string, SyftTensor> {
+    const out: Record<string, SyftTensor> = {};
+    this.#names.forEach((name, j) => {
+      const mean = Float32Array.from(this.#sums[j]!, (v) => v / this.#total);
+      out[name] = new SyftTensor(tf.tensor(mean, this.#shapes[j]!), { requiresGrad: true });
+    });
+    return out;
+  }
+
+  #settle(k: number, entry: { values: Float32Array[]; weight: number } | null): void {
+    this.#waiting.set(k, entry);
+    while (this.#waiting.has(this.#next)) {
+      const ready = this.#waiting.get(this.#next)!;
+      this.#waiting.delete(this.#next++);
+      if (ready === null) continue;
+      this.#total += ready.weight;
+      ready.values.forEach((values, j) => {
+        const sum = this.#sums[j]!;
+        for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + ready.weight * values[i]!;
+      });
+    }
+  }
+}
+
+/**
+ * `model.copy().send(location)` without its first step: copy() builds a twin
+ * with freshly initialized parameters (a random init per client) and
+ * replaces them, so a round over 10,000 clients made and dropped 20,000
+ * tensors. Here the copies are sent and the module is rebuilt around the
+ * pointers, as a worker rebuilds a model it trains (src/nn/from-spec.ts).
+ */
+function sendCopy<M extends Module>(model: M, location: Location): M {
+  const sent = model.parameters().map((p) => {
+    const fresh = noGrad(() => new SyftTensor((p as SyftTensor).tensor.clone(), { requiresGrad: true }));
+    const pointer = fresh.send(location);
+    fresh.dispose();
+    return pointer;
+  });
+  let next = 0;
+  return moduleFromSpec(model.spec(), () => sent[next++]!) as M;
 }
 
 /** The local job every worker runs in a round. */

@@ -52,7 +52,22 @@ interface Peer {
 }
 
 export function createActorHost(options: ActorHostOptions = {}): ActorHost {
+  /**
+   * Every actor spawned here. Its Actor (store, graph, privacy ledger, party
+   * state: several kilobytes) is made on the first command or delivery for it,
+   * so a population of 100,000 mostly idle workers costs a set of names.
+   */
+  const spawned = new Set<string>();
+  /** The actors made so far. */
   const actors = new Map<string, Actor>();
+  const actorOf = (id: string): Actor | undefined => {
+    let actor = actors.get(id);
+    if (actor === undefined && spawned.has(id)) {
+      actor = new Actor(id, context);
+      actors.set(id, actor);
+    }
+    return actor;
+  };
   const peers = new Map<string, Peer>();
   /** Hosts that died, and why. */
   const gone = new Map<string, string>();
@@ -62,7 +77,7 @@ export function createActorHost(options: ActorHostOptions = {}): ActorHost {
 
   const crashed = (name: string): SyftError => new WorkerCrashedError(name, gone.get(name) ?? 'its channel closed');
   const actorAt = (id: string): Actor => {
-    const actor = actors.get(id);
+    const actor = actorOf(id);
     if (actor === undefined) throw new SyftError('OBJECT_NOT_FOUND', `no actor '${String(id).slice(0, 64)}' on thread ${thread}`);
     return actor;
   };
@@ -95,7 +110,7 @@ export function createActorHost(options: ActorHostOptions = {}): ActorHost {
       if (gone.has(to.thread)) {
         return { op: 'receive', message: `worker '${to.actor}' died (${gone.get(to.thread)!}: thread ${to.thread})`, code: 'WORKER_CRASHED' };
       }
-      if (to.thread === thread ? actors.has(to.actor) : peers.has(to.thread)) return undefined;
+      if (to.thread === thread ? spawned.has(to.actor) : peers.has(to.thread)) return undefined;
       return { op: 'receive', message: `no worker '${to.actor.slice(0, 64)}' on thread '${to.thread.slice(0, 64)}' is reachable from thread ${thread}`, code: 'INVALID_ARGUMENT' };
     },
     retire(reason: string): void {
@@ -113,9 +128,9 @@ export function createActorHost(options: ActorHostOptions = {}): ActorHost {
         const error = serializeError(new MalformedCommandError('a batch is { actor: string, commands: Command[], from: ActorAddress (forwarded only) }'));
         return { failures: [[0, error, 'execute'] as const], replies: [] };
       }
-      const actor = actors.get(id);
       // A batch still arriving from a thread already declared dead would store what nobody can name any more.
       const senderGone = forwarded && gone.has(from!.thread);
+      const actor = retiring || senderGone ? undefined : actorOf(id);
       if (actor === undefined || retiring || senderGone) {
         const why = retiring ? crashed(thread) : senderGone ? crashed(from!.thread) : new SyftError('OBJECT_NOT_FOUND', `no actor '${id.slice(0, 64)}' on thread ${thread}`);
         const error = serializeError(why);
@@ -130,6 +145,12 @@ export function createActorHost(options: ActorHostOptions = {}): ActorHost {
     return Comlink.transfer(results as ActorBatchResult[], transfer);
   };
 
+  function checkNewActor(id: unknown): asserts id is string {
+    const wrong = name(id);
+    if (wrong !== undefined) throw new InvalidArgumentError(`an actor id must be ${wrong}`);
+    if (spawned.has(id as string)) throw new SyftError('DUPLICATE_WORKER', `actor '${id as string}' already lives on this thread`);
+  }
+
   return {
     client: {
       async init(init: HostInitOptions): Promise<string> {
@@ -138,10 +159,18 @@ export function createActorHost(options: ActorHostOptions = {}): ActorHost {
         return useBackend(init.backend);
       },
       spawn(id: string): void {
-        const wrong = name(id);
-        if (wrong !== undefined) throw new InvalidArgumentError(`an actor id must be ${wrong}`);
-        if (actors.has(id)) throw new SyftError('DUPLICATE_WORKER', `actor '${id}' already lives on this thread`);
-        actors.set(id, new Actor(id, context));
+        checkNewActor(id);
+        spawned.add(id);
+      },
+      spawnAll(ids: readonly string[]): void {
+        if (!Array.isArray(ids)) throw new MalformedCommandError('spawnAll takes an array of actor ids');
+        const fresh = new Set<string>();
+        for (const id of ids as unknown[]) {
+          checkNewActor(id);
+          if (fresh.has(id)) throw new SyftError('DUPLICATE_WORKER', `actor '${id}' is named twice`);
+          fresh.add(id);
+        }
+        for (const id of fresh) spawned.add(id);
       },
       execute: (batches) => run(batches, false),
     },
@@ -164,6 +193,7 @@ export function createActorHost(options: ActorHostOptions = {}): ActorHost {
     close() {
       for (const actor of actors.values()) void actor.run([{ type: 'clear' }], []);
       actors.clear();
+      spawned.clear();
     },
     peerLost(peerName, reason) {
       if (gone.has(peerName) || peerName === thread) return;

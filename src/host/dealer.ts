@@ -9,9 +9,9 @@ import type { DealRequest } from '../core/protocol.js';
 import { randomRing, splitShares } from '../core/ring/additive-shares.js';
 import { binaryTriples, splitXor } from '../core/ring/binary-shares.js';
 import { ringMul, type RingTensor, sizeOf } from '../core/ring/ring.js';
+import { truncDealWasm } from '../core/ring/ring-elementwise-wasm.js';
 import { ringMatMulWasm } from '../core/ring/ring-matmul-wasm.js';
 
-const HALF = 1n << 63n;
 
 
 /** Refuses a request that is not a tensor shape, before any work is queued. */
@@ -65,13 +65,7 @@ function dealValues(request: DealRequest): (RingTensor | Binary)[] {
     }
     case 'truncation': {
       const r = random(request.shape);
-      const div = new BigUint64Array(r.values.length);
-      const msb = new BigUint64Array(r.values.length);
-      for (let i = 0; i < div.length; i++) {
-        const v = r.values[i]!;
-        div[i] = (v & (HALF - 1n)) / request.scale;
-        msb[i] = v >> 63n;
-      }
+      const { div, msb } = truncDealWasm(r.values, request.scale);
       return [r, { values: div, shape: r.shape }, { values: msb, shape: r.shape }];
     }
     case 'comparison':

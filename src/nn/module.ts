@@ -92,12 +92,15 @@ export abstract class Module {
    */
   copy(): this {
     const twin = this.clone();
+    // clone() initialised parameters of its own: replaced below, so disposed here (they leaked, 2 per layer per copy).
+    const initial = twin.parameters();
     for (const [name, p] of this.namedParameters()) {
       const fresh = noGrad(() =>
         p instanceof SyftTensor ? new SyftTensor(p.tensor.clone(), { requiresGrad: true }) : (p.clone() as PointerTensor<SyftTensor>).requireGrad(),
       );
       twin.#setParameter(name, fresh);
     }
+    for (const p of initial) p.dispose();
     return twin;
   }
 

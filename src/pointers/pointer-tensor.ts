@@ -339,7 +339,7 @@ export class PointerTensor<L = LocalTensor> extends RemoteHandle {
   /** Throws at once if the pointer can no longer be used. */
   override assertLive(): void {
     this.#gradOf?.assertLive();
-    super.assertLive(String(this));
+    super.assertLive();
   }
 
   /**

@@ -50,8 +50,9 @@ export abstract class RemoteHandle {
   }
 
   /** Throws at once if the handle can no longer be used (a local mistake never waits for a worker). */
-  assertLive(what: string = String(this)): void {
-    if (this.#state !== 'live') throw new PointerDisposedError(what, this.#state);
+  assertLive(what?: string): void {
+    // The default label is built only when it is thrown: this check runs on every op.
+    if (this.#state !== 'live') throw new PointerDisposedError(what ?? String(this), this.#state);
   }
 
   /** Deletes the remote objects (down a chain, at every party). Disposing twice is harmless. */

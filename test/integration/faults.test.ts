@@ -16,9 +16,9 @@ import * as sy from '../../src/index.js';
 
 const SETTLE_MS = 2_000;
 // FAULT_RUNS lengthens the soak (each run starts a fresh runtime).
-// npm test must stay under 10 minutes: 3 runs a protocol on threads, 1 with workers in processes (the suite's second
+// npm test must stay under 10 minutes: 2 runs a protocol on threads, 1 with workers in processes (the suite's second
 // pass, where a crash is a kill -9 of a process; each run starts its processes afresh); FAULT_RUNS=50 for a soak.
-const RUNS = Number(process.env.FAULT_RUNS ?? (process.env.SYFT_HOSTS === 'processes' ? 1 : 3));
+const RUNS = Number(process.env.FAULT_RUNS ?? (process.env.SYFT_HOSTS === 'processes' ? 1 : 2));
 
 type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 

@@ -6,30 +6,15 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { RingTensor } from './ring.js';
 import { wasmBase64 } from './wasm/ring-matmul.wasm.generated.js';
-
-/** The slice of the WebAssembly API used here (the project's lib settings carry no WebAssembly types). */
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object) => { readonly exports: unknown };
-}
+import { type KernelMemory, lazyKernel, reserve } from './wasm-kernel.js';
 
 interface Kernel {
-  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  readonly memory: KernelMemory;
   /** C = A·B; `w` is scratch for k*npad words and `c` needs room for m*npad words (npad = n rounded up to 4). */
   readonly matmul: (a: number, b: number, c: number, m: number, k: number, n: number, w: number) => void;
 }
 
-let kernel: Kernel | undefined;
-
-function load(): Kernel {
-  if (kernel === undefined) {
-    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-    kernel = new wasm.Instance(new wasm.Module(Buffer.from(wasmBase64, 'base64'))).exports as Kernel;
-  }
-  return kernel;
-}
-
-const PAGE = 65536;
+const load = lazyKernel<Kernel>(wasmBase64);
 
 export function ringMatMulWasm(a: RingTensor, b: RingTensor): RingTensor {
   if (a.shape.length !== 2 || b.shape.length !== 2 || a.shape[1] !== b.shape[0]) {
@@ -45,7 +30,7 @@ export function ringMatMulWasm(a: RingTensor, b: RingTensor): RingTensor {
   const wAt = bAt + 8 * k * n;
   const cAt = wAt + 8 * k * npad;
   const bytes = cAt + 8 * m * npad;
-  if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+  reserve(memory, bytes);
   new BigUint64Array(memory.buffer, aAt, m * k).set(a.values);
   new BigUint64Array(memory.buffer, bAt, k * n).set(b.values);
   matmul(aAt, bAt, cAt, m, k, n, wAt);

@@ -30,6 +30,7 @@ import {
   type RingTensor,
 } from './ring.js';
 import { ringMatMulWasm } from './ring-matmul-wasm.js';
+import { beaverWasm, truncFinishWasm, truncMaskWasm } from './ring-elementwise-wasm.js';
 import { decodeScaled, encodeScaled } from './fixed-precision.js';
 import { CONV_RING_OPS } from './ring-conv.js';
 import { BINARY_RING_OPS } from './binary-shares.js';
@@ -49,7 +50,6 @@ export function isPlainTensor(x: unknown): x is PlainTensor {
 }
 
 const HALF = 1n << 63n;
-const LOW_MASK = HALF - 1n;
 const OFFSET = 1n << 62n;
 
 function copy(x: RingTensor): RingTensor {
@@ -63,15 +63,7 @@ function copy(x: RingTensor): RingTensor {
  * so that Σ z_i = (e + a)·(f + b) = x·y.
  */
 function beaverMul(e: RingTensor, f: RingTensor, a: RingTensor, b: RingTensor, c: RingTensor, leader: boolean): RingTensor {
-  const out = new BigUint64Array(c.values.length);
-  const [ev, fv, av, bv, cv] = [e.values, f.values, a.values, b.values, c.values];
-  // Every intermediate goes through asUintN(64, …): V8 then keeps it in a machine word (about 20x faster).
-  for (let i = 0; i < out.length; i++) {
-    let z = BigInt.asUintN(64, cv[i]! + BigInt.asUintN(64, ev[i]! * bv[i]!));
-    z = BigInt.asUintN(64, z + BigInt.asUintN(64, av[i]! * fv[i]!));
-    out[i] = leader ? BigInt.asUintN(64, z + BigInt.asUintN(64, ev[i]! * fv[i]!)) : z;
-  }
-  return { values: out, shape: c.shape };
+  return { values: beaverWasm(e.values, f.values, a.values, b.values, c.values, leader), shape: c.shape };
 }
 
 /** The matrix form: z_i = c_i + e·b_i + a_i·f (+ e·f); the leader folds e·(b_i + f) into one product. */
@@ -86,10 +78,7 @@ function beaverMatMul(e: RingTensor, f: RingTensor, a: RingTensor, b: RingTensor
  * uniform r. c = x' + r is then opened; it is uniform, so it shows nothing.
  */
 function truncationMask(x: RingTensor, r: RingTensor, leader: boolean): RingTensor {
-  const out = new BigUint64Array(x.values.length);
-  const offset = leader ? OFFSET : 0n;
-  for (let i = 0; i < out.length; i++) out[i] = BigInt.asUintN(64, BigInt.asUintN(64, x.values[i]! + r.values[i]!) + offset);
-  return { values: out, shape: x.shape };
+  return { values: truncMaskWasm(x.values, r.values, leader ? OFFSET : 0n), shape: x.shape };
 }
 
 /**
@@ -104,31 +93,8 @@ function truncationMask(x: RingTensor, r: RingTensor, leader: boolean): RingTens
  * for any number of parties: PySyft 0.2's local truncation failed with three.
  */
 function truncationFinish(c: RingTensor, rDiv: RingTensor, rMsb: RingTensor, leader: boolean, scale: bigint): RingTensor {
-  const k = HALF / scale;
-  const twoK = BigInt.asUintN(64, 2n * k);
-  const minusOffset = BigInt.asUintN(64, -(OFFSET / scale));
-  // A power-of-two scale divides by a shift. Comparisons and divisions of
-  // BigInts leave V8's machine-word fast path; shifts, products and asUintN stay on it.
-  const powerOfTwo = (scale & (scale - 1n)) === 0n;
-  const bits = BigInt(scale.toString(2).length - 1);
-  const [cv, rm, rd] = [c.values, rMsb.values, rDiv.values];
-  const out = new BigUint64Array(cv.length);
-  for (let i = 0; i < out.length; i++) {
-    // k·(1 - 2c_msb)·r_msb - r_div
-    const signedK = BigInt.asUintN(64, k - BigInt.asUintN(64, (cv[i]! >> 63n) * twoK));
-    out[i] = BigInt.asUintN(64, BigInt.asUintN(64, signedK * rm[i]!) - rd[i]!);
-  }
-  if (leader) {
-    // + floor(c_low / s) + k·c_msb - floor(2^62 / s); one loop per kind of divisor keeps each loop monomorphic.
-    const quotients = new BigUint64Array(cv.length);
-    if (powerOfTwo) for (let i = 0; i < out.length; i++) quotients[i] = (cv[i]! & LOW_MASK) >> bits;
-    else for (let i = 0; i < out.length; i++) quotients[i] = (cv[i]! & LOW_MASK) / scale;
-    for (let i = 0; i < out.length; i++) {
-      const constant = BigInt.asUintN(64, BigInt.asUintN(64, quotients[i]! + BigInt.asUintN(64, (cv[i]! >> 63n) * k)) + minusOffset);
-      out[i] = BigInt.asUintN(64, out[i]! + constant);
-    }
-  }
-  return { values: out, shape: c.shape };
+  const constants = { scale, k: HALF / scale, minusOffset: BigInt.asUintN(64, -(OFFSET / scale)) };
+  return { values: truncFinishWasm(c.values, rDiv.values, rMsb.values, leader, constants), shape: c.shape };
 }
 
 /**

@@ -5,6 +5,7 @@
  * native 64-bit arithmetic instead of arbitrary-precision BigInt math.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { elementwiseWasm } from './ring-elementwise-wasm.js';
 
 export interface RingTensor {
   readonly values: BigUint64Array;
@@ -30,18 +31,12 @@ function sameShape(op: string, a: RingTensor, b: RingTensor): void {
 
 export function ringAdd(a: RingTensor, b: RingTensor): RingTensor {
   sameShape('add', a, b);
-  const [x, y] = [a.values, b.values];
-  const out = new BigUint64Array(x.length);
-  for (let i = 0; i < out.length; i++) out[i] = BigInt.asUintN(64, x[i]! + y[i]!);
-  return { values: out, shape: a.shape };
+  return { values: elementwiseWasm('add', a.values, b.values), shape: a.shape };
 }
 
 export function ringSub(a: RingTensor, b: RingTensor): RingTensor {
   sameShape('sub', a, b);
-  const [x, y] = [a.values, b.values];
-  const out = new BigUint64Array(x.length);
-  for (let i = 0; i < out.length; i++) out[i] = BigInt.asUintN(64, x[i]! - y[i]!);
-  return { values: out, shape: a.shape };
+  return { values: elementwiseWasm('sub', a.values, b.values), shape: a.shape };
 }
 
 export function ringNeg(a: RingTensor): RingTensor {
@@ -53,10 +48,7 @@ export function ringNeg(a: RingTensor): RingTensor {
 
 export function ringMul(a: RingTensor, b: RingTensor): RingTensor {
   sameShape('mul', a, b);
-  const [x, y] = [a.values, b.values];
-  const out = new BigUint64Array(x.length);
-  for (let i = 0; i < out.length; i++) out[i] = BigInt.asUintN(64, x[i]! * y[i]!);
-  return { values: out, shape: a.shape };
+  return { values: elementwiseWasm('mul', a.values, b.values), shape: a.shape };
 }
 
 /** Multiplication by a public integer (taken mod 2^64). */
