@@ -323,11 +323,11 @@ class OrderedMean {
 }
 
 /**
- * `model.copy().send(location)` without its first step: copy() builds a twin
- * with freshly initialized parameters (a random init per client) and
- * replaces them, so a round over 10,000 clients made and dropped 20,000
- * tensors. Here the copies are sent and the module is rebuilt around the
- * pointers, as a worker rebuilds a model it trains (src/nn/from-spec.ts).
+ * `model.copy().send(location)` without its wasted step: copy() builds a twin
+ * with freshly initialized parameters only to replace them, a random init per
+ * client (10,000 per round at scale). Here the copies are sent and the module
+ * is rebuilt around the pointers, as a worker rebuilds a model it trains
+ * (src/nn/from-spec.ts).
  */
 function sendCopy<M extends Module>(model: M, location: Location): M {
   const sent = model.parameters().map((p) => {
