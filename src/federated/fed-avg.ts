@@ -23,8 +23,7 @@ import type { RoundResult } from '../reporting/round-result.js';
 import type { Location } from '../core/handles.js';
 import type { FederatedDataset, WorkerDataset } from './federated-dataset.js';
 import { SeededRandom } from '../core/seeded-random.js';
-import { averageAtAggregator, type WeightedModel } from './weighted-average.js';
-import * as tf from '@tensorflow/tfjs-core';
+import { averageAtAggregator, type WeightedModel, WeightedSum } from './weighted-average.js';
 import { AGGREGATION_BITS, averageSecurely } from './secure-aggregate.js';
 import { noGrad } from '../autograd/no-grad.js';
 import type { PointerTensor } from '../pointers/pointer-tensor.js';
@@ -264,26 +263,21 @@ async function trainAt<M extends Module>(model: M, d: WorkerDataset, options: Fe
 }
 
 /**
- * The weighted mean of the round's local models (averageLocally's), folded in
- * one at a time in client order: the sums stay in float64 and are rounded
- * once, and the order is the clients', not the order their replies arrive,
- * so a seeded run gives the same model every time. A model that comes home
- * before the ones ahead of it waits as plain values (no tensor) until they have.
+ * The weighted mean of the round's local models, folded in one at a time in
+ * client order (a WeightedSum, divided by the total weight at the end): the
+ * order is the clients', not the order their replies arrive, so a seeded run
+ * gives the same model every time. A model that comes home before the ones
+ * ahead of it waits as plain values (no tensor) until they have.
  */
 class OrderedMean {
-  readonly #names: string[];
-  readonly #shapes: number[][];
-  readonly #sums: Float64Array[];
+  readonly #sum: WeightedSum;
   #total = 0;
   #next = 0;
   /** Clients done out of order: their parameter values and weight, or null for one left out. */
   readonly #waiting = new Map<number, { values: Float32Array[]; weight: number } | null>();
 
   constructor(model: Module) {
-    const named = model.namedParameters();
-    this.#names = named.map(([name]) => name);
-    this.#shapes = named.map(([, p]) => [...(p as SyftTensor).shape]);
-    this.#sums = named.map(([, p]) => new Float64Array((p as SyftTensor).size));
+    this.#sum = new WeightedSum(model);
   }
 
   /** Client k's trained model (local now) and its weight; the caller may dispose the model after. */
@@ -299,12 +293,7 @@ class OrderedMean {
 
   /** The average, as new parameters by name (leaves that require a gradient). */
   result(): Record<string, SyftTensor> {
-    const out: Record<string, SyftTensor> = {};
-    this.#names.forEach((name, j) => {
-      const mean = Float32Array.from(this.#sums[j]!, (v) => v / this.#total);
-      out[name] = new SyftTensor(tf.tensor(mean, this.#shapes[j]!), { requiresGrad: true });
-    });
-    return out;
+    return this.#sum.result(this.#total);
   }
 
   #settle(k: number, entry: { values: Float32Array[]; weight: number } | null): void {
@@ -314,10 +303,7 @@ class OrderedMean {
       this.#waiting.delete(this.#next++);
       if (ready === null) continue;
       this.#total += ready.weight;
-      ready.values.forEach((values, j) => {
-        const sum = this.#sums[j]!;
-        for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + ready.weight * values[i]!;
-      });
+      this.#sum.add(ready.values, ready.weight);
     }
   }
 }

@@ -27,25 +27,57 @@ export function normalizedWeights(models: readonly WeightedModel<Module>[]): num
 }
 
 /**
+ * Σ weight · parameter values over models of one shape, accumulated in
+ * float64 and rounded to float32 once, at the end: the exact local average,
+ * whether the models come all at once (averageLocally) or one by one as they
+ * are trained (fedAvg's round).
+ */
+export class WeightedSum {
+  readonly #names: string[];
+  readonly #shapes: number[][];
+  readonly #sums: Float64Array[];
+
+  constructor(model: Module) {
+    const named = model.namedParameters();
+    this.#names = named.map(([name]) => name);
+    this.#shapes = named.map(([, p]) => [...(p as SyftTensor).shape]);
+    this.#sums = named.map(([, p]) => new Float64Array((p as SyftTensor).size));
+  }
+
+  /** Adds weight · values, one array per parameter in the model's order. */
+  add(values: readonly ArrayLike<number>[], weight: number): void {
+    values.forEach((v, j) => {
+      const sum = this.#sums[j]!;
+      for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + weight * v[i]!;
+    });
+  }
+
+  /** The sums divided by `divisor`, as new parameters by name (leaves that require a gradient). */
+  result(divisor = 1): Record<string, SyftTensor> {
+    const out: Record<string, SyftTensor> = {};
+    this.#names.forEach((name, j) => {
+      const values = Float32Array.from(this.#sums[j]!, (v) => v / divisor);
+      out[name] = new SyftTensor(tf.tensor(values, this.#shapes[j]!), { requiresGrad: true });
+    });
+    return out;
+  }
+}
+
+/**
  * The average of local models, as new parameters by name (leaves that require
  * a gradient). The inputs are left as they are.
  */
 export function averageLocally(models: readonly WeightedModel<Module>[]): Record<string, SyftTensor> {
   const weights = normalizedWeights(models);
-  const named = models.map((m) => m.model.namedParameters());
-  const out: Record<string, SyftTensor> = {};
-  named[0]!.forEach(([name, first], j) => {
-    const shape = (first as SyftTensor).shape;
-    const sum = new Float64Array((first as SyftTensor).size);
-    named.forEach((params, k) => {
-      const p = params[j]![1];
+  const sum = new WeightedSum(models[0]!.model);
+  models.forEach(({ model }, k) => {
+    const values = model.namedParameters().map(([name, p]) => {
       if (p instanceof PointerTensor) throw new InvalidArgumentError(`averageLocally: parameter '${name}' of model ${k} is at ${p.location.id}; get() it first.`);
-      const values = (p as SyftTensor).tensor.dataSync();
-      for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + weights[k]! * values[i]!;
+      return (p as SyftTensor).tensor.dataSync();
     });
-    out[name] = new SyftTensor(tf.tensor(Float32Array.from(sum), shape), { requiresGrad: true });
+    sum.add(values, weights[k]!);
   });
-  return out;
+  return sum.result();
 }
 
 /**

@@ -131,7 +131,7 @@ export function createActorHost(options: ActorHostOptions = {}): ActorHost {
       // A batch still arriving from a thread already declared dead would store what nobody can name any more.
       const senderGone = forwarded && gone.has(from!.thread);
       const actor = retiring || senderGone ? undefined : actorOf(id);
-      if (actor === undefined || retiring || senderGone) {
+      if (actor === undefined) {
         const why = retiring ? crashed(thread) : senderGone ? crashed(from!.thread) : new SyftError('OBJECT_NOT_FOUND', `no actor '${id.slice(0, 64)}' on thread ${thread}`);
         const error = serializeError(why);
         return { failures: commands.map((_, i) => [i, error, 'execute'] as const), replies: [] };
@@ -145,10 +145,17 @@ export function createActorHost(options: ActorHostOptions = {}): ActorHost {
     return Comlink.transfer(results as ActorBatchResult[], transfer);
   };
 
-  function checkNewActor(id: unknown): asserts id is string {
-    const wrong = name(id);
-    if (wrong !== undefined) throw new InvalidArgumentError(`an actor id must be ${wrong}`);
-    if (spawned.has(id as string)) throw new SyftError('DUPLICATE_WORKER', `actor '${id as string}' already lives on this thread`);
+  /** Registers every id, or none when one is malformed, repeated or already here. */
+  function register(ids: readonly unknown[]): void {
+    const fresh = new Set<string>();
+    for (const id of ids) {
+      const wrong = name(id);
+      if (wrong !== undefined) throw new InvalidArgumentError(`an actor id must be ${wrong}`);
+      if (spawned.has(id as string)) throw new SyftError('DUPLICATE_WORKER', `actor '${id as string}' already lives on this thread`);
+      if (fresh.has(id as string)) throw new SyftError('DUPLICATE_WORKER', `actor '${id as string}' is named twice`);
+      fresh.add(id as string);
+    }
+    for (const id of fresh) spawned.add(id);
   }
 
   return {
@@ -159,18 +166,11 @@ export function createActorHost(options: ActorHostOptions = {}): ActorHost {
         return useBackend(init.backend);
       },
       spawn(id: string): void {
-        checkNewActor(id);
-        spawned.add(id);
+        register([id]);
       },
       spawnAll(ids: readonly string[]): void {
         if (!Array.isArray(ids)) throw new MalformedCommandError('spawnAll takes an array of actor ids');
-        const fresh = new Set<string>();
-        for (const id of ids as unknown[]) {
-          checkNewActor(id);
-          if (fresh.has(id)) throw new SyftError('DUPLICATE_WORKER', `actor '${id}' is named twice`);
-          fresh.add(id);
-        }
-        for (const id of fresh) spawned.add(id);
+        register(ids);
       },
       execute: (batches) => run(batches, false),
     },
